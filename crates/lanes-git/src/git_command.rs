@@ -1,0 +1,107 @@
+//! Writes through the `git` command line, so users' hooks, credentials and config apply.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::{CommitId, GitError, Repo};
+
+impl Repo {
+    /// Runs `git` with `args` in the work tree (the git directory if bare) and returns its
+    /// stdout, lossily decoded.
+    pub fn git(&self, args: &[&str]) -> Result<String, GitError> {
+        run(self.command_dir(), args, &[], None)
+    }
+
+    /// Creates a repository in `dir` (made if missing) whose first branch is `default_branch`.
+    pub fn init(dir: &Path, default_branch: &str) -> Result<Repo, GitError> {
+        std::fs::create_dir_all(dir).map_err(|source| GitError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        run(dir, &["init", "--quiet", "-b", default_branch], &[], None)?;
+        Repo::open(dir)
+    }
+
+    /// Stages every change in the work tree and commits it with `message`; `author` (name,
+    /// email) sets both author and committer. An empty commit is an error. Returns the new
+    /// `HEAD`.
+    pub fn commit_all(
+        &self,
+        message: &str,
+        author: Option<(&str, &str)>,
+    ) -> Result<CommitId, GitError> {
+        let dir = self.command_dir();
+        run(dir, &["add", "--all"], &[], None)?;
+        let identity: Vec<(&str, &str)> = match author {
+            Some((name, email)) => vec![
+                ("GIT_AUTHOR_NAME", name),
+                ("GIT_AUTHOR_EMAIL", email),
+                ("GIT_COMMITTER_NAME", name),
+                ("GIT_COMMITTER_EMAIL", email),
+            ],
+            None => Vec::new(),
+        };
+        // The message goes through stdin: argv caps one argument at 128 KiB on Linux.
+        run(
+            dir,
+            &["commit", "--quiet", "--file=-"],
+            &identity,
+            Some(message.as_bytes()),
+        )?;
+        self.resolve_commit("HEAD")
+    }
+}
+
+/// Runs `git args` in `dir` with extra `env`, feeding `stdin`; non-zero exit is an error.
+fn run(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+) -> Result<String, GitError> {
+    let spawn_error = |source| GitError::Spawn {
+        args: owned(args),
+        dir: dir.to_path_buf(),
+        source,
+    };
+    let mut child = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_error)?;
+    if let Some(input) = stdin {
+        // Dropping the handle at the end of this block closes git's stdin.
+        let mut pipe = child.stdin.take().expect("stdin was piped");
+        pipe.write_all(input).map_err(spawn_error)?;
+    }
+    let output = child.wait_with_output().map_err(spawn_error)?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(GitError::Command {
+            args: owned(args),
+            dir: dir.to_path_buf(),
+            status: output.status,
+            // Some failures, like "nothing to commit", are explained on stdout only.
+            stderr: String::from_utf8_lossy(if output.stderr.trim_ascii().is_empty() {
+                &output.stdout
+            } else {
+                &output.stderr
+            })
+            .into_owned(),
+        })
+    }
+}
+
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|&arg| arg.to_owned()).collect()
+}

@@ -1,0 +1,20 @@
+//! Git access for lanes: one [`Repo`] that reads in-process with `gix` and writes through the
+//! `git` command line.
+
+mod change;
+mod commit_id;
+mod git_command;
+mod git_error;
+mod object_id;
+mod repo;
+mod revision;
+mod tree_diff;
+mod tree_entry;
+mod tree_walk;
+
+pub use change::{Change, ChangeKind};
+pub use commit_id::CommitId;
+pub use git_error::GitError;
+pub use object_id::ObjectId;
+pub use repo::Repo;
+pub use tree_entry::TreeEntry;

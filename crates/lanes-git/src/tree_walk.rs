@@ -1,0 +1,186 @@
+//! Reading a commit's tree: the files under some directories, every path, one file's content.
+
+use gix::bstr::{BStr, BString, ByteSlice as _, ByteVec as _};
+use gix::objs::FindExt as _;
+use gix::objs::tree::{EntryMode, EntryRef};
+
+use crate::tree_diff::tree_iter;
+use crate::{CommitId, GitError, ObjectId, Repo, TreeEntry};
+
+impl Repo {
+    /// Every file entry (blob, symlink, submodule) inside the directories `prefixes` at
+    /// `commit`, sorted by path. `""` is the whole tree; a prefix naming a file yields that file;
+    /// a missing prefix yields nothing; nested prefixes yield each entry once. Only the subtrees
+    /// at the prefixes are read.
+    pub fn entries_under(
+        &self,
+        commit: CommitId,
+        prefixes: &[&str],
+    ) -> Result<Vec<TreeEntry>, GitError> {
+        let context = || format!("read the tree of commit {}", commit.short());
+        let root = self.tree_of(commit)?;
+        let mut entries = Vec::new();
+        let prefixes = outermost(prefixes);
+        for components in &prefixes {
+            let Some((id, mode)) = self
+                .lookup(root, components)
+                .map_err(|error| GitError::read(context(), &error))?
+            else {
+                continue;
+            };
+            let mut path = BString::from(components.join(&b'/'));
+            if mode.is_tree() {
+                self.walk(&id, &mut path, &mut |path, entry| {
+                    entries.push(TreeEntry {
+                        path: path.to_str_lossy().into_owned(),
+                        id: ObjectId(entry.oid.to_owned()),
+                        mode: u32::from(entry.mode.value()),
+                    });
+                })
+                .map_err(|error| GitError::read(context(), &error))?;
+            } else {
+                entries.push(TreeEntry {
+                    path: path.to_str_lossy().into_owned(),
+                    id: ObjectId(id),
+                    mode: u32::from(mode.value()),
+                });
+            }
+        }
+        // Already in order for one prefix (see `walk`), which the sort detects in linear time.
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(entries)
+    }
+
+    /// The path of every file entry (blob, symlink, submodule) at `commit`, sorted.
+    pub fn tracked_paths(&self, commit: CommitId) -> Result<Vec<String>, GitError> {
+        let root = self.tree_of(commit)?;
+        let mut paths = Vec::new();
+        self.walk(&root, &mut BString::default(), &mut |path, _| {
+            paths.push(path.to_str_lossy().into_owned());
+        })
+        .map_err(|error| {
+            GitError::read(
+                format!("read the tree of commit {}", commit.short()),
+                &error,
+            )
+        })?;
+        paths.sort();
+        Ok(paths)
+    }
+
+    /// The content of the file (or symlink target) at `path` in `commit`; `None` if there is
+    /// no such file (absent, a directory, or a submodule).
+    pub fn file_at(&self, commit: CommitId, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let context = || format!("read {path} at commit {}", commit.short());
+        let root = self.tree_of(commit)?;
+        let components = components(path);
+        let found = self
+            .lookup(root, &components)
+            .map_err(|error| GitError::read(context(), &error))?;
+        match found {
+            Some((id, mode)) if mode.is_blob_or_symlink() => {
+                let mut buf = Vec::new();
+                let blob = self
+                    .repo
+                    .objects
+                    .find_blob(&id, &mut buf)
+                    .map_err(|error| GitError::read(context(), &error))?;
+                Ok(Some(blob.data.to_vec()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Finds the entry at `components` below the tree `root`; no components name `root` itself.
+    fn lookup(
+        &self,
+        root: gix::ObjectId,
+        components: &[&[u8]],
+    ) -> Result<Option<(gix::ObjectId, EntryMode)>, gix::Error> {
+        let mut current = (root, EntryMode::from(gix::objs::tree::EntryKind::Tree));
+        let mut buf = Vec::new();
+        for component in components {
+            if !current.1.is_tree() {
+                return Ok(None);
+            }
+            let mut found = None;
+            for entry in tree_iter(&self.repo.objects, &current.0, &mut buf)? {
+                let entry = entry?;
+                if entry.filename == *component {
+                    found = Some((entry.oid.to_owned(), entry.mode));
+                    break;
+                }
+            }
+            match found {
+                Some(next) => current = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(current))
+    }
+
+    /// Calls `visit` with the full path of every non-tree entry below `tree`, depth first, which
+    /// in git's tree order yields paths sorted bytewise.
+    fn walk(
+        &self,
+        tree: &gix::oid,
+        path: &mut BString,
+        visit: &mut impl FnMut(&BStr, &EntryRef<'_>),
+    ) -> Result<(), gix::Error> {
+        // One buffer per depth, reused across siblings, so a walk allocates O(depth) buffers.
+        let mut buffers: Vec<Vec<u8>> = Vec::new();
+        self.walk_at(tree, path, 0, &mut buffers, visit)
+    }
+
+    fn walk_at(
+        &self,
+        tree: &gix::oid,
+        path: &mut BString,
+        depth: usize,
+        buffers: &mut Vec<Vec<u8>>,
+        visit: &mut impl FnMut(&BStr, &EntryRef<'_>),
+    ) -> Result<(), gix::Error> {
+        if buffers.len() <= depth {
+            buffers.push(Vec::new());
+        }
+        let mut buf = std::mem::take(&mut buffers[depth]);
+        let prefix_len = path.len();
+        for entry in tree_iter(&self.repo.objects, tree, &mut buf)? {
+            let entry = entry?;
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.push_str(entry.filename);
+            if entry.mode.is_tree() {
+                self.walk_at(entry.oid, path, depth + 1, buffers, visit)?;
+            } else {
+                visit(path.as_bstr(), &entry);
+            }
+            path.truncate(prefix_len);
+        }
+        buffers[depth] = buf;
+        Ok(())
+    }
+}
+
+/// The components of a repository-relative path; empty and `.` components are dropped.
+fn components(path: &str) -> Vec<&[u8]> {
+    path.split('/')
+        .filter(|component| !component.is_empty() && *component != ".")
+        .map(str::as_bytes)
+        .collect()
+}
+
+/// The prefixes as components, without those inside another prefix.
+fn outermost<'a>(prefixes: &[&'a str]) -> Vec<Vec<&'a [u8]>> {
+    let mut all: Vec<Vec<&[u8]>> = prefixes.iter().map(|prefix| components(prefix)).collect();
+    all.sort_unstable();
+    let mut kept: Vec<Vec<&[u8]>> = Vec::with_capacity(all.len());
+    for prefix in all {
+        // Sorted, an enclosing prefix comes right before everything inside it.
+        if kept.last().is_none_or(|last| !prefix.starts_with(last)) {
+            kept.push(prefix);
+        }
+    }
+    kept
+}

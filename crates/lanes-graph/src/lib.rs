@@ -1,0 +1,17 @@
+//! The component graph and change detection: which components a change affects and why, and
+//! the fingerprint of every component at a revision. Pure functions of the manifest and of
+//! what git says changed; no I/O.
+
+mod affected;
+mod changed_file;
+mod component_graph;
+mod fingerprint;
+mod path_matcher;
+mod unmatched;
+
+pub use affected::{Affected, AffectedComponent, BaseManifest, ManifestChange, Reason, affected};
+pub use changed_file::{ChangeKind, ChangedFile, TrackedFile};
+pub use component_graph::{ComponentGraph, GraphNode, GraphReport};
+pub use fingerprint::{ComponentFingerprint, Fingerprint, fingerprints, input_directories};
+pub use path_matcher::{PathMatcher, PathOwners};
+pub use unmatched::unmatched_patterns;

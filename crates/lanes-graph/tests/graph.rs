@@ -1,0 +1,342 @@
+//! Change detection and fingerprints as pure functions: every rule on small manifests, and the
+//! property that a component is affected exactly when its fingerprint changes.
+
+use std::collections::BTreeMap;
+
+use lanes_graph::{
+    BaseManifest, ChangeKind, ChangedFile, ComponentGraph, ManifestChange, Reason, TrackedFile,
+    affected, fingerprints,
+};
+use lanes_manifest::Manifest;
+use proptest::prelude::*;
+
+const MANIFEST: &str = r#"
+version: 1
+shared: ["global.json", "build/**"]
+ignore: ["**/*.md", "docs/**"]
+components:
+  infrastructure: { path: src/Infrastructure }
+  fhir: { path: src/Fhir, depends_on: [infrastructure] }
+  frontend:
+    paths: ["src/Frontend/**", "!src/Frontend/legacy/**"]
+    depends_on: [fhir]
+  monitoring: { paths: ["src/Monitoring/**/*.json", "tools/monitor.sh"] }
+"#;
+
+fn manifest(text: &str) -> Manifest {
+    Manifest::parse("lanes.yml", text).unwrap()
+}
+
+fn modified(paths: &[&str]) -> Vec<ChangedFile> {
+    paths
+        .iter()
+        .map(|path| ChangedFile {
+            path: (*path).to_owned(),
+            kind: ChangeKind::Modified,
+        })
+        .collect()
+}
+
+fn names(
+    manifest: &Manifest,
+    base: BaseManifest<'_>,
+    changes: &[ChangedFile],
+) -> Vec<(String, bool)> {
+    let graph = ComponentGraph::new(manifest);
+    affected(&graph, base, changes)
+        .components
+        .into_iter()
+        .map(|c| (c.name, c.direct))
+        .collect()
+}
+
+fn owned(list: &[(&str, bool)]) -> Vec<(String, bool)> {
+    list.iter()
+        .map(|(name, direct)| ((*name).to_owned(), *direct))
+        .collect()
+}
+
+#[test]
+fn a_file_affects_its_component_and_dependents_transitively() {
+    let m = manifest(MANIFEST);
+    let result = names(
+        &m,
+        BaseManifest::Unchanged,
+        &modified(&["src/Infrastructure/main.bicep"]),
+    );
+    assert_eq!(
+        result,
+        owned(&[
+            ("fhir", false),
+            ("frontend", false),
+            ("infrastructure", true)
+        ])
+    );
+}
+
+#[test]
+fn ignore_wins_over_component_globs() {
+    let m = manifest(MANIFEST);
+    let changes = modified(&["src/Fhir/README.md", "docs/guide.txt"]);
+    let graph = ComponentGraph::new(&m);
+    let result = affected(&graph, BaseManifest::Unchanged, &changes);
+    assert!(result.components.is_empty());
+    assert_eq!(
+        result.ignored_files,
+        ["src/Fhir/README.md", "docs/guide.txt"]
+    );
+}
+
+#[test]
+fn shared_files_affect_every_component() {
+    let m = manifest(MANIFEST);
+    let result = names(&m, BaseManifest::Unchanged, &modified(&["build/props.xml"]));
+    assert_eq!(result.len(), 4);
+    assert!(result.iter().all(|(_, direct)| *direct));
+}
+
+#[test]
+fn excludes_remove_paths_from_a_component() {
+    let m = manifest(MANIFEST);
+    assert!(
+        names(
+            &m,
+            BaseManifest::Unchanged,
+            &modified(&["src/Frontend/legacy/old.js"])
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        names(
+            &m,
+            BaseManifest::Unchanged,
+            &modified(&["src/Frontend/app.js"])
+        ),
+        owned(&[("frontend", true)])
+    );
+}
+
+#[test]
+fn globs_with_wildcards_and_literal_files_match() {
+    let m = manifest(MANIFEST);
+    let hits = names(
+        &m,
+        BaseManifest::Unchanged,
+        &modified(&["src/Monitoring/a/b/alerts.json", "tools/monitor.sh"]),
+    );
+    assert_eq!(hits, owned(&[("monitoring", true)]));
+    assert!(
+        names(
+            &m,
+            BaseManifest::Unchanged,
+            &modified(&["src/Monitoring/a/run.sh"])
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn unowned_files_are_reported() {
+    let m = manifest(MANIFEST);
+    let graph = ComponentGraph::new(&m);
+    let result = affected(&graph, BaseManifest::Unchanged, &modified(&["Makefile"]));
+    assert_eq!(result.unowned_files, ["Makefile"]);
+}
+
+#[test]
+fn reasons_name_the_path_and_the_pattern() {
+    let m = manifest(MANIFEST);
+    let graph = ComponentGraph::new(&m);
+    let changes = vec![ChangedFile {
+        path: "src/Fhir/Api.cs".into(),
+        kind: ChangeKind::Deleted,
+    }];
+    let result = affected(&graph, BaseManifest::Unchanged, &changes);
+    assert_eq!(
+        result.components[0].reasons,
+        [Reason::Path {
+            path: "src/Fhir/Api.cs".into(),
+            change: ChangeKind::Deleted,
+            pattern: "src/Fhir/**".into()
+        }]
+    );
+    assert_eq!(
+        result.components[1].reasons,
+        [Reason::Dependency {
+            component: "fhir".into()
+        }]
+    );
+}
+
+#[test]
+fn a_manifest_change_affects_exactly_the_changed_sections() {
+    let old = manifest(MANIFEST);
+    let new = manifest(&MANIFEST.replace(
+        "monitoring: { paths: [",
+        "monitoring: { approvers: [ann], paths: [",
+    ));
+    let graph = ComponentGraph::new(&new);
+    let result = affected(
+        &graph,
+        BaseManifest::Changed(&old),
+        &modified(&["lanes.yml"]),
+    );
+    assert_eq!(result.names(), ["monitoring"]);
+    assert_eq!(
+        result.components[0].reasons,
+        [Reason::Manifest {
+            cause: ManifestChange::SectionChanged
+        }]
+    );
+}
+
+#[test]
+fn a_new_dependency_affects_the_dependent_only() {
+    let old = manifest(MANIFEST);
+    let new = manifest(&MANIFEST.replace(
+        "monitoring: { paths: [",
+        "monitoring: { depends_on: [fhir], paths: [",
+    ));
+    assert_eq!(
+        names(&new, BaseManifest::Changed(&old), &modified(&["lanes.yml"])),
+        owned(&[("monitoring", true)])
+    );
+}
+
+#[test]
+fn a_global_manifest_change_affects_everyone() {
+    let old = manifest(MANIFEST);
+    let new = manifest(&format!(
+        "{MANIFEST}stages:\n  - {{ name: pr, run: [make] }}\n"
+    ));
+    let graph = ComponentGraph::new(&new);
+    let result = affected(&graph, BaseManifest::Changed(&old), &[]);
+    assert_eq!(result.components.len(), 4);
+    assert!(result.components.iter().all(|c| c.direct
+        && c.reasons[0]
+            == Reason::Manifest {
+                cause: ManifestChange::GlobalChanged
+            }));
+}
+
+#[test]
+fn a_component_new_in_the_manifest_is_affected() {
+    let old = manifest(MANIFEST);
+    let new = manifest(&format!("{MANIFEST}  sql: {{ path: src/Sql }}\n"));
+    assert_eq!(
+        names(&new, BaseManifest::Changed(&old), &[]),
+        owned(&[("sql", true)])
+    );
+    assert_eq!(names(&new, BaseManifest::Missing, &[]).len(), 5);
+    assert_eq!(names(&new, BaseManifest::Invalid, &[]).len(), 5);
+}
+
+#[test]
+fn reformatting_the_manifest_affects_nothing() {
+    let old = manifest(MANIFEST);
+    let new = manifest(&format!("# a comment\n{MANIFEST}"));
+    assert!(names(&new, BaseManifest::Changed(&old), &modified(&["lanes.yml"])).is_empty());
+}
+
+/// A tree: path -> (blob id, mode).
+type Tree = BTreeMap<String, ([u8; 20], u32)>;
+
+fn fingerprint_map(manifest: &Manifest, tree: &Tree) -> BTreeMap<String, String> {
+    let files: Vec<TrackedFile<'_>> = tree
+        .iter()
+        .map(|(path, (id, mode))| TrackedFile {
+            path,
+            id,
+            mode: *mode,
+        })
+        .collect();
+    fingerprints(&ComponentGraph::new(manifest), &files)
+        .into_iter()
+        .map(|f| (f.name, f.fingerprint.to_string()))
+        .collect()
+}
+
+fn diff(old: &Tree, new: &Tree) -> Vec<ChangedFile> {
+    let mut changes = Vec::new();
+    for (path, entry) in old {
+        match new.get(path) {
+            None => changes.push(ChangedFile {
+                path: path.clone(),
+                kind: ChangeKind::Deleted,
+            }),
+            Some(other) if other != entry => changes.push(ChangedFile {
+                path: path.clone(),
+                kind: ChangeKind::Modified,
+            }),
+            Some(_) => {}
+        }
+    }
+    for path in new.keys().filter(|path| !old.contains_key(*path)) {
+        changes.push(ChangedFile {
+            path: path.clone(),
+            kind: ChangeKind::Added,
+        });
+    }
+    changes
+}
+
+fn arbitrary_path() -> impl Strategy<Value = String> {
+    let dirs = prop::sample::select(vec![
+        "src/Infrastructure",
+        "src/Fhir",
+        "src/Fhir/Api",
+        "src/Frontend",
+        "src/Frontend/legacy",
+        "src/Monitoring/x",
+        "tools",
+        "build",
+        "docs",
+        "",
+        "src/Other",
+    ]);
+    let files = prop::sample::select(vec![
+        "a.cs",
+        "b.json",
+        "README.md",
+        "monitor.sh",
+        "global.json",
+        "c d.txt",
+    ]);
+    (dirs, files).prop_map(|(dir, file)| {
+        if dir.is_empty() {
+            file.to_owned()
+        } else {
+            format!("{dir}/{file}")
+        }
+    })
+}
+
+fn arbitrary_tree() -> impl Strategy<Value = Tree> {
+    prop::collection::btree_map(
+        arbitrary_path(),
+        (
+            any::<[u8; 20]>(),
+            prop::sample::select(vec![0o100_644, 0o100_755]),
+        ),
+        0..30,
+    )
+}
+
+proptest! {
+    #[test]
+    fn affected_exactly_when_the_fingerprint_changes(old in arbitrary_tree(), edits in arbitrary_tree(), removals in prop::collection::vec(arbitrary_path(), 0..5)) {
+        let m = manifest(MANIFEST);
+        let mut new = old.clone();
+        new.extend(edits);
+        for path in removals {
+            new.remove(&path);
+        }
+        let before = fingerprint_map(&m, &old);
+        let after = fingerprint_map(&m, &new);
+        let changed: Vec<&String> = before.keys().filter(|name| before[*name] != after[*name]).collect();
+        let graph = ComponentGraph::new(&m);
+        let result = affected(&graph, BaseManifest::Unchanged, &diff(&old, &new));
+        let names: Vec<&String> = result.components.iter().map(|c| &c.name).collect();
+        prop_assert_eq!(names, changed);
+    }
+}

@@ -1,0 +1,48 @@
+//! An environment: a place stages deploy to, holding one version of each component.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Environment {
+    pub name: String,
+    pub instances: Instances,
+    pub lock: LockPolicy,
+    pub approval: Approval,
+}
+
+/// How many copies of an environment there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Instances {
+    /// One instance that every lane deploys into.
+    Shared,
+    /// Each lane gets its own instance: its candidate next to the last known good versions of
+    /// every other component.
+    PerComponent,
+}
+
+/// How concurrent deploys of one component to this environment are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LockPolicy {
+    /// In the order they were requested.
+    Fifo,
+    /// Only the newest waiting version deploys; superseded ones are dropped.
+    NewestWins,
+}
+
+/// Who must approve a gated stage that deploys here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Approval {
+    pub required: u32,
+    pub self_approval: bool,
+}
+
+impl Default for Approval {
+    fn default() -> Self {
+        Self {
+            required: 1,
+            self_approval: false,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The validated manifest: components, environments and the lane, with every reference
+//! resolved and every rule checked.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{Component, ComponentId, Environment, ManifestSource, Pattern, Stage};
+
+/// A `lanes.yml` that passed validation: names are unique, references resolve, globs parse and
+/// the dependency graph has no cycle.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub(crate) version: u32,
+    pub(crate) branches: Branches,
+    pub(crate) shared: Vec<Pattern>,
+    pub(crate) ignore: Vec<Pattern>,
+    /// Sorted by name; a `ComponentId` is an index here.
+    pub(crate) components: Vec<Component>,
+    pub(crate) environments: Vec<Environment>,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) source: ManifestSource,
+}
+
+/// The branches lanes merges into.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Branches {
+    pub default: String,
+    pub release: Option<String>,
+}
+
+impl Manifest {
+    /// Where the manifest lives in a repository.
+    pub const FILE_NAME: &'static str = "lanes.yml";
+
+    #[must_use]
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    #[must_use]
+    pub fn branches(&self) -> &Branches {
+        &self.branches
+    }
+
+    /// Globs of files that are inputs of every component.
+    #[must_use]
+    pub fn shared(&self) -> &[Pattern] {
+        &self.shared
+    }
+
+    /// Globs of files that are inputs of no component.
+    #[must_use]
+    pub fn ignore(&self) -> &[Pattern] {
+        &self.ignore
+    }
+
+    /// Components sorted by name.
+    #[must_use]
+    pub fn components(&self) -> &[Component] {
+        &self.components
+    }
+
+    #[must_use]
+    pub fn component(&self, id: ComponentId) -> &Component {
+        &self.components[id.index()]
+    }
+
+    #[must_use]
+    pub fn component_ids(&self) -> impl ExactSizeIterator<Item = ComponentId> + use<> {
+        (0..self.components.len()).map(ComponentId::new)
+    }
+
+    #[must_use]
+    pub fn find_component(&self, name: &str) -> Option<ComponentId> {
+        self.components
+            .binary_search_by(|component| component.name.as_str().cmp(name))
+            .ok()
+            .map(ComponentId::new)
+    }
+
+    #[must_use]
+    pub fn environments(&self) -> &[Environment] {
+        &self.environments
+    }
+
+    /// The lane's stages, in order.
+    #[must_use]
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
+    }
+
+    /// The text the manifest was read from, for diagnostics about it.
+    #[must_use]
+    pub fn source(&self) -> &ManifestSource {
+        &self.source
+    }
+
+    /// Everything in the manifest that concerns every component alike, in a canonical form:
+    /// when it changes, every component's definition changes.
+    #[must_use]
+    pub fn global_definition(&self) -> String {
+        #[derive(Serialize)]
+        struct Global<'a> {
+            version: u32,
+            branches: &'a Branches,
+            shared: &'a [Pattern],
+            ignore: &'a [Pattern],
+            environments: &'a [Environment],
+            stages: &'a [Stage],
+        }
+        serde_json::to_string(&Global {
+            version: self.version,
+            branches: &self.branches,
+            shared: &self.shared,
+            ignore: &self.ignore,
+            environments: &self.environments,
+            stages: &self.stages,
+        })
+        .expect("manifest data serializes")
+    }
+
+    /// The component's own section in a canonical form, independent of formatting, comments
+    /// and key order: equal strings mean the same definition.
+    #[must_use]
+    pub fn component_definition(&self, id: ComponentId) -> String {
+        #[derive(Serialize)]
+        struct Section<'a> {
+            name: &'a str,
+            paths: &'a [Pattern],
+            depends_on: Vec<&'a str>,
+            approvers: &'a [String],
+            stages: &'a BTreeMap<String, crate::StageOverride>,
+        }
+        let component = self.component(id);
+        serde_json::to_string(&Section {
+            name: &component.name,
+            paths: &component.paths,
+            depends_on: component
+                .depends_on
+                .iter()
+                .map(|&dependency| self.component(dependency).name.as_str())
+                .collect(),
+            approvers: &component.approvers,
+            stages: &component.stage_overrides,
+        })
+        .expect("manifest data serializes")
+    }
+}

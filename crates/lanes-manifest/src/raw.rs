@@ -1,0 +1,183 @@
+//! The manifest as written: serde structs that mirror `lanes.yml` key for key.
+//!
+//! Nothing here is validated beyond YAML types and known keys; `validate` turns a
+//! `RawManifest` into a `Manifest`. The JSON Schema is generated from these types, so a doc
+//! comment here is what an editor shows on hover.
+
+use std::collections::{BTreeMap, HashMap};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// `lanes.yml`: the components of a monorepo and the lane every one of them walks.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "lanes.yml")]
+pub(crate) struct RawManifest {
+    /// Manifest format version; this lanes reads version 1.
+    #[schemars(with = "u32")]
+    pub(crate) version: Spanned<u32>,
+    /// The branches lanes merges into.
+    #[serde(default)]
+    pub(crate) branches: Option<RawBranches>,
+    /// Globs of files that are inputs of every component: a change here affects them all.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) shared: Vec<Spanned<String>>,
+    /// Globs of files that are inputs of no component (wins over every other glob).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) ignore: Vec<Spanned<String>>,
+    /// The components, by name.
+    #[schemars(with = "BTreeMap<String, RawComponent>")]
+    pub(crate) components: HashMap<Spanned<String>, RawComponent>,
+    /// The places stages deploy to, by name.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawEnvironment>")]
+    pub(crate) environments: HashMap<Spanned<String>, RawEnvironment>,
+    /// The lane: the stages every affected component walks, in order.
+    #[serde(default)]
+    pub(crate) stages: Vec<RawStage>,
+}
+
+/// Branch names lanes uses.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Branches")]
+pub(crate) struct RawBranches {
+    /// The default branch, where accepted changes are merged (default `main`).
+    #[schemars(with = "Option<String>")]
+    pub(crate) default: Option<Spanned<String>>,
+    /// The release branch production deploys from (phase 1 only).
+    #[schemars(with = "Option<String>")]
+    pub(crate) release: Option<Spanned<String>>,
+}
+
+/// A named part of the repository.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Component")]
+pub(crate) struct RawComponent {
+    /// A directory: shorthand for `paths: ["<dir>/**"]`.
+    #[schemars(with = "Option<String>")]
+    pub(crate) path: Option<Spanned<String>>,
+    /// Globs of the files this component owns; a leading `!` excludes.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub(crate) paths: Option<Vec<Spanned<String>>>,
+    /// Components this one depends on: a change there affects this one too.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) depends_on: Vec<Spanned<String>>,
+    /// Who may approve this component's gated stages.
+    #[serde(default)]
+    pub(crate) approvers: Vec<String>,
+    /// Per-stage overrides of the lane's commands, by stage name.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawStageOverride>")]
+    pub(crate) stages: HashMap<Spanned<String>, RawStageOverride>,
+}
+
+/// What a component changes in one stage of its lane.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "StageOverride")]
+pub(crate) struct RawStageOverride {
+    /// The stage's steps for this component, replacing the lane's.
+    pub(crate) run: Option<Vec<String>>,
+    /// How this component deploys, replacing the lane's.
+    pub(crate) deploy: Option<String>,
+}
+
+/// A place stages deploy to; it holds one version of each component.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Environment")]
+pub(crate) struct RawEnvironment {
+    /// `shared` (one instance) or `per-component` (each lane gets its own instance, the other
+    /// components at their last known good versions).
+    #[serde(default)]
+    pub(crate) instances: Option<RawInstances>,
+    /// How concurrent deploys of one component queue: `fifo` or `newest-wins`.
+    #[serde(default)]
+    pub(crate) lock: Option<RawLock>,
+    /// Approvals a stage deploying here needs when its gate is `approval`.
+    #[serde(default)]
+    pub(crate) approval: Option<RawApproval>,
+}
+
+/// How many instances an environment has.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "Instances")]
+pub(crate) enum RawInstances {
+    Shared,
+    PerComponent,
+}
+
+/// How deploys of one component to one environment queue.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "Lock")]
+pub(crate) enum RawLock {
+    Fifo,
+    NewestWins,
+}
+
+/// Approval rules.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Approval")]
+pub(crate) struct RawApproval {
+    /// How many distinct approvers are needed (default 1).
+    #[schemars(with = "Option<u32>")]
+    pub(crate) required: Option<Spanned<u32>>,
+    /// Whether the change's own author may approve it (default false).
+    pub(crate) self_approval: Option<bool>,
+}
+
+/// One stage of the lane.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Stage")]
+pub(crate) struct RawStage {
+    /// The stage's name, unique in the lane (`pr`, `acceptance`, `production` ...).
+    #[schemars(with = "String")]
+    pub(crate) name: Spanned<String>,
+    /// Shell commands run in order; context comes in `LANES_*` environment variables.
+    #[serde(default)]
+    pub(crate) run: Vec<String>,
+    /// The environment this stage deploys to before its steps run.
+    #[schemars(with = "Option<String>")]
+    pub(crate) environment: Option<Spanned<String>>,
+    /// Shell command that deploys a version into `environment`.
+    #[schemars(with = "Option<String>")]
+    pub(crate) deploy: Option<Spanned<String>>,
+    /// What must hold before the stage starts, besides the previous stage being green.
+    pub(crate) gate: Option<RawGate>,
+    /// What lanes does with the commit once the stage passed for every affected component.
+    pub(crate) on_success: Option<RawOnSuccess>,
+    /// How many times a failed step is attempted again (builds and tests only, never deploys).
+    #[serde(default)]
+    pub(crate) retries: u32,
+}
+
+/// A stage gate.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "Gate")]
+pub(crate) enum RawGate {
+    /// Wait for the component's approvers.
+    Approval,
+}
+
+/// An action after a stage passed.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "OnSuccess")]
+pub(crate) enum RawOnSuccess {
+    /// Merge the change into the default branch.
+    MergeDefault,
+    /// Merge the commit into the release branch.
+    MergeRelease,
+}

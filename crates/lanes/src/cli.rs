@@ -1,0 +1,153 @@
+//! The command line: every command, its flags and their documentation.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Per-component pipelines for monorepos.
+///
+/// Every component of the repository walks its own lane from pull request to production; a red
+/// component never blocks the others.
+#[derive(Debug, Parser)]
+#[command(
+    name = "lanes",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    /// Run as if lanes was started in this directory.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub(crate) directory: Option<PathBuf>,
+
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub(crate) color: ColorChoice,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    Always,
+    Never,
+}
+
+/// What follows every command's help: the exit statuses scripts can rely on.
+pub(crate) const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  success (an empty answer is a success)
+  1  any other failure (reading or writing files, ...)
+  2  the command line is wrong
+  3  lanes.yml is missing or invalid
+  4  a revision cannot be resolved or compared (unknown, missing from a shallow clone, or sharing no history with the other)";
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Write a lanes.yml for an existing repository, one component per directory under src/ or
+    /// per workspace member.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Init(InitArgs),
+    /// Check lanes.yml and report every problem with its place in the file.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of lanes.yml, for editor completion and checks.
+    Schema,
+    /// Show the component graph.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Graph(GraphArgs),
+    /// List the components a change affects, directly or through their dependencies.
+    ///
+    /// Compares HEAD (or --head) with the merge base of --base and HEAD: what a pull request
+    /// from HEAD into --base changes. Renamed files count at both paths, deleted files count, a
+    /// change to a `shared` file affects every component, a change to an `ignore`d file none,
+    /// and a change to lanes.yml affects the components whose definition changed.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Affected(AffectedArgs),
+    /// Print a content hash of every component's inputs at a revision.
+    ///
+    /// Computed from git object ids (no file is read), the component's definition in lanes.yml
+    /// and its dependencies' fingerprints: the same inputs give the same fingerprint in any
+    /// clone, and any change to an input or a dependency changes it.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Fingerprint(FingerprintArgs),
+    /// Build a sample monorepo and show lanes at work on its history.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManifestArg {
+    /// The manifest to read (default: lanes.yml at the repository root, or in the current
+    /// directory outside a repository).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) manifest: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Print the manifest instead of writing lanes.yml.
+    #[arg(long)]
+    pub(crate) stdout: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    pub(crate) manifest: ManifestArg,
+    /// Print the result and every diagnostic as JSON on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GraphArgs {
+    #[command(flatten)]
+    pub(crate) manifest: ManifestArg,
+    /// Print Graphviz DOT (`lanes graph --dot | dot -Tsvg > graph.svg`).
+    #[arg(long, conflicts_with = "json")]
+    pub(crate) dot: bool,
+    /// Print the graph as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AffectedArgs {
+    /// The revision the change goes into (default: the manifest's default branch).
+    #[arg(long, value_name = "REV")]
+    pub(crate) base: Option<String>,
+    /// The revision holding the change.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub(crate) head: String,
+    /// Compare --base and --head directly instead of the merge base and --head.
+    #[arg(long)]
+    pub(crate) no_merge_base: bool,
+    /// Say for each component why it is affected.
+    #[arg(long)]
+    pub(crate) explain: bool,
+    /// Print JSON on stdout: {"components": [{"name", "direct", "reasons"}], ...}, sorted by name.
+    #[arg(long, conflicts_with = "explain")]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FingerprintArgs {
+    /// The revision to fingerprint.
+    #[arg(value_name = "REV", default_value = "HEAD")]
+    pub(crate) rev: String,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Where to build the sample monorepo (must not exist or be empty; default: a new
+    /// temporary directory, kept afterwards).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+}

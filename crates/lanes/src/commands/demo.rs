@@ -1,0 +1,150 @@
+//! `lanes demo`: builds the sample monorepo in a fresh directory and shows, commit by commit,
+//! which components each change affects and why.
+
+use std::path::{Path, PathBuf};
+
+use console::Style;
+use lanes_git::Repo;
+use lanes_graph::ComponentGraph;
+
+use crate::cli::DemoArgs;
+use crate::commands::affected::{affected_between, print_explained};
+use crate::commands::graph::print_text;
+use crate::demo::{Edit, history, initial_files};
+use crate::failure::Failure;
+use crate::output::Output;
+use crate::workspace::required_manifest_at;
+
+pub(crate) fn demo(args: &DemoArgs, output: &Output) -> Result<(), Failure> {
+    let dir = demo_directory(args.dir.as_deref())?;
+    output.say(&format!(
+        "lanes demo: building a sample monorepo in {}",
+        dir.display()
+    ));
+    let repo = Repo::init(&dir, "main")?;
+    for (path, contents) in initial_files() {
+        write(&dir, &path, &contents)?;
+    }
+    let mut previous = repo.commit_all(
+        "Initial import of the health platform",
+        Some(("Ines", "ines@example.com")),
+    )?;
+    let manifest = required_manifest_at(&repo, previous, "HEAD")?;
+
+    let heading = Style::new().bold().underlined();
+    output.data(&output.paint(&heading, "The components, dependencies first"));
+    print_text(&ComponentGraph::new(&manifest), output);
+
+    let steps = history();
+    for (number, step) in steps.iter().enumerate() {
+        for edit in &step.edits {
+            apply(&dir, edit)?;
+        }
+        let commit = repo.commit_all(step.message, Some(step.author))?;
+        let manifest = required_manifest_at(&repo, commit, "HEAD")?;
+        let (result, _) = affected_between(&repo, &manifest, previous, previous, commit)?;
+        output.data("");
+        output.data(&output.paint(
+            &heading,
+            &format!(
+                "Commit {}/{}  {}  {}  ({})",
+                number + 1,
+                steps.len(),
+                commit.short(),
+                step.message,
+                step.author.0
+            ),
+        ));
+        if result.components.is_empty() {
+            let (ignored, unowned) = (result.ignored_files.len(), result.unowned_files.len());
+            output.data(&format!(
+                "  affects no component ({ignored} changed files match `ignore`, {unowned} belong to no component): nothing to build"
+            ));
+        } else {
+            print_explained(&result, output);
+            output.data(&output.paint(
+                &Style::new().dim(),
+                &format!(
+                    "  {} of {} components get a lane",
+                    result.components.len(),
+                    manifest.components().len()
+                ),
+            ));
+        }
+        previous = commit;
+    }
+    output.data("");
+    output.say(&format!(
+        "the sample monorepo stays in {}; try there:",
+        dir.display()
+    ));
+    output.say("  lanes graph --dot");
+    output.say("  lanes affected --base HEAD~3 --explain");
+    output.say("  lanes fingerprint");
+    Ok(())
+}
+
+/// A new directory: the one asked for (absent or empty), else a fresh temporary one.
+fn demo_directory(requested: Option<&Path>) -> Result<PathBuf, Failure> {
+    let Some(dir) = requested else {
+        let temporary = tempfile::Builder::new()
+            .prefix("lanes-demo-")
+            .tempdir()
+            .map_err(|error| Failure::io("create a temporary directory", error))?;
+        return Ok(temporary.keep());
+    };
+    let is_empty = match std::fs::read_dir(dir) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => true,
+        Err(error) => return Err(Failure::io(format!("read {}", dir.display()), error)),
+    };
+    if !is_empty {
+        return Err(Failure::Refused {
+            message: format!("{} is not empty", dir.display()),
+            hint: Some(
+                "give --dir a new or empty directory; the demo never writes over files".to_owned(),
+            ),
+        });
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|error| Failure::io(format!("create {}", dir.display()), error))?;
+    Ok(dir.to_path_buf())
+}
+
+fn write(root: &Path, path: &str, contents: &str) -> Result<(), Failure> {
+    let target = root.join(path);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| Failure::io(format!("create {}", parent.display()), error))?;
+    }
+    std::fs::write(&target, contents)
+        .map_err(|error| Failure::io(format!("write {}", target.display()), error))
+}
+
+fn read(root: &Path, path: &str) -> Result<String, Failure> {
+    let source = root.join(path);
+    std::fs::read_to_string(&source)
+        .map_err(|error| Failure::io(format!("read {}", source.display()), error))
+}
+
+fn apply(root: &Path, edit: &Edit) -> Result<(), Failure> {
+    match *edit {
+        Edit::Write(path, contents) => write(root, path, contents),
+        Edit::Append(path, text) => write(root, path, &(read(root, path)? + text)),
+        Edit::Replace(path, from, to) => {
+            write(root, path, &read(root, path)?.replacen(from, to, 1))
+        }
+        Edit::Rename(from, to) => {
+            let contents = read(root, from)?;
+            write(root, to, &contents)?;
+            let source = root.join(from);
+            std::fs::remove_file(&source)
+                .map_err(|error| Failure::io(format!("remove {}", source.display()), error))
+        }
+        Edit::Delete(path) => {
+            let target = root.join(path);
+            std::fs::remove_file(&target)
+                .map_err(|error| Failure::io(format!("remove {}", target.display()), error))
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! `lanes fingerprint`: a content hash of every component's inputs at a revision.
+
+use std::path::Path;
+
+use lanes_graph::{ComponentGraph, TrackedFile, fingerprints, input_directories};
+use serde::Serialize;
+
+use crate::cli::FingerprintArgs;
+use crate::failure::Failure;
+use crate::output::Output;
+use crate::workspace::{repository, required_manifest_at};
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    commit: String,
+    components: &'a [lanes_graph::ComponentFingerprint],
+}
+
+pub(crate) fn fingerprint(
+    directory: &Path,
+    args: &FingerprintArgs,
+    output: &Output,
+) -> Result<(), Failure> {
+    let repo = repository(directory)?;
+    let commit = repo.resolve_commit(&args.rev)?;
+    let manifest = required_manifest_at(&repo, commit, &args.rev)?;
+    let entries = repo.entries_under(commit, &input_directories(&manifest))?;
+    let files: Vec<TrackedFile<'_>> = entries
+        .iter()
+        .map(|entry| TrackedFile {
+            path: &entry.path,
+            id: entry.id.as_bytes(),
+            mode: entry.mode,
+        })
+        .collect();
+    let result = fingerprints(&ComponentGraph::new(&manifest), &files);
+    if args.json {
+        let report = JsonReport {
+            commit: commit.to_string(),
+            components: &result,
+        };
+        output.data(&serde_json::to_string_pretty(&report).expect("serializable"));
+    } else {
+        for component in &result {
+            output.data(&format!("{}  {}", component.fingerprint, component.name));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The sample monorepo: eight components of a health-data platform under `src/`, with .NET
+//! project references and an npm front end that match the dependencies in its lanes.yml, and a
+//! short history in which each commit touches something different.
+
+use std::fmt::Write as _;
+
+/// The manifest the sample repository commits.
+pub(crate) const MANIFEST: &str = include_str!("lanes.yml");
+
+/// What a commit of the history does to the tree.
+pub(crate) enum Edit {
+    Write(&'static str, &'static str),
+    Append(&'static str, &'static str),
+    Rename(&'static str, &'static str),
+    Delete(&'static str),
+    /// Replace the first occurrence of a text in a file.
+    Replace(&'static str, &'static str, &'static str),
+}
+
+pub(crate) struct Step {
+    pub(crate) message: &'static str,
+    pub(crate) author: (&'static str, &'static str),
+    pub(crate) edits: Vec<Edit>,
+}
+
+fn csproj(references: &[&str]) -> String {
+    let mut items = String::new();
+    for reference in references {
+        writeln!(
+            items,
+            "    <ProjectReference Include=\"..\\{reference}\\{reference}.csproj\" />"
+        )
+        .expect("writing to a string");
+    }
+    format!(
+        "<Project Sdk=\"Microsoft.NET.Sdk\">\n  <PropertyGroup>\n    <TargetFramework>net8.0</TargetFramework>\n  </PropertyGroup>\n  <ItemGroup>\n{items}  </ItemGroup>\n</Project>\n"
+    )
+}
+
+/// The tree of the first commit: path and contents.
+pub(crate) fn initial_files() -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = vec![
+        ("lanes.yml".into(), MANIFEST.into()),
+        ("README.md".into(), "# Health platform\n\nA monorepo whose components ship on their own lanes.\n".into()),
+        ("global.json".into(), "{ \"sdk\": { \"version\": \"8.0.100\" } }\n".into()),
+        ("build/Directory.Build.props".into(), "<Project>\n  <PropertyGroup>\n    <LangVersion>12</LangVersion>\n  </PropertyGroup>\n</Project>\n".into()),
+        ("docs/architecture.md".into(), "# Architecture\n\nEight components, one lane each.\n".into()),
+        ("src/Infrastructure/main.bicep".into(), "param location string = resourceGroup().location\nmodule sql 'sql.bicep' = { name: 'sql' }\n".into()),
+        ("src/Infrastructure/sql.bicep".into(), "resource server 'Microsoft.Sql/servers@2023-05-01' = { name: 'sql' }\n".into()),
+        ("src/Infrastructure/legacy-vm.bicep".into(), "// kept for the old telemetry VM\n".into()),
+        ("src/Infrastructure/Infrastructure.csproj".into(), csproj(&[])),
+        ("src/SqlManagement/SqlManagement.csproj".into(), csproj(&["Infrastructure"])),
+        ("src/SqlManagement/Migrations/0001_init.sql".into(), "CREATE TABLE resources (id uuid PRIMARY KEY, body jsonb NOT NULL);\n".into()),
+        ("src/Fhir/Fhir.csproj".into(), csproj(&["Infrastructure", "SqlManagement"])),
+        ("src/Fhir/PatientController.cs".into(), "public class PatientController { public string Get(string id) => id; }\n".into()),
+        ("src/Fhir/README.md".into(), "# FHIR server\n".into()),
+        ("src/ResourceProvider/ResourceProvider.csproj".into(), csproj(&["Infrastructure"])),
+        ("src/ResourceProvider/Provider.cs".into(), "public class Provider { }\n".into()),
+        ("src/AccountRouting/AccountRouting.csproj".into(), csproj(&["ResourceProvider"])),
+        ("src/AccountRouting/Router.cs".into(), "public class Router { public string Route(string account) => account; }\n".into()),
+        ("src/IotConnector/IotConnector.csproj".into(), csproj(&["Fhir"])),
+        ("src/IotConnector/DeviceMapper.cs".into(), "public class DeviceMapper { }\n".into()),
+        ("src/Monitoring/Monitoring.csproj".into(), csproj(&["Infrastructure"])),
+        ("src/Monitoring/alerts.json".into(), "{ \"alerts\": [] }\n".into()),
+        ("src/Frontend/package.json".into(), "{ \"name\": \"frontend\", \"private\": true, \"scripts\": { \"test\": \"node test.js\" } }\n".into()),
+        ("src/Frontend/app.js".into(), "export const title = 'Health platform';\n".into()),
+        ("src/Frontend/__snapshots__/app.snap".into(), "title: Health platform\n".into()),
+    ];
+    files.sort();
+    files
+}
+
+/// The commits after the first one.
+pub(crate) fn history() -> Vec<Step> {
+    vec![
+        Step {
+            message: "Fhir: validate patient resources",
+            author: ("Alice", "alice@example.com"),
+            edits: vec![Edit::Replace(
+                "src/Fhir/PatientController.cs",
+                "=> id;",
+                "=> Validate(id);",
+            )],
+        },
+        Step {
+            message: "Docs: describe the FHIR server",
+            author: ("Dan", "dan@example.com"),
+            edits: vec![
+                Edit::Append("src/Fhir/README.md", "\nServes FHIR R4 resources.\n"),
+                Edit::Append("docs/architecture.md", "\nSee each component's README.\n"),
+            ],
+        },
+        Step {
+            message: "Frontend: refresh snapshots",
+            author: ("Fay", "fay@example.com"),
+            edits: vec![Edit::Append(
+                "src/Frontend/__snapshots__/app.snap",
+                "subtitle: lanes\n",
+            )],
+        },
+        Step {
+            message: "AccountRouting: rename the router",
+            author: ("Raj", "raj@example.com"),
+            edits: vec![Edit::Rename(
+                "src/AccountRouting/Router.cs",
+                "src/AccountRouting/AccountRouter.cs",
+            )],
+        },
+        Step {
+            message: "Build: raise the language version",
+            author: ("Bob", "bob@example.com"),
+            edits: vec![Edit::Replace(
+                "build/Directory.Build.props",
+                "<LangVersion>12",
+                "<LangVersion>13",
+            )],
+        },
+        Step {
+            message: "Monitoring: add an alert and an approver",
+            author: ("Mia", "mia@example.com"),
+            edits: vec![
+                Edit::Write(
+                    "src/Monitoring/alerts.json",
+                    "{ \"alerts\": [\"fhir-latency\"] }\n",
+                ),
+                Edit::Replace(
+                    "lanes.yml",
+                    "    path: src/Monitoring\n",
+                    "    path: src/Monitoring\n    approvers: [mia]\n",
+                ),
+            ],
+        },
+        Step {
+            message: "Infrastructure: remove the legacy VM",
+            author: ("Ines", "ines@example.com"),
+            edits: vec![Edit::Delete("src/Infrastructure/legacy-vm.bicep")],
+        },
+    ]
+}

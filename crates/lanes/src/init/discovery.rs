@@ -1,0 +1,156 @@
+//! Finding components: workspace members (`package.json` workspaces, Cargo workspace members)
+//! where the repository declares them, otherwise one per directory under `src/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::failure::Failure;
+use crate::init::component_name::component_name;
+use crate::init::references::{cargo_workspace_members, dependencies_of, npm_workspace_globs};
+
+/// How the components were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    Workspaces,
+    SourceDirectories,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DiscoveredComponent {
+    pub(crate) name: String,
+    /// Repository-relative directory, `/`-separated.
+    pub(crate) dir: String,
+    /// Names of other discovered components, sorted.
+    pub(crate) depends_on: Vec<String>,
+}
+
+/// Finds the components of the repository at `root`, with their dependencies.
+pub(crate) fn discover(root: &Path) -> Result<(Layout, Vec<DiscoveredComponent>), Failure> {
+    let mut dirs = workspace_members(root)?;
+    let layout = if dirs.is_empty() {
+        dirs = subdirectories(root, "src");
+        Layout::SourceDirectories
+    } else {
+        Layout::Workspaces
+    };
+    if dirs.is_empty() {
+        return Err(Failure::Refused {
+            message: format!("found no components in {}", root.display()),
+            hint: Some("lanes looks for directories under src/, package.json workspaces and Cargo workspace members; write lanes.yml by hand otherwise".to_owned()),
+        });
+    }
+    dirs.sort();
+    dirs.dedup();
+    let names = unique_names(&dirs);
+    let mut components = Vec::new();
+    for dir in &dirs {
+        let mut depends_on: Vec<String> = dependencies_of(root, dir, &dirs)?
+            .into_iter()
+            .filter(|dependency| dependency != dir)
+            .map(|dependency| names[&dependency].clone())
+            .collect();
+        depends_on.sort();
+        depends_on.dedup();
+        components.push(DiscoveredComponent {
+            name: names[dir].clone(),
+            dir: dir.clone(),
+            depends_on,
+        });
+    }
+    components.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((layout, components))
+}
+
+/// Directory name to component name; on a clash, the whole path names the component.
+fn unique_names(dirs: &[String]) -> BTreeMap<String, String> {
+    let short = |dir: &str| component_name(dir.rsplit('/').next().unwrap_or(dir));
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for dir in dirs {
+        *counts.entry(short(dir)).or_default() += 1;
+    }
+    dirs.iter()
+        .map(|dir| {
+            let name = short(dir);
+            let name = if counts[&name] > 1 {
+                component_name(dir)
+            } else {
+                name
+            };
+            (dir.clone(), name)
+        })
+        .collect()
+}
+
+/// Members declared by the root `package.json` and `Cargo.toml`.
+fn workspace_members(root: &Path) -> Result<Vec<String>, Failure> {
+    let mut globs = npm_workspace_globs(root)?;
+    globs.extend(cargo_workspace_members(root)?);
+    let mut members = Vec::new();
+    for glob in globs {
+        let glob = glob
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_owned();
+        let matcher = globset::GlobBuilder::new(&glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|error| Failure::Refused {
+                message: format!("workspace member glob `{glob}` is invalid: {error}"),
+                hint: None,
+            })?
+            .compile_matcher();
+        let literal: Vec<&str> = glob
+            .split('/')
+            .take_while(|part| !part.contains(['*', '?', '[', '{']))
+            .collect();
+        let start = literal.join("/");
+        let depth = glob.split('/').count() - literal.len();
+        let walk_root = root.join(&start);
+        if !walk_root.is_dir() {
+            continue;
+        }
+        let mut walker = ignore::WalkBuilder::new(&walk_root);
+        walker.require_git(false);
+        if !glob.contains("**") {
+            walker.max_depth(Some(depth));
+        }
+        for entry in walker.build().filter_map(Result::ok) {
+            if !entry.file_type().is_some_and(|kind| kind.is_dir()) {
+                continue;
+            }
+            let relative = relative(root, entry.path());
+            let is_package = entry.path().join("package.json").is_file()
+                || entry.path().join("Cargo.toml").is_file();
+            if matcher.is_match(&relative) && is_package && !relative.is_empty() {
+                members.push(relative);
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// The directories directly under `root/name`, skipping hidden and ignored ones.
+fn subdirectories(root: &Path, name: &str) -> Vec<String> {
+    let dir = root.join(name);
+    if !dir.is_dir() {
+        return Vec::new();
+    }
+    let mut walker = ignore::WalkBuilder::new(&dir);
+    walker.require_git(false).max_depth(Some(1));
+    walker
+        .build()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.depth() == 1 && entry.file_type().is_some_and(|kind| kind.is_dir()))
+        .map(|entry| relative(root, entry.path()))
+        .collect()
+}
+
+/// `path` relative to `root`, `/`-separated.
+pub(crate) fn relative(root: &Path, path: &Path) -> String {
+    let relative: PathBuf = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+    relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -1,0 +1,45 @@
+//! The `lanes` binary: parses the command line, wires the libraries together and turns
+//! outcomes into exit statuses. Data goes to stdout, everything else to stderr.
+
+mod cli;
+mod commands;
+mod demo;
+mod failure;
+mod init;
+mod output;
+mod workspace;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command};
+use crate::failure::Failure;
+use crate::output::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let output = Output::new(cli.color);
+    output.install_report_handler();
+    match run(cli, &output) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(&output),
+    }
+}
+
+fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
+    let directory = match cli.directory {
+        Some(directory) => directory,
+        None => std::env::current_dir()
+            .map_err(|source| Failure::io("read the current directory", source))?,
+    };
+    match cli.command {
+        Command::Init(args) => commands::init(&directory, &args, output),
+        Command::Validate(args) => commands::validate(&directory, &args, output),
+        Command::Schema => commands::schema(),
+        Command::Graph(args) => commands::graph(&directory, &args, output),
+        Command::Affected(args) => commands::affected(&directory, &args, output),
+        Command::Fingerprint(args) => commands::fingerprint(&directory, &args, output),
+        Command::Demo(args) => commands::demo(&args, output),
+    }
+}

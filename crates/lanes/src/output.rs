@@ -1,0 +1,121 @@
+//! Output for people: colours only on terminals without `NO_COLOR`, errors, hints and
+//! diagnostics on stderr. Data for programs goes to stdout through `data`.
+
+use std::io::{IsTerminal as _, Write as _};
+
+use console::Style;
+use lanes_manifest::Diagnostic;
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::cli::ColorChoice;
+
+pub(crate) struct Output {
+    stdout_colors: bool,
+    stderr_colors: bool,
+}
+
+impl Output {
+    pub(crate) fn new(choice: ColorChoice) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        let decide = |is_terminal: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && !no_color,
+        };
+        Self {
+            stdout_colors: decide(std::io::stdout().is_terminal()),
+            stderr_colors: decide(std::io::stderr().is_terminal()),
+        }
+    }
+
+    /// Renders miette reports (diagnostics) the way this run colours.
+    pub(crate) fn install_report_handler(&self) {
+        let colors = self.stderr_colors;
+        // Only fails when a handler is already installed, which cannot happen here.
+        let _ = miette::set_hook(Box::new(move |_| {
+            Box::new(
+                miette::MietteHandlerOpts::new()
+                    .color(colors)
+                    .unicode(colors)
+                    .build(),
+            )
+        }));
+    }
+
+    fn styled(&self, to_stdout: bool, style: &Style, text: &str) -> String {
+        let enabled = if to_stdout {
+            self.stdout_colors
+        } else {
+            self.stderr_colors
+        };
+        style
+            .clone()
+            .force_styling(enabled)
+            .apply_to(text)
+            .to_string()
+    }
+
+    /// Styles text headed for stdout.
+    pub(crate) fn paint(&self, style: &Style, text: &str) -> String {
+        self.styled(true, style, text)
+    }
+
+    /// Styles text headed for stderr.
+    pub(crate) fn paint_err(&self, style: &Style, text: &str) -> String {
+        self.styled(false, style, text)
+    }
+
+    /// A line of data on stdout. A closed pipe (`lanes affected | head`) ends the program quietly.
+    #[expect(
+        clippy::unused_self,
+        reason = "all output goes through `Output`, the one place that decides where it goes"
+    )]
+    pub(crate) fn data(&self, line: &str) {
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, "{line}").is_err() {
+            std::process::exit(0);
+        }
+    }
+
+    /// A message for people on stderr.
+    #[expect(
+        clippy::unused_self,
+        reason = "all output goes through `Output`, the one place that decides where it goes"
+    )]
+    pub(crate) fn say(&self, line: &str) {
+        eprintln!("{line}");
+    }
+
+    pub(crate) fn hint(&self, hint: &str) {
+        eprintln!(
+            "{} {hint}",
+            self.paint_err(&Style::new().cyan().bold(), "hint:")
+        );
+    }
+
+    pub(crate) fn error(&self, message: &str, hint: Option<&str>) {
+        eprintln!(
+            "{} {message}",
+            self.paint_err(&Style::new().red().bold(), "error:")
+        );
+        if let Some(hint) = hint {
+            self.hint(hint);
+        }
+    }
+
+    /// Manifest diagnostics with their snippets, on stderr.
+    pub(crate) fn diagnostics(&self, diagnostics: &[Diagnostic]) {
+        let theme = if self.stderr_colors {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme);
+        for diagnostic in diagnostics {
+            let mut rendered = String::new();
+            if handler.render_report(&mut rendered, diagnostic).is_ok() {
+                eprint!("{rendered}");
+            }
+        }
+    }
+}
