@@ -29,12 +29,18 @@ impl Manifest {
 
     /// Reads and validates the manifest at `path`, refusing oversized files before reading them.
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        Self::load_named(path, &path.display().to_string())
+    }
+
+    /// Like [`Manifest::load`], calling the file `name` in diagnostics (a path relative to
+    /// where the user is, say).
+    pub fn load_named(path: &Path, name: &str) -> Result<Manifest, ManifestError> {
         let read_error = |source| ManifestError::Read {
             path: path.to_owned(),
             source,
         };
         let size = std::fs::metadata(path).map_err(read_error)?.len();
-        let name = path.display().to_string();
+        let name = name.to_owned();
         if size > MAX_MANIFEST_BYTES {
             return Err(ManifestError::TooLarge {
                 name,

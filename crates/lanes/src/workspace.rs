@@ -19,7 +19,7 @@ pub(crate) fn manifest_in_work_tree(
         Some(path) => directory.join(path),
         None => manifest_path(directory, repo.as_ref()),
     };
-    match Manifest::load(&path) {
+    match Manifest::load_named(&path, &display_name(directory, &path)) {
         Err(ManifestError::Read { source, .. })
             if source.kind() == std::io::ErrorKind::NotFound =>
         {
@@ -31,6 +31,14 @@ pub(crate) fn manifest_in_work_tree(
         }
         result => Ok((result?, repo)),
     }
+}
+
+/// How diagnostics name the manifest: relative to where lanes runs, when it is below it.
+fn display_name(directory: &Path, path: &Path) -> String {
+    path.strip_prefix(directory)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 pub(crate) fn manifest_path(directory: &Path, repo: Option<&Repo>) -> PathBuf {

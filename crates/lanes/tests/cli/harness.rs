@@ -1,0 +1,181 @@
+//! A fresh git repository per test and a fluent way to run `lanes` in it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+/// Environment that makes git independent of the machine's configuration.
+fn isolated_git(command: &mut Command, home: &Path) {
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("NO_COLOR", "1");
+}
+
+pub(crate) struct TestRepo {
+    temp: TempDir,
+    root: PathBuf,
+}
+
+impl TestRepo {
+    /// An empty repository on branch `main`.
+    pub(crate) fn new() -> Self {
+        let temp = TempDir::new().expect("temp dir");
+        let root = temp.path().join("repo");
+        std::fs::create_dir(&root).expect("create repo dir");
+        let repo = Self { temp, root };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    /// A repository with `lanes.yml` committed on `main`.
+    pub(crate) fn with_manifest(manifest: &str) -> Self {
+        let repo = Self::new();
+        repo.write("lanes.yml", manifest);
+        repo.commit("add lanes.yml");
+        repo
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// A directory beside the repository, for clones.
+    pub(crate) fn sibling(&self, name: &str) -> PathBuf {
+        self.temp.path().join(name)
+    }
+
+    pub(crate) fn write(&self, path: &str, contents: &str) -> &Self {
+        let target = self.root.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, contents).unwrap();
+        self
+    }
+
+    pub(crate) fn remove(&self, path: &str) -> &Self {
+        std::fs::remove_file(self.root.join(path)).unwrap();
+        self
+    }
+
+    pub(crate) fn rename(&self, from: &str, to: &str) -> &Self {
+        let target = self.root.join(to);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::rename(self.root.join(from), target).unwrap();
+        self
+    }
+
+    /// Commits everything; returns the new commit id.
+    pub(crate) fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+    }
+
+    pub(crate) fn git(&self, args: &[&str]) -> String {
+        git_in(&self.root, self.temp.path(), args)
+    }
+
+    pub(crate) fn git_home(&self) -> &Path {
+        self.temp.path()
+    }
+
+    pub(crate) fn lanes(&self, args: &[&str]) -> Run {
+        lanes_in(&self.root, args)
+    }
+}
+
+pub(crate) fn git_in(dir: &Path, home: &Path, args: &[&str]) -> String {
+    let mut command = Command::new("git");
+    command.current_dir(dir).args(args);
+    isolated_git(&mut command, home);
+    let output = command.output().expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+pub(crate) fn lanes_in(dir: &Path, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lanes"));
+    command.current_dir(dir).args(args);
+    isolated_git(&mut command, dir);
+    Run {
+        args: args.iter().map(ToString::to_string).collect(),
+        output: command.output().expect("lanes runs"),
+    }
+}
+
+/// A finished `lanes` run.
+pub(crate) struct Run {
+    args: Vec<String>,
+    output: Output,
+}
+
+impl Run {
+    pub(crate) fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub(crate) fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    pub(crate) fn code(&self) -> i32 {
+        self.output.status.code().expect("exited")
+    }
+
+    /// Asserts success and returns the run.
+    #[track_caller]
+    pub(crate) fn success(self) -> Self {
+        assert_eq!(
+            self.code(),
+            0,
+            "lanes {:?} failed:\n{}",
+            self.args,
+            self.stderr()
+        );
+        self
+    }
+
+    /// Asserts the exit status and returns the run.
+    #[track_caller]
+    pub(crate) fn failure(self, code: i32) -> Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "lanes {:?}: stdout:\n{}\nstderr:\n{}",
+            self.args,
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout())
+            .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", self.stdout()))
+    }
+
+    /// Stdout lines.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        self.stdout().lines().map(str::to_owned).collect()
+    }
+}
+
+/// Names of `lanes affected --json`'s components.
+pub(crate) fn affected_names(json: &serde_json::Value) -> Vec<String> {
+    json["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect()
+}

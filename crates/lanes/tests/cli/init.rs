@@ -1,0 +1,96 @@
+//! `lanes init`: components and dependencies from the layouts repositories already have.
+
+use crate::harness::TestRepo;
+
+fn csproj(references: &[&str]) -> String {
+    let items: Vec<String> = references
+        .iter()
+        .map(|r| format!("<ProjectReference Include=\"..\\{r}\\{r}.csproj\" />"))
+        .collect();
+    let items = items.concat();
+    format!("<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup>{items}</ItemGroup></Project>")
+}
+
+#[test]
+fn one_component_per_source_directory_with_project_references() {
+    let repo = TestRepo::new();
+    repo.write("src/Fhir/Fhir.csproj", &csproj(&["SqlManagement"]))
+        .write("src/SqlManagement/SqlManagement.csproj", &csproj(&[]))
+        .write("src/ResourceProvider/Api/Api.csproj", "<Project><ItemGroup><ProjectReference Include=\"..\\..\\Fhir\\Fhir.csproj\" /></ItemGroup></Project>")
+        .write("src/.hidden/x", "");
+    let run = repo.lanes(&["init"]).success();
+    assert!(
+        run.stderr()
+            .contains("with 3 components and 2 dependencies"),
+        "{}",
+        run.stderr()
+    );
+    let written = std::fs::read_to_string(repo.path().join("lanes.yml")).unwrap();
+    insta::assert_snapshot!(written);
+    repo.lanes(&["validate"]).success();
+}
+
+#[test]
+fn package_json_workspaces_become_components() {
+    let repo = TestRepo::new();
+    repo.write("package.json", r#"{ "private": true, "workspaces": ["packages/*", "apps/web"] }"#)
+        .write("packages/ui/package.json", r#"{ "name": "@acme/ui" }"#)
+        .write("packages/api-client/package.json", r#"{ "name": "@acme/api-client", "dependencies": { "left-pad": "1" } }"#)
+        .write("apps/web/package.json", r#"{ "name": "web", "dependencies": { "@acme/ui": "workspace:*" }, "devDependencies": { "@acme/api-client": "*" } }"#)
+        .write("packages/not-a-package/readme.txt", "");
+    let text = repo.lanes(&["init", "--stdout"]).success().stdout();
+    assert!(
+        text.contains("  web:\n    path: \"apps/web\"\n    depends_on: [api-client, ui]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  ui:\n    path: \"packages/ui\"\n"),
+        "{text}"
+    );
+    assert!(!text.contains("not-a-package"), "{text}");
+}
+
+#[test]
+fn cargo_workspace_members_become_components() {
+    let repo = TestRepo::new();
+    repo.write("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\ncore = { path = \"crates/core\" }\n")
+        .write("crates/core/Cargo.toml", "[package]\nname = \"core\"\n")
+        .write("crates/cli/Cargo.toml", "[package]\nname = \"cli\"\n[dependencies]\ncore.workspace = true\nserde = \"1\"\n")
+        .write("crates/server/Cargo.toml", "[package]\nname = \"server\"\n[dev-dependencies]\ncli = { path = \"../cli\" }\n");
+    let text = repo.lanes(&["init", "--stdout"]).success().stdout();
+    assert!(
+        text.contains("  cli:\n    path: \"crates/cli\"\n    depends_on: [core]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  server:\n    path: \"crates/server\"\n    depends_on: [cli]\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn init_never_overwrites_a_manifest() {
+    let repo = TestRepo::new();
+    repo.write("src/A/a.txt", "")
+        .write("lanes.yml", "version: 1\ncomponents: {}\n");
+    let run = repo.lanes(&["init"]).failure(1);
+    assert!(run.stderr().contains("already exists"), "{}", run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("lanes.yml")).unwrap(),
+        "version: 1\ncomponents: {}\n"
+    );
+}
+
+#[test]
+fn init_without_components_says_where_it_looked() {
+    let repo = TestRepo::new();
+    repo.write("main.c", "");
+    let run = repo.lanes(&["init"]).failure(1);
+    assert!(
+        run.stderr()
+            .contains("hint: lanes looks for directories under src/"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!repo.path().join("lanes.yml").exists());
+}

@@ -1,0 +1,10 @@
+//! The `lanes` binary end to end: real git repositories in temp directories, the real binary
+//! as a child process.
+
+mod harness;
+
+mod affected;
+mod fingerprint;
+mod init;
+mod manifest_commands;
+mod oracle;
