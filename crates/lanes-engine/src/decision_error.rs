@@ -1,0 +1,33 @@
+//! Why a person's decision (approve, reject, retry) cannot be taken.
+
+use crate::StageState;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionError {
+    #[error("no stage `{stage}` in lanes.yml")]
+    UnknownStage { stage: String },
+    #[error("no component `{component}` in lanes.yml")]
+    UnknownComponent { component: String },
+    #[error("stage `{stage}` has no approval gate")]
+    NotGated { stage: String },
+    #[error("`{user}` is not an approver of `{component}` (approvers: {approvers})")]
+    NotAnApprover {
+        user: String,
+        component: String,
+        approvers: String,
+    },
+    #[error("`{user}` wrote {commit} and may not approve it")]
+    SelfApproval { user: String, commit: String },
+    #[error("`{user}` already approved {commit}")]
+    AlreadyApproved { user: String, commit: String },
+    #[error("no lane of `{component}` is waiting at `{stage}`")]
+    NothingWaiting { component: String, stage: String },
+    #[error("the stage `{stage}` of `{component}` is {}, not interrupted", state.as_str())]
+    NotInterrupted {
+        component: String,
+        stage: String,
+        state: StageState,
+    },
+    #[error("no such lane")]
+    UnknownLane,
+}

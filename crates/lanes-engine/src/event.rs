@@ -1,0 +1,158 @@
+//! Events: every state change of the engine. The ledger stores them; `World::apply` folds them
+//! into the current state.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AttemptOutcome, LaneId, Millis, StageState};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    LaneCreated {
+        lane: LaneId,
+        commit: String,
+        component: String,
+        fingerprint: String,
+        author: String,
+        stages: Vec<String>,
+        at: Millis,
+    },
+    StageUnchanged {
+        lane: LaneId,
+        stage: usize,
+        provenance: String,
+        reason: String,
+        at: Millis,
+    },
+    StageWaiting {
+        lane: LaneId,
+        stage: usize,
+        reason: String,
+        at: Millis,
+    },
+    AttemptStarted {
+        lane: LaneId,
+        stage: usize,
+        attempt: u32,
+        token: u64,
+        deploying: bool,
+        at: Millis,
+    },
+    /// The attempt's deploy finished; its steps run now.
+    Deployed {
+        lane: LaneId,
+        stage: usize,
+        attempt: u32,
+        environment: String,
+        instance: String,
+        at: Millis,
+    },
+    AttemptFinished {
+        lane: LaneId,
+        stage: usize,
+        attempt: u32,
+        outcome: AttemptOutcome,
+        at: Millis,
+    },
+    /// The stage goes back to pending for another attempt.
+    StageRetrying {
+        lane: LaneId,
+        stage: usize,
+        reason: String,
+        at: Millis,
+    },
+    StageFinished {
+        lane: LaneId,
+        stage: usize,
+        state: StageState,
+        reason: Option<String>,
+        flaky: bool,
+        at: Millis,
+    },
+    /// The deploy died mid-way; a person decides what happens next.
+    StageInterrupted {
+        lane: LaneId,
+        stage: usize,
+        reason: String,
+        at: Millis,
+    },
+    /// The lane's version passed the stage that owns `environment`: it is the environment's
+    /// last known good version of the component.
+    BecameLastKnownGood {
+        lane: LaneId,
+        environment: String,
+        component: String,
+        fingerprint: String,
+        at: Millis,
+    },
+    LockAcquired {
+        lane: LaneId,
+        environment: String,
+        component: String,
+        at: Millis,
+    },
+    LockReleased {
+        lane: LaneId,
+        environment: String,
+        component: String,
+        at: Millis,
+    },
+    Approved {
+        lane: LaneId,
+        stage: usize,
+        fingerprint: String,
+        user: String,
+        at: Millis,
+    },
+    Rejected {
+        lane: LaneId,
+        stage: usize,
+        user: String,
+        reason: String,
+        at: Millis,
+    },
+}
+
+impl Event {
+    /// The lane the event is about.
+    #[must_use]
+    pub fn lane(&self) -> LaneId {
+        match self {
+            Self::LaneCreated { lane, .. }
+            | Self::StageUnchanged { lane, .. }
+            | Self::StageWaiting { lane, .. }
+            | Self::AttemptStarted { lane, .. }
+            | Self::Deployed { lane, .. }
+            | Self::AttemptFinished { lane, .. }
+            | Self::StageRetrying { lane, .. }
+            | Self::StageFinished { lane, .. }
+            | Self::StageInterrupted { lane, .. }
+            | Self::BecameLastKnownGood { lane, .. }
+            | Self::LockAcquired { lane, .. }
+            | Self::LockReleased { lane, .. }
+            | Self::Approved { lane, .. }
+            | Self::Rejected { lane, .. } => *lane,
+        }
+    }
+
+    /// A short name of the kind of event, as stored in the ledger.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::LaneCreated { .. } => "lane_created",
+            Self::StageUnchanged { .. } => "stage_unchanged",
+            Self::StageWaiting { .. } => "stage_waiting",
+            Self::AttemptStarted { .. } => "attempt_started",
+            Self::Deployed { .. } => "deployed",
+            Self::AttemptFinished { .. } => "attempt_finished",
+            Self::StageRetrying { .. } => "stage_retrying",
+            Self::StageFinished { .. } => "stage_finished",
+            Self::StageInterrupted { .. } => "stage_interrupted",
+            Self::BecameLastKnownGood { .. } => "became_last_known_good",
+            Self::LockAcquired { .. } => "lock_acquired",
+            Self::LockReleased { .. } => "lock_released",
+            Self::Approved { .. } => "approved",
+            Self::Rejected { .. } => "rejected",
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! A lane: one component's walk through the stages, for one commit.
+
+use serde::{Deserialize, Serialize};
+
+use crate::StageState;
+
+/// Milliseconds since the Unix epoch: the engine never reads the clock, events carry time.
+pub type Millis = i64;
+
+/// Identifies a lane. Ids grow: a higher id is a newer lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LaneId(pub u64);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lane {
+    pub id: LaneId,
+    pub commit: String,
+    pub component: String,
+    /// The component's fingerprint at `commit`: the version this lane carries.
+    pub fingerprint: String,
+    /// Who wrote the change (`Name <email>`), for the self-approval rule.
+    pub author: String,
+    pub created_at: Millis,
+    /// One per manifest stage, in order.
+    pub stages: Vec<StageRun>,
+}
+
+impl Lane {
+    /// The first stage that is not green, if any: where the lane stands.
+    #[must_use]
+    pub fn current_stage(&self) -> Option<usize> {
+        self.stages.iter().position(|stage| !stage.state.is_green())
+    }
+
+    /// Whether every stage is green: the version reached the end of the lane.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        self.current_stage().is_none()
+    }
+}
+
+/// One stage of one lane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageRun {
+    pub name: String,
+    pub state: StageState,
+    /// Why it waits, failed, was canceled, or is unchanged.
+    pub reason: Option<String>,
+    /// For `unchanged`: the commit whose lane passed this stage with the same version.
+    pub provenance: Option<String>,
+    pub attempts: Vec<Attempt>,
+    /// Passed, but only on a retry.
+    pub flaky: bool,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+}
+
+impl StageRun {
+    pub(crate) fn new(name: String) -> Self {
+        Self {
+            name,
+            state: StageState::Pending,
+            reason: None,
+            provenance: None,
+            attempts: Vec::new(),
+            flaky: false,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+}
+
+/// One try at running a stage's steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1, 2, ...
+    pub number: u32,
+    /// Fencing token: a result reported with another token is stale and ignored.
+    pub token: u64,
+    /// Whether the attempt is still deploying (a death now is an interrupted deploy).
+    pub deploying: bool,
+    pub outcome: Option<AttemptOutcome>,
+    pub started_at: Millis,
+    pub finished_at: Option<Millis>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Passed,
+    /// Step `step` (0-based, the deploy counting as a step) failed.
+    Failed {
+        step: usize,
+        deploy: bool,
+        detail: String,
+    },
+    /// The process running it died; found when lanes started again.
+    Abandoned {
+        during_deploy: bool,
+    },
+}

@@ -1,0 +1,24 @@
+//! The domain of lanes: lanes, stages, gates, environments, version vectors, last known good
+//! versions, locks and approvals. A pure core: [`next_step`] and the functions of `outcome`
+//! and `approval` turn the [`World`] and a new fact into events; [`World::apply`] folds events
+//! in. No clock, processes, git or database here.
+
+mod approval;
+mod attempt_plan;
+mod decision_error;
+mod event;
+mod lane;
+mod next_step;
+mod outcome;
+mod stage_state;
+mod world;
+
+pub use approval::{GateTarget, approve, reject};
+pub use attempt_plan::{AttemptPlan, DeployPlan, VectorEntry, VersionVector};
+pub use decision_error::DecisionError;
+pub use event::Event;
+pub use lane::{Attempt, AttemptOutcome, Lane, LaneId, Millis, StageRun};
+pub use next_step::{Idle, Next, instance_for, next_step};
+pub use outcome::{AttemptResult, attempt_finished, deploy_finished, recover, retry_interrupted};
+pub use stage_state::StageState;
+pub use world::{ApprovalRecord, Deployment, World};

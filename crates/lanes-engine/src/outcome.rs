@@ -1,0 +1,243 @@
+//! What follows from an attempt's progress and end, and from finding attempts abandoned when
+//! lanes starts again.
+
+use lanes_manifest::Manifest;
+
+use crate::next_step::{instance_for, short};
+use crate::{AttemptOutcome, Event, LaneId, Millis, StageState, World};
+
+/// How the runner says an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptResult {
+    Passed,
+    /// Step `step` failed (the deploy is step 0 when there is one).
+    Failed {
+        step: usize,
+        deploy: bool,
+        detail: String,
+    },
+}
+
+/// The attempt's deploy finished: the instance now holds the lane's version.
+#[must_use]
+pub fn deploy_finished(
+    world: &World,
+    manifest: &Manifest,
+    lane: LaneId,
+    stage: usize,
+    token: u64,
+    now: Millis,
+) -> Vec<Event> {
+    let Some(attempt) = world
+        .running_attempt(lane, stage)
+        .filter(|a| a.token == token)
+    else {
+        return Vec::new();
+    };
+    let lane_data = world.lane(lane).expect("a running attempt has a lane");
+    let Some(environment) = manifest.stages()[stage].environment.clone() else {
+        return Vec::new();
+    };
+    let instance = instance_for(manifest, &environment, &lane_data.component);
+    vec![Event::Deployed {
+        lane,
+        stage,
+        attempt: attempt.number,
+        environment,
+        instance,
+        at: now,
+    }]
+}
+
+/// The attempt ended. A result with a stale token (from an attempt abandoned and replaced) is
+/// ignored. Failed builds and tests are attempted again up to the stage's `retries`; a failed
+/// deploy never is, nor is any step of a stage that deploys.
+#[must_use]
+pub fn attempt_finished(
+    world: &World,
+    manifest: &Manifest,
+    lane: LaneId,
+    stage: usize,
+    token: u64,
+    result: AttemptResult,
+    now: Millis,
+) -> Vec<Event> {
+    let Some(attempt) = world
+        .running_attempt(lane, stage)
+        .filter(|a| a.token == token)
+    else {
+        return Vec::new();
+    };
+    let number = attempt.number;
+    let lane_data = world.lane(lane).expect("a running attempt has a lane");
+    let definition = &manifest.stages()[stage];
+    let mut events = Vec::new();
+    match result {
+        AttemptResult::Passed => {
+            events.push(Event::AttemptFinished {
+                lane,
+                stage,
+                attempt: number,
+                outcome: AttemptOutcome::Passed,
+                at: now,
+            });
+            let flaky = number > 1;
+            let reason = flaky.then(|| format!("flaky: passed on attempt {number}"));
+            events.push(Event::StageFinished {
+                lane,
+                stage,
+                state: StageState::Succeeded,
+                reason,
+                flaky,
+                at: now,
+            });
+            if let Some(environment) = &definition.environment {
+                events.push(Event::BecameLastKnownGood {
+                    lane,
+                    environment: environment.clone(),
+                    component: lane_data.component.clone(),
+                    fingerprint: lane_data.fingerprint.clone(),
+                    at: now,
+                });
+                events.push(release(lane, environment, &lane_data.component, now));
+            }
+        }
+        AttemptResult::Failed {
+            step,
+            deploy,
+            detail,
+        } => {
+            let outcome = AttemptOutcome::Failed {
+                step,
+                deploy,
+                detail: detail.clone(),
+            };
+            events.push(Event::AttemptFinished {
+                lane,
+                stage,
+                attempt: number,
+                outcome,
+                at: now,
+            });
+            let retryable =
+                !deploy && definition.environment.is_none() && number <= definition.retries;
+            if retryable {
+                let reason = format!("attempt {number} failed ({detail}); attempting again");
+                events.push(Event::StageRetrying {
+                    lane,
+                    stage,
+                    reason,
+                    at: now,
+                });
+            } else {
+                events.push(Event::StageFinished {
+                    lane,
+                    stage,
+                    state: StageState::Failed,
+                    reason: Some(detail),
+                    flaky: false,
+                    at: now,
+                });
+                if let Some(environment) = &definition.environment {
+                    events.push(release(lane, environment, &lane_data.component, now));
+                }
+            }
+        }
+    }
+    events
+}
+
+fn release(lane: LaneId, environment: &str, component: &str, at: Millis) -> Event {
+    Event::LockReleased {
+        lane,
+        environment: environment.to_owned(),
+        component: component.to_owned(),
+        at,
+    }
+}
+
+/// Attempts that were running when lanes stopped (its process died): builds and tests are
+/// attempted again; a deploy becomes interrupted and waits for a person, its lock held so that
+/// nothing deploys over a half-finished deploy.
+#[must_use]
+pub fn recover(
+    world: &World,
+    manifest_of: impl Fn(LaneId) -> Option<Manifest>,
+    now: Millis,
+) -> Vec<Event> {
+    let mut events = Vec::new();
+    for lane in world.lanes() {
+        for (stage, run) in lane.stages.iter().enumerate() {
+            let Some(attempt) = world.running_attempt(lane.id, stage) else {
+                continue;
+            };
+            let during_deploy = attempt.deploying;
+            let outcome = AttemptOutcome::Abandoned { during_deploy };
+            events.push(Event::AttemptFinished {
+                lane: lane.id,
+                stage,
+                attempt: attempt.number,
+                outcome,
+                at: now,
+            });
+            if during_deploy {
+                let reason = format!(
+                    "interrupted: lanes stopped during the deploy of attempt {}; retry it (`lanes retry {} {}`) or roll back",
+                    attempt.number, lane.component, run.name
+                );
+                events.push(Event::StageInterrupted {
+                    lane: lane.id,
+                    stage,
+                    reason,
+                    at: now,
+                });
+            } else {
+                let reason = format!(
+                    "attempt {} was abandoned when lanes stopped; attempting again",
+                    attempt.number
+                );
+                events.push(Event::StageRetrying {
+                    lane: lane.id,
+                    stage,
+                    reason,
+                    at: now,
+                });
+                let environment = manifest_of(lane.id)
+                    .and_then(|m| m.stages().get(stage).and_then(|s| s.environment.clone()));
+                if let Some(environment) = environment {
+                    events.push(release(lane.id, &environment, &lane.component, now));
+                }
+            }
+        }
+    }
+    events
+}
+
+/// A person decided to run an interrupted stage again.
+pub fn retry_interrupted(
+    world: &World,
+    lane: LaneId,
+    stage: usize,
+    user: &str,
+    now: Millis,
+) -> Result<Vec<Event>, crate::DecisionError> {
+    let lane_data = world.lane(lane).ok_or(crate::DecisionError::UnknownLane)?;
+    let run = &lane_data.stages[stage];
+    if run.state != StageState::Interrupted {
+        return Err(crate::DecisionError::NotInterrupted {
+            component: lane_data.component.clone(),
+            stage: run.name.clone(),
+            state: run.state,
+        });
+    }
+    let reason = format!(
+        "retried by {user} after an interrupted deploy of {}",
+        short(&lane_data.commit)
+    );
+    Ok(vec![Event::StageRetrying {
+        lane,
+        stage,
+        reason,
+        at: now,
+    }])
+}

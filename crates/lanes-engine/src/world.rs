@@ -1,0 +1,361 @@
+//! The engine's state: every lane, deployment, last known good version, lock and approval, as
+//! folded from the events. `apply` is the only way it changes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Attempt, Event, Lane, LaneId, Millis, StageRun, StageState};
+
+/// A version of a component in an environment (instance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub lane: LaneId,
+    pub commit: String,
+    pub fingerprint: String,
+    pub at: Millis,
+}
+
+/// An approval of one version at one stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    pub lane: LaneId,
+    pub stage: usize,
+    pub component: String,
+    pub fingerprint: String,
+    pub user: String,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct World {
+    lanes: BTreeMap<LaneId, Lane>,
+    /// `(commit, component)` to its lane.
+    by_commit: BTreeMap<(String, String), LaneId>,
+    /// `(environment, instance, component)` to what is deployed there.
+    deployments: BTreeMap<(String, String, String), Deployment>,
+    /// `(environment, component)` to every version that became last known good, oldest first.
+    last_known_good: BTreeMap<(String, String), Vec<Deployment>>,
+    /// `(environment, component)` to the lane deploying there now.
+    locks: BTreeMap<(String, String), LaneId>,
+    approvals: Vec<ApprovalRecord>,
+    next_token: u64,
+}
+
+impl World {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Folds one event in. Events about unknown lanes are ignored: they cannot happen when the
+    /// events come from the engine.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event reads best as one match"
+    )]
+    pub fn apply(&mut self, event: &Event) {
+        if let Event::LaneCreated {
+            lane,
+            commit,
+            component,
+            fingerprint,
+            author,
+            stages,
+            at,
+        } = event
+        {
+            self.by_commit
+                .insert((commit.clone(), component.clone()), *lane);
+            self.lanes.insert(
+                *lane,
+                Lane {
+                    id: *lane,
+                    commit: commit.clone(),
+                    component: component.clone(),
+                    fingerprint: fingerprint.clone(),
+                    author: author.clone(),
+                    created_at: *at,
+                    stages: stages.iter().cloned().map(StageRun::new).collect(),
+                },
+            );
+            return;
+        }
+        let Some(lane) = self.lanes.get_mut(&event.lane()) else {
+            return;
+        };
+        match event {
+            Event::LaneCreated { .. } => unreachable!("handled above"),
+            Event::StageUnchanged {
+                stage,
+                provenance,
+                reason,
+                at,
+                ..
+            } => {
+                let run = &mut lane.stages[*stage];
+                run.state = StageState::Unchanged;
+                run.provenance = Some(provenance.clone());
+                run.reason = Some(reason.clone());
+                run.finished_at = Some(*at);
+            }
+            Event::StageWaiting { stage, reason, .. } => {
+                let run = &mut lane.stages[*stage];
+                run.state = StageState::Waiting;
+                run.reason = Some(reason.clone());
+            }
+            Event::AttemptStarted {
+                stage,
+                attempt,
+                token,
+                deploying,
+                at,
+                ..
+            } => {
+                let run = &mut lane.stages[*stage];
+                run.state = StageState::Running;
+                run.reason = None;
+                run.started_at.get_or_insert(*at);
+                run.attempts.push(Attempt {
+                    number: *attempt,
+                    token: *token,
+                    deploying: *deploying,
+                    outcome: None,
+                    started_at: *at,
+                    finished_at: None,
+                });
+                self.next_token = self.next_token.max(token + 1);
+            }
+            Event::Deployed {
+                stage,
+                attempt,
+                environment,
+                instance,
+                at,
+                ..
+            } => {
+                if let Some(run) = lane.stages[*stage]
+                    .attempts
+                    .iter_mut()
+                    .find(|a| a.number == *attempt)
+                {
+                    run.deploying = false;
+                }
+                let deployment = Deployment {
+                    lane: lane.id,
+                    commit: lane.commit.clone(),
+                    fingerprint: lane.fingerprint.clone(),
+                    at: *at,
+                };
+                self.deployments.insert(
+                    (
+                        environment.clone(),
+                        instance.clone(),
+                        lane.component.clone(),
+                    ),
+                    deployment,
+                );
+            }
+            Event::AttemptFinished {
+                stage,
+                attempt,
+                outcome,
+                at,
+                ..
+            } => {
+                if let Some(run) = lane.stages[*stage]
+                    .attempts
+                    .iter_mut()
+                    .find(|a| a.number == *attempt)
+                {
+                    run.outcome = Some(outcome.clone());
+                    run.finished_at = Some(*at);
+                    run.deploying = false;
+                }
+            }
+            Event::StageRetrying { stage, reason, .. } => {
+                let run = &mut lane.stages[*stage];
+                run.state = StageState::Pending;
+                run.reason = Some(reason.clone());
+            }
+            Event::StageFinished {
+                stage,
+                state,
+                reason,
+                flaky,
+                at,
+                ..
+            } => {
+                let run = &mut lane.stages[*stage];
+                run.state = *state;
+                run.reason.clone_from(reason);
+                run.flaky = *flaky;
+                run.finished_at = Some(*at);
+            }
+            Event::StageInterrupted {
+                stage, reason, at, ..
+            } => {
+                let run = &mut lane.stages[*stage];
+                run.state = StageState::Interrupted;
+                run.reason = Some(reason.clone());
+                run.finished_at = Some(*at);
+            }
+            Event::BecameLastKnownGood {
+                environment,
+                component,
+                fingerprint,
+                at,
+                ..
+            } => {
+                let deployment = Deployment {
+                    lane: lane.id,
+                    commit: lane.commit.clone(),
+                    fingerprint: fingerprint.clone(),
+                    at: *at,
+                };
+                self.last_known_good
+                    .entry((environment.clone(), component.clone()))
+                    .or_default()
+                    .push(deployment);
+            }
+            Event::LockAcquired {
+                lane,
+                environment,
+                component,
+                ..
+            } => {
+                self.locks
+                    .insert((environment.clone(), component.clone()), *lane);
+            }
+            Event::LockReleased {
+                lane,
+                environment,
+                component,
+                ..
+            } => {
+                let key = (environment.clone(), component.clone());
+                if self.locks.get(&key) == Some(lane) {
+                    self.locks.remove(&key);
+                }
+            }
+            Event::Approved {
+                lane: id,
+                stage,
+                fingerprint,
+                user,
+                at,
+            } => {
+                let component = lane.component.clone();
+                self.approvals.push(ApprovalRecord {
+                    lane: *id,
+                    stage: *stage,
+                    component,
+                    fingerprint: fingerprint.clone(),
+                    user: user.clone(),
+                    at: *at,
+                });
+            }
+            Event::Rejected { .. } => {}
+        }
+    }
+
+    #[must_use]
+    pub fn lane(&self, id: LaneId) -> Option<&Lane> {
+        self.lanes.get(&id)
+    }
+
+    /// Every lane, oldest first.
+    #[must_use = "iterators are lazy"]
+    pub fn lanes(&self) -> impl DoubleEndedIterator<Item = &Lane> {
+        self.lanes.values()
+    }
+
+    #[must_use]
+    pub fn lane_of(&self, commit: &str, component: &str) -> Option<&Lane> {
+        self.by_commit
+            .get(&(commit.to_owned(), component.to_owned()))
+            .and_then(|id| self.lanes.get(id))
+    }
+
+    /// Lanes of one commit, by component name.
+    pub fn lanes_of_commit<'a>(&'a self, commit: &'a str) -> impl Iterator<Item = &'a Lane> + 'a {
+        self.by_commit
+            .range((commit.to_owned(), String::new())..)
+            .take_while(move |((lane_commit, _), _)| lane_commit == commit)
+            .filter_map(|(_, id)| self.lanes.get(id))
+    }
+
+    /// The id the next lane gets.
+    #[must_use]
+    pub fn next_lane_id(&self) -> LaneId {
+        LaneId(self.lanes.keys().next_back().map_or(1, |last| last.0 + 1))
+    }
+
+    /// A fencing token no attempt had yet.
+    #[must_use]
+    pub fn next_token(&self) -> u64 {
+        self.next_token.max(1)
+    }
+
+    /// What is deployed in an environment instance.
+    #[must_use]
+    pub fn deployment(
+        &self,
+        environment: &str,
+        instance: &str,
+        component: &str,
+    ) -> Option<&Deployment> {
+        self.deployments.get(&(
+            environment.to_owned(),
+            instance.to_owned(),
+            component.to_owned(),
+        ))
+    }
+
+    /// The environment's last known good version of a component.
+    #[must_use]
+    pub fn last_known_good(&self, environment: &str, component: &str) -> Option<&Deployment> {
+        self.lkg_history(environment, component).last()
+    }
+
+    /// Every version that became last known good, oldest first.
+    #[must_use]
+    pub fn lkg_history(&self, environment: &str, component: &str) -> &[Deployment] {
+        self.last_known_good
+            .get(&(environment.to_owned(), component.to_owned()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The lane holding the environment's lock for a component.
+    #[must_use]
+    pub fn lock_holder(&self, environment: &str, component: &str) -> Option<LaneId> {
+        self.locks
+            .get(&(environment.to_owned(), component.to_owned()))
+            .copied()
+    }
+
+    /// Distinct users who approved this version at this stage.
+    #[must_use]
+    pub fn approvers_of(&self, component: &str, stage: usize, fingerprint: &str) -> Vec<&str> {
+        let mut users: Vec<&str> = self
+            .approvals
+            .iter()
+            .filter(|a| {
+                a.component == component && a.stage == stage && a.fingerprint == fingerprint
+            })
+            .map(|a| a.user.as_str())
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        users
+    }
+
+    /// The attempt running now at a stage, if any.
+    #[must_use]
+    pub fn running_attempt(&self, lane: LaneId, stage: usize) -> Option<&Attempt> {
+        let run = self.lanes.get(&lane)?.stages.get(stage)?;
+        run.attempts
+            .last()
+            .filter(|attempt| attempt.outcome.is_none())
+    }
+}

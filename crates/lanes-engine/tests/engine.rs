@@ -1,0 +1,508 @@
+//! The decision core without processes, git or a database: a small simulator records the
+//! events `next_step` returns and plays the runner's part.
+
+use lanes_engine::{
+    AttemptPlan, AttemptResult, DecisionError, Event, GateTarget, Idle, LaneId, Next, StageState,
+    World, approve, attempt_finished, deploy_finished, next_step, recover, reject,
+    retry_interrupted,
+};
+use lanes_manifest::Manifest;
+
+const MANIFEST: &str = r"
+version: 1
+components:
+  api: { path: api, approvers: [alice, bob, carol] }
+  web: { path: web, depends_on: [api], approvers: [alice] }
+environments:
+  accept: { instances: per-component }
+  test: { lock: newest-wins }
+  staging: { lock: fifo }
+  prod: { approval: { required: 2 } }
+stages:
+  - { name: pr, run: [build, test], retries: 1 }
+  - { name: acceptance, environment: accept, deploy: deploy, run: [accept] }
+  - { name: integration, environment: test, deploy: deploy, run: [e2e] }
+  - { name: staging, environment: staging, deploy: deploy }
+  - { name: production, environment: prod, deploy: deploy, gate: approval }
+";
+
+struct Sim {
+    world: World,
+    manifest: Manifest,
+    now: i64,
+    log: Vec<Event>,
+}
+
+impl Sim {
+    fn new() -> Self {
+        Self::with(MANIFEST)
+    }
+
+    fn with(manifest: &str) -> Self {
+        Self {
+            world: World::new(),
+            manifest: Manifest::parse("lanes.yml", manifest).unwrap(),
+            now: 0,
+            log: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, events: Vec<Event>) {
+        for event in events {
+            self.world.apply(&event);
+            self.log.push(event);
+        }
+    }
+
+    fn lane(&mut self, commit: &str, component: &str, fingerprint: &str) -> LaneId {
+        let lane = self.world.next_lane_id();
+        let stages = self
+            .manifest
+            .stages()
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        self.record(vec![Event::LaneCreated {
+            lane,
+            commit: commit.into(),
+            component: component.into(),
+            fingerprint: fingerprint.into(),
+            author: "Dana <dana@example.com>".into(),
+            stages,
+            at: self.now,
+        }]);
+        lane
+    }
+
+    /// Advances a lane until it starts an attempt (returned) or has nothing to do.
+    fn step(&mut self, lane: LaneId) -> Result<AttemptPlan, Idle> {
+        loop {
+            self.now += 1;
+            match next_step(&self.world, &self.manifest, lane, self.now) {
+                Next::Record(events) => self.record(events),
+                Next::Start { events, plan } => {
+                    self.record(events);
+                    return Ok(*plan);
+                }
+                Next::Idle(idle) => return Err(idle),
+            }
+        }
+    }
+
+    fn finish(&mut self, plan: &AttemptPlan, result: AttemptResult) {
+        self.now += 1;
+        if plan.deploy.is_some() {
+            let events = deploy_finished(
+                &self.world,
+                &self.manifest,
+                plan.lane,
+                plan.stage,
+                plan.token,
+                self.now,
+            );
+            self.record(events);
+        }
+        let events = attempt_finished(
+            &self.world,
+            &self.manifest,
+            plan.lane,
+            plan.stage,
+            plan.token,
+            result,
+            self.now,
+        );
+        self.record(events);
+    }
+
+    /// Runs a lane, passing every attempt, until it has nothing to do.
+    fn run(&mut self, lane: LaneId) -> Idle {
+        loop {
+            match self.step(lane) {
+                Ok(plan) => self.finish(&plan, AttemptResult::Passed),
+                Err(idle) => return idle,
+            }
+        }
+    }
+
+    fn states(&self, lane: LaneId) -> Vec<StageState> {
+        self.world
+            .lane(lane)
+            .unwrap()
+            .stages
+            .iter()
+            .map(|s| s.state)
+            .collect()
+    }
+
+    fn reason(&self, lane: LaneId, stage: usize) -> String {
+        self.world.lane(lane).unwrap().stages[stage]
+            .reason
+            .clone()
+            .unwrap_or_default()
+    }
+
+    fn approve(&mut self, component: &str, user: &str) -> Result<(), DecisionError> {
+        self.approve_commit(component, None, user)
+    }
+
+    fn approve_commit(
+        &mut self,
+        component: &str,
+        commit: Option<&str>,
+        user: &str,
+    ) -> Result<(), DecisionError> {
+        let target = GateTarget {
+            component,
+            stage: "production",
+            commit,
+        };
+        let events = approve(&self.world, &self.manifest, target, user, self.now)?;
+        self.record(events);
+        Ok(())
+    }
+}
+
+fn failed(detail: &str) -> AttemptResult {
+    AttemptResult::Failed {
+        step: 1,
+        deploy: false,
+        detail: detail.into(),
+    }
+}
+
+use StageState::{Canceled, Failed, Pending, Succeeded, Unchanged, Waiting};
+
+#[test]
+fn a_red_lane_stops_alone_while_the_other_reaches_the_approval_gate() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    let web = sim.lane("c1", "web", "fw1");
+    for _ in 0..2 {
+        let plan = sim.step(api).unwrap();
+        sim.finish(&plan, failed("`test` exited with 1"));
+    }
+    assert_eq!(sim.step(api), Err(Idle::Stopped));
+    assert_eq!(
+        sim.states(api),
+        [Failed, Canceled, Canceled, Canceled, Canceled]
+    );
+    assert_eq!(sim.reason(api, 3), "`pr` did not pass");
+    assert_eq!(sim.run(web), Idle::Waiting);
+    assert_eq!(
+        sim.states(web),
+        [Succeeded, Succeeded, Succeeded, Succeeded, Waiting]
+    );
+    assert_eq!(
+        sim.reason(web, 4),
+        "waiting for approval (0 of 2) from alice"
+    );
+}
+
+#[test]
+fn a_pass_on_retry_is_flaky_not_hidden() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    let first = sim.step(api).unwrap();
+    sim.finish(&first, failed("`test` exited with 1"));
+    assert_eq!(sim.states(api)[0], Pending);
+    let second = sim.step(api).unwrap();
+    assert_eq!((second.attempt, second.token > first.token), (2, true));
+    sim.finish(&second, AttemptResult::Passed);
+    let stage = &sim.world.lane(api).unwrap().stages[0];
+    assert_eq!((stage.state, stage.flaky), (Succeeded, true));
+    assert_eq!(stage.attempts.len(), 2);
+}
+
+#[test]
+fn stages_that_deploy_are_never_retried() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    let build = sim.step(api).unwrap();
+    sim.finish(&build, AttemptResult::Passed);
+    let accept = sim.step(api).unwrap();
+    assert!(accept.deploy.is_some());
+    sim.finish(
+        &accept,
+        AttemptResult::Failed {
+            step: 0,
+            deploy: true,
+            detail: "deploy exited with 2".into(),
+        },
+    );
+    assert_eq!(sim.states(api)[1], Failed);
+    assert_eq!(sim.world.lock_holder("accept", "api"), None);
+}
+
+#[test]
+fn a_version_that_passed_is_unchanged_with_provenance() {
+    let mut sim = Sim::new();
+    let first = sim.lane("c1", "api", "fa1");
+    assert_eq!(sim.run(first), Idle::Waiting);
+    let again = sim.lane("c2", "api", "fa1");
+    assert_eq!(sim.run(again), Idle::Waiting);
+    assert_eq!(
+        sim.states(again),
+        [Unchanged, Unchanged, Unchanged, Unchanged, Waiting]
+    );
+    let stage = &sim.world.lane(again).unwrap().stages[0];
+    assert_eq!(stage.provenance.as_deref(), Some("c1"));
+    assert_eq!(
+        stage.reason.as_deref(),
+        Some("unchanged since c1, which passed")
+    );
+    assert!(stage.attempts.is_empty());
+}
+
+#[test]
+fn per_component_instances_hold_the_candidate_and_the_others_last_known_good() {
+    let mut sim = Sim::new();
+    let web = sim.lane("c1", "web", "fw1");
+    assert_eq!(sim.run(web), Idle::Waiting);
+    let api = sim.lane("c2", "api", "fa2");
+    let build = sim.step(api).unwrap();
+    sim.finish(&build, AttemptResult::Passed);
+    let accept = sim.step(api).unwrap();
+    let deploy = accept.deploy.unwrap();
+    assert_eq!(
+        (deploy.environment.as_str(), deploy.instance.as_str()),
+        ("accept", "api")
+    );
+    let vector = &deploy.vector.components;
+    assert!(vector["api"].candidate);
+    assert_eq!(vector["api"].fingerprint, "fa2");
+    assert_eq!(
+        (vector["web"].fingerprint.as_str(), vector["web"].candidate),
+        ("fw1", false)
+    );
+}
+
+#[test]
+fn newest_wins_drops_superseded_versions_and_never_deploys_older_over_newer() {
+    let mut sim = Sim::new();
+    let lanes: Vec<LaneId> = (1..=3)
+        .map(|n| sim.lane(&format!("c{n}"), "api", &format!("fa{n}")))
+        .collect();
+    // All three pass `pr` and `acceptance`; the first holds the `test` lock.
+    for lane in &lanes {
+        for _ in 0..2 {
+            let plan = sim.step(*lane).unwrap();
+            sim.finish(&plan, AttemptResult::Passed);
+        }
+    }
+    let holder = sim.step(lanes[0]);
+    // The first is superseded by the newer lanes already waiting; the newest takes the lock.
+    assert_eq!(holder, Err(Idle::Stopped));
+    assert_eq!(sim.reason(lanes[0], 2), "superseded by the newer c3");
+    assert_eq!(sim.step(lanes[1]), Err(Idle::Stopped));
+    let newest = sim.step(lanes[2]).unwrap();
+    assert_eq!(newest.deploy.as_ref().unwrap().environment, "test");
+    sim.finish(&newest, AttemptResult::Passed);
+    assert_eq!(
+        sim.world
+            .last_known_good("test", "api")
+            .unwrap()
+            .fingerprint,
+        "fa3"
+    );
+}
+
+#[test]
+fn an_older_version_is_never_deployed_over_a_newer_one() {
+    let mut sim = Sim::new();
+    let older = sim.lane("c1", "api", "fa1");
+    let newer = sim.lane("c2", "api", "fa2");
+    // The newer lane gets through `acceptance` first; the older one's build was slower.
+    for _ in 0..2 {
+        let plan = sim.step(newer).unwrap();
+        sim.finish(&plan, AttemptResult::Passed);
+    }
+    let build = sim.step(older).unwrap();
+    sim.finish(&build, AttemptResult::Passed);
+    assert_eq!(sim.step(older), Err(Idle::Stopped));
+    assert_eq!(sim.states(older)[1], Canceled);
+    assert_eq!(
+        sim.reason(older, 1),
+        "superseded: the newer c2 is already deployed to accept"
+    );
+}
+
+const FIFO: &str = r"
+version: 1
+components:
+  api: { path: api }
+environments:
+  staging: { lock: fifo }
+stages:
+  - { name: pr, run: [build] }
+  - { name: staging, environment: staging, deploy: deploy }
+";
+
+#[test]
+fn fifo_queues_deploys_in_order() {
+    let mut sim = Sim::with(FIFO);
+    let lanes: Vec<LaneId> = (1..=3)
+        .map(|n| sim.lane(&format!("c{n}"), "api", &format!("fa{n}")))
+        .collect();
+    for lane in &lanes {
+        let plan = sim.step(*lane).unwrap();
+        sim.finish(&plan, AttemptResult::Passed);
+    }
+    let first = sim.step(lanes[0]).unwrap();
+    assert_eq!(sim.step(lanes[1]), Err(Idle::Waiting));
+    assert_eq!(sim.reason(lanes[1], 1), "staging is deploying api from c1");
+    sim.finish(&first, AttemptResult::Passed);
+    assert_eq!(sim.step(lanes[2]), Err(Idle::Waiting));
+    assert_eq!(sim.reason(lanes[2], 1), "queued for staging behind c2");
+    let second = sim.step(lanes[1]).unwrap();
+    sim.finish(&second, AttemptResult::Passed);
+    let third = sim.step(lanes[2]).unwrap();
+    sim.finish(&third, AttemptResult::Passed);
+    assert_eq!(
+        sim.world
+            .lkg_history("staging", "api")
+            .iter()
+            .map(|d| d.commit.as_str())
+            .collect::<Vec<_>>(),
+        ["c1", "c2", "c3"]
+    );
+}
+
+#[test]
+fn approvals_come_from_approvers_other_than_the_author_and_bind_to_the_version() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    assert_eq!(sim.run(api), Idle::Waiting);
+    assert!(matches!(
+        sim.approve("api", "mallory"),
+        Err(DecisionError::NotAnApprover { .. })
+    ));
+    assert!(matches!(
+        sim.approve("api", "dana"),
+        Err(DecisionError::NotAnApprover { .. })
+    ));
+    sim.approve("api", "alice").unwrap();
+    assert!(matches!(
+        sim.approve("api", "alice"),
+        Err(DecisionError::AlreadyApproved { .. })
+    ));
+    assert_eq!(sim.step(api), Err(Idle::Waiting));
+    assert_eq!(
+        sim.reason(api, 4),
+        "waiting for approval (1 of 2) from alice, bob, carol"
+    );
+    // A newer version does not inherit the approval.
+    let newer = sim.lane("c2", "api", "fa2");
+    assert_eq!(sim.run(newer), Idle::Waiting);
+    assert_eq!(
+        sim.reason(newer, 4),
+        "waiting for approval (0 of 2) from alice, bob, carol"
+    );
+    sim.approve_commit("api", Some("c1"), "bob").unwrap();
+    let plan = sim.step(api).unwrap();
+    assert_eq!(plan.stage_name, "production");
+    assert_eq!(sim.world.approvers_of("api", 4, "fa1"), ["alice", "bob"]);
+    assert!(sim.world.approvers_of("api", 4, "fa2").is_empty());
+}
+
+#[test]
+fn the_author_cannot_approve_their_own_change() {
+    let mut sim =
+        Sim::with(&MANIFEST.replace("approvers: [alice, bob, carol]", "approvers: [alice, dana]"));
+    let api = sim.lane("c1", "api", "fa1");
+    sim.run(api);
+    assert!(matches!(
+        sim.approve("api", "dana"),
+        Err(DecisionError::SelfApproval { .. })
+    ));
+    let allowed = MANIFEST
+        .replace("approvers: [alice, bob, carol]", "approvers: [alice, dana]")
+        .replace("required: 2", "required: 1, self_approval: true");
+    let mut sim = Sim::with(&allowed);
+    let api = sim.lane("c1", "api", "fa1");
+    sim.run(api);
+    sim.approve("api", "dana").unwrap();
+    assert_eq!(sim.run(api), Idle::Done);
+}
+
+#[test]
+fn a_rejection_ends_the_lane_with_its_reason() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    sim.run(api);
+    let target = GateTarget {
+        component: "api",
+        stage: "production",
+        commit: None,
+    };
+    let events = reject(
+        &sim.world,
+        &sim.manifest,
+        target,
+        "bob",
+        "breaks billing",
+        99,
+    )
+    .unwrap();
+    sim.record(events);
+    assert_eq!(sim.states(api)[4], Failed);
+    assert_eq!(sim.reason(api, 4), "rejected by bob: breaks billing");
+    assert_eq!(sim.step(api), Err(Idle::Stopped));
+}
+
+#[test]
+fn after_a_crash_builds_run_again_and_deploys_wait_for_a_decision() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    let web = sim.lane("c1", "web", "fw1");
+    let build = sim.step(api).unwrap();
+    let web_build = sim.step(web).unwrap();
+    sim.finish(&web_build, AttemptResult::Passed);
+    let deploy = sim.step(web).unwrap();
+    // The process dies: both attempts are in flight.
+    let manifest = sim.manifest.clone();
+    let events = recover(&sim.world, |_| Some(manifest.clone()), 50);
+    sim.record(events);
+    assert_eq!(sim.states(api)[0], Pending);
+    assert_eq!(sim.states(web)[1], StageState::Interrupted);
+    assert!(
+        sim.reason(web, 1)
+            .starts_with("interrupted: lanes stopped during the deploy")
+    );
+    assert_eq!(sim.step(web), Err(Idle::NeedsDecision));
+    // The dead attempts' late results are ignored.
+    sim.finish(&build, AttemptResult::Passed);
+    assert_eq!(sim.states(api)[0], Pending);
+    let again = sim.step(api).unwrap();
+    assert_eq!(again.attempt, 2);
+    // A person retries the deploy: it runs again, explicitly.
+    let events = retry_interrupted(&sim.world, web, 1, "ops", 60).unwrap();
+    sim.record(events);
+    let redeploy = sim.step(web).unwrap();
+    assert_eq!((redeploy.attempt, redeploy.deploy.is_some()), (2, true));
+    assert_ne!(redeploy.token, deploy.token);
+}
+
+#[test]
+fn component_overrides_replace_the_lane_commands() {
+    let mut sim = Sim::with(&MANIFEST.replace(
+        "web: { path: web, depends_on: [api], approvers: [alice] }",
+        "web:\n    path: web\n    stages:\n      pr: { run: [npm test] }",
+    ));
+    let web = sim.lane("c1", "web", "fw1");
+    let plan = sim.step(web).unwrap();
+    assert_eq!(plan.steps, ["npm test"]);
+    assert!(plan.builds_version);
+}
+
+#[test]
+fn events_round_trip_through_json() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    sim.run(api);
+    let mut world = World::new();
+    for event in &sim.log {
+        let json = serde_json::to_string(event).unwrap();
+        world.apply(&serde_json::from_str(&json).unwrap());
+    }
+    assert_eq!(world, sim.world);
+}
