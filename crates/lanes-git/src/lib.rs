@@ -3,6 +3,7 @@
 
 mod change;
 mod commit_id;
+mod commit_info;
 mod git_command;
 mod git_error;
 mod object_id;
@@ -11,9 +12,11 @@ mod revision;
 mod tree_diff;
 mod tree_entry;
 mod tree_walk;
+mod worktree;
 
 pub use change::{Change, ChangeKind};
 pub use commit_id::CommitId;
+pub use commit_info::CommitInfo;
 pub use git_error::GitError;
 pub use object_id::ObjectId;
 pub use repo::Repo;

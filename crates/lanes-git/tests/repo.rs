@@ -737,3 +737,39 @@ fn submodule_commits_are_entries_and_changes() {
     assert_eq!(entries[0].id.to_string(), from);
     assert_eq!(repo.file_at(f.id(&to), "vendor/lib").unwrap(), None);
 }
+
+#[test]
+fn commit_info_reads_author_subject_and_parents() {
+    let f = Fixture::new();
+    let first = f.write("a.txt", "1").commit("first");
+    let second = f.write("a.txt", "2").commit("second: $(not run)\n\nbody");
+    let info = f.repo().commit_info(f.id("HEAD")).unwrap();
+    assert_eq!(info.id.to_string(), second);
+    assert_eq!(info.author, "Ada <ada@example.invalid>");
+    assert_eq!(info.subject, "second: $(not run)");
+    assert_eq!(info.parents, [f.id(&first)]);
+    assert!(
+        f.repo()
+            .commit_info(f.id(&first))
+            .unwrap()
+            .parents
+            .is_empty()
+    );
+}
+
+#[test]
+fn ensure_worktree_checks_out_the_exact_commit_outside_the_checkout() {
+    let f = Fixture::new();
+    let first = f.write("a.txt", "1").commit("first");
+    f.write("a.txt", "2").commit("second");
+    let repo = f.repo();
+    let tree = f.root().join("trees").join("one");
+    repo.ensure_worktree(&tree, f.id(&first)).unwrap();
+    assert_eq!(std::fs::read_to_string(tree.join("a.txt")).unwrap(), "1");
+    // Again: nothing to do; then another commit in the same place.
+    repo.ensure_worktree(&tree, f.id(&first)).unwrap();
+    repo.ensure_worktree(&tree, f.id("HEAD")).unwrap();
+    assert_eq!(std::fs::read_to_string(tree.join("a.txt")).unwrap(), "2");
+    assert_eq!(std::fs::read_to_string(f.dir().join("a.txt")).unwrap(), "2");
+    assert_eq!(f.git_in("repo", &["status", "--porcelain"]), "");
+}
