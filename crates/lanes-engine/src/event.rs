@@ -38,6 +38,25 @@ pub enum Event {
         deploying: bool,
         at: Millis,
     },
+    /// One step of an attempt started (the deploy is step 0 of a stage that deploys).
+    StepStarted {
+        lane: LaneId,
+        stage: usize,
+        attempt: u32,
+        step: usize,
+        command: String,
+        at: Millis,
+    },
+    StepFinished {
+        lane: LaneId,
+        stage: usize,
+        attempt: u32,
+        step: usize,
+        /// `exit 0`, `exit 2`, `signal 9`, `timed out`, `canceled`.
+        result: String,
+        passed: bool,
+        at: Millis,
+    },
     /// The attempt's deploy finished; its steps run now.
     Deployed {
         lane: LaneId,
@@ -122,6 +141,8 @@ impl Event {
             | Self::StageUnchanged { lane, .. }
             | Self::StageWaiting { lane, .. }
             | Self::AttemptStarted { lane, .. }
+            | Self::StepStarted { lane, .. }
+            | Self::StepFinished { lane, .. }
             | Self::Deployed { lane, .. }
             | Self::AttemptFinished { lane, .. }
             | Self::StageRetrying { lane, .. }
@@ -143,6 +164,8 @@ impl Event {
             Self::StageUnchanged { .. } => "stage_unchanged",
             Self::StageWaiting { .. } => "stage_waiting",
             Self::AttemptStarted { .. } => "attempt_started",
+            Self::StepStarted { .. } => "step_started",
+            Self::StepFinished { .. } => "step_finished",
             Self::Deployed { .. } => "deployed",
             Self::AttemptFinished { .. } => "attempt_finished",
             Self::StageRetrying { .. } => "stage_retrying",

@@ -82,6 +82,18 @@ pub struct Attempt {
     pub outcome: Option<AttemptOutcome>,
     pub started_at: Millis,
     pub finished_at: Option<Millis>,
+    pub steps: Vec<StepRecord>,
+}
+
+/// One step of an attempt: a deploy or a command of the stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub command: String,
+    pub started_at: Millis,
+    pub finished_at: Option<Millis>,
+    /// `exit 0`, `exit 2`, `signal 9`, `timed out`, `canceled`, once finished.
+    pub result: Option<String>,
+    pub passed: Option<bool>,
 }
 
 /// How an attempt ended.

@@ -5,6 +5,7 @@
 
 mod approval;
 mod attempt_plan;
+mod commit_view;
 mod decision_error;
 mod event;
 mod lane;
@@ -15,9 +16,10 @@ mod world;
 
 pub use approval::{GateTarget, approve, reject};
 pub use attempt_plan::{AttemptPlan, DeployPlan, VectorEntry, VersionVector};
+pub use commit_view::{CommitView, LaneView, StageView};
 pub use decision_error::DecisionError;
 pub use event::Event;
-pub use lane::{Attempt, AttemptOutcome, Lane, LaneId, Millis, StageRun};
+pub use lane::{Attempt, AttemptOutcome, Lane, LaneId, Millis, StageRun, StepRecord};
 pub use next_step::{Idle, Next, instance_for, next_step};
 pub use outcome::{AttemptResult, attempt_finished, deploy_finished, recover, retry_interrupted};
 pub use stage_state::StageState;

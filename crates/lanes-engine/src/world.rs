@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Attempt, Event, Lane, LaneId, Millis, StageRun, StageState};
+use crate::{Attempt, Event, Lane, LaneId, Millis, StageRun, StageState, StepRecord};
 
 /// A version of a component in an environment (instance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,8 +123,52 @@ impl World {
                     outcome: None,
                     started_at: *at,
                     finished_at: None,
+                    steps: Vec::new(),
                 });
                 self.next_token = self.next_token.max(token + 1);
+            }
+            Event::StepStarted {
+                stage,
+                attempt,
+                step,
+                command,
+                at,
+                ..
+            } => {
+                if let Some(run) = lane.stages[*stage]
+                    .attempts
+                    .iter_mut()
+                    .find(|a| a.number == *attempt)
+                {
+                    run.steps.truncate(*step);
+                    run.steps.push(StepRecord {
+                        command: command.clone(),
+                        started_at: *at,
+                        finished_at: None,
+                        result: None,
+                        passed: None,
+                    });
+                }
+            }
+            Event::StepFinished {
+                stage,
+                attempt,
+                step,
+                result,
+                passed,
+                at,
+                ..
+            } => {
+                let record = lane.stages[*stage]
+                    .attempts
+                    .iter_mut()
+                    .find(|a| a.number == *attempt)
+                    .and_then(|run| run.steps.get_mut(*step));
+                if let Some(record) = record {
+                    record.finished_at = Some(*at);
+                    record.result = Some(result.clone());
+                    record.passed = Some(*passed);
+                }
             }
             Event::Deployed {
                 stage,
