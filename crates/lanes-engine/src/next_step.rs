@@ -31,8 +31,10 @@ pub enum Idle {
     Done,
     /// An attempt is in flight.
     Running,
-    /// Held by a gate (approval, lock); the stage says why.
+    /// Held by a person's gate (an approval); the stage says why.
     Waiting,
+    /// Held by an environment lock or queue, which frees by itself; the stage says why.
+    Queued,
     /// A stage failed or was canceled; the lane goes no further.
     Stopped,
     /// A deploy was interrupted; a person retries it or rolls back.
@@ -78,10 +80,10 @@ pub fn next_step(world: &World, manifest: &Manifest, id: LaneId, now: Millis) ->
     if let Some(event) = unchanged(world, manifest, lane, index, stage, now) {
         return Next::Record(vec![event]);
     }
-    let hold = |reason: String| {
+    let hold = |reason: String, idle: Idle| {
         let run = &lane.stages[index];
         if run.state == StageState::Waiting && run.reason.as_deref() == Some(reason.as_str()) {
-            Next::Idle(Idle::Waiting)
+            Next::Idle(idle)
         } else {
             Next::Record(vec![Event::StageWaiting {
                 lane: id,
@@ -92,7 +94,7 @@ pub fn next_step(world: &World, manifest: &Manifest, id: LaneId, now: Millis) ->
         }
     };
     if let Some(reason) = missing_approvals(world, manifest, lane, index, stage) {
-        return hold(reason);
+        return hold(reason, Idle::Waiting);
     }
     let mut events = Vec::new();
     if let Some(environment) = &stage.environment {
@@ -107,7 +109,7 @@ pub fn next_step(world: &World, manifest: &Manifest, id: LaneId, now: Millis) ->
                     });
                 }
             }
-            EnvironmentGate::Hold(reason) => return hold(reason),
+            EnvironmentGate::Hold(reason) => return hold(reason, Idle::Queued),
             EnvironmentGate::Superseded(reason) => {
                 return Next::Record(vec![Event::StageFinished {
                     lane: id,

@@ -158,15 +158,12 @@ fn release(lane: LaneId, environment: &str, component: &str, at: Millis) -> Even
 
 /// Attempts that were running when lanes stopped (its process died): builds and tests are
 /// attempted again; a deploy becomes interrupted and waits for a person, its lock held so that
-/// nothing deploys over a half-finished deploy.
+/// nothing deploys over a half-finished deploy. `manifest` is the one the lanes were created
+/// from (the lanes of one commit share it).
 #[must_use]
-pub fn recover(
-    world: &World,
-    manifest_of: impl Fn(LaneId) -> Option<Manifest>,
-    now: Millis,
-) -> Vec<Event> {
+pub fn recover(world: &World, manifest: &Manifest, lanes: &[LaneId], now: Millis) -> Vec<Event> {
     let mut events = Vec::new();
-    for lane in world.lanes() {
+    for lane in lanes.iter().filter_map(|id| world.lane(*id)) {
         for (stage, run) in lane.stages.iter().enumerate() {
             let Some(attempt) = world.running_attempt(lane.id, stage) else {
                 continue;
@@ -202,8 +199,10 @@ pub fn recover(
                     reason,
                     at: now,
                 });
-                let environment = manifest_of(lane.id)
-                    .and_then(|m| m.stages().get(stage).and_then(|s| s.environment.clone()));
+                let environment = manifest
+                    .stages()
+                    .get(stage)
+                    .and_then(|s| s.environment.clone());
                 if let Some(environment) = environment {
                     events.push(release(lane.id, &environment, &lane.component, now));
                 }

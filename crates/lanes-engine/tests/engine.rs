@@ -348,10 +348,10 @@ fn fifo_queues_deploys_in_order() {
         sim.finish(&plan, AttemptResult::Passed);
     }
     let first = sim.step(lanes[0]).unwrap();
-    assert_eq!(sim.step(lanes[1]), Err(Idle::Waiting));
+    assert_eq!(sim.step(lanes[1]), Err(Idle::Queued));
     assert_eq!(sim.reason(lanes[1], 1), "staging is deploying api from c1");
     sim.finish(&first, AttemptResult::Passed);
-    assert_eq!(sim.step(lanes[2]), Err(Idle::Waiting));
+    assert_eq!(sim.step(lanes[2]), Err(Idle::Queued));
     assert_eq!(sim.reason(lanes[2], 1), "queued for staging behind c2");
     let second = sim.step(lanes[1]).unwrap();
     sim.finish(&second, AttemptResult::Passed);
@@ -459,8 +459,7 @@ fn after_a_crash_builds_run_again_and_deploys_wait_for_a_decision() {
     sim.finish(&web_build, AttemptResult::Passed);
     let deploy = sim.step(web).unwrap();
     // The process dies: both attempts are in flight.
-    let manifest = sim.manifest.clone();
-    let events = recover(&sim.world, |_| Some(manifest.clone()), 50);
+    let events = recover(&sim.world, &sim.manifest, &[api, web], 50);
     sim.record(events);
     assert_eq!(sim.states(api)[0], Pending);
     assert_eq!(sim.states(web)[1], StageState::Interrupted);
