@@ -17,7 +17,10 @@ pub struct AttemptPlan {
     pub component: String,
     pub commit: String,
     pub fingerprint: String,
-    /// The deploy that comes first, for stages with an environment.
+    /// The environment and instance the stage works in, for stages that deploy.
+    pub environment: Option<(String, String)>,
+    /// The deploy that comes first; `None` also when this lane's version is already deployed
+    /// there (an attempt after one abandoned past its deploy).
     pub deploy: Option<DeployPlan>,
     /// The stage's steps, in order.
     pub steps: Vec<String>,

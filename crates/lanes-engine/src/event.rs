@@ -45,6 +45,8 @@ pub enum Event {
         attempt: u32,
         step: usize,
         command: String,
+        /// The step's process (and process group) id, to end it should its runner die.
+        pid: Option<u32>,
         at: Millis,
     },
     StepFinished {

@@ -89,6 +89,8 @@ pub struct Attempt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub command: String,
+    /// Process (and process group) id while it runs.
+    pub pid: Option<u32>,
     pub started_at: Millis,
     pub finished_at: Option<Millis>,
     /// `exit 0`, `exit 2`, `signal 9`, `timed out`, `canceled`, once finished.

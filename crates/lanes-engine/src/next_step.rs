@@ -350,6 +350,12 @@ fn plan(
         component: lane.component.clone(),
         commit: lane.commit.clone(),
         fingerprint: lane.fingerprint.clone(),
+        environment: stage.environment.as_ref().map(|environment| {
+            (
+                environment.clone(),
+                instance_for(manifest, environment, &lane.component),
+            )
+        }),
         deploy,
         steps,
         builds_version: index == 0,

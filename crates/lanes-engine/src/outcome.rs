@@ -179,7 +179,7 @@ pub fn recover(world: &World, manifest: &Manifest, lanes: &[LaneId], now: Millis
             });
             if during_deploy {
                 let reason = format!(
-                    "interrupted: lanes stopped during the deploy of attempt {}; retry it (`lanes retry {} {}`) or roll back",
+                    "lanes stopped during the deploy of attempt {}; retry it (`lanes retry {} {}`) or roll back",
                     attempt.number, lane.component, run.name
                 );
                 events.push(Event::StageInterrupted {

@@ -132,6 +132,7 @@ impl World {
                 attempt,
                 step,
                 command,
+                pid,
                 at,
                 ..
             } => {
@@ -143,6 +144,7 @@ impl World {
                     run.steps.truncate(*step);
                     run.steps.push(StepRecord {
                         command: command.clone(),
+                        pid: *pid,
                         started_at: *at,
                         finished_at: None,
                         result: None,
@@ -392,6 +394,25 @@ impl World {
         users.sort_unstable();
         users.dedup();
         users
+    }
+
+    /// Process groups of steps that are running according to the ledger, for the given lanes:
+    /// after a crash, what is left to end.
+    #[must_use]
+    pub fn running_step_groups(&self, lanes: &[LaneId]) -> Vec<u32> {
+        lanes
+            .iter()
+            .filter_map(|id| self.lanes.get(id))
+            .flat_map(|lane| &lane.stages)
+            .filter_map(|run| {
+                run.attempts
+                    .last()
+                    .filter(|attempt| attempt.outcome.is_none())
+            })
+            .flat_map(|attempt| &attempt.steps)
+            .filter(|step| step.finished_at.is_none())
+            .filter_map(|step| step.pid)
+            .collect()
     }
 
     /// The attempt running now at a stage, if any.

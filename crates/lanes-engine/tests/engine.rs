@@ -465,7 +465,7 @@ fn after_a_crash_builds_run_again_and_deploys_wait_for_a_decision() {
     assert_eq!(sim.states(web)[1], StageState::Interrupted);
     assert!(
         sim.reason(web, 1)
-            .starts_with("interrupted: lanes stopped during the deploy")
+            .starts_with("lanes stopped during the deploy")
     );
     assert_eq!(sim.step(web), Err(Idle::NeedsDecision));
     // The dead attempts' late results are ignored.

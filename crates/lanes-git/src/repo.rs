@@ -42,6 +42,13 @@ impl Repo {
         self.repo.workdir()
     }
 
+    /// The git directory (`.git` of a work tree, or the bare repository itself); for a linked
+    /// worktree, the main repository's common directory.
+    #[must_use]
+    pub fn git_dir(&self) -> &Path {
+        self.repo.common_dir()
+    }
+
     /// Whether this is a shallow clone, whose history stops at some commits.
     #[must_use]
     pub fn is_shallow(&self) -> bool {

@@ -43,7 +43,9 @@ Exit status:
   1  any other failure (reading or writing files, ...)
   2  the command line is wrong
   3  lanes.yml is missing or invalid
-  4  a revision cannot be resolved or compared (unknown, missing from a shallow clone, or sharing no history with the other)";
+  4  a revision cannot be resolved or compared (unknown, missing from a shallow clone, or sharing no history with the other)
+  5  a lane failed or needs a decision (lanes run), or a decision was refused (approve, reject, retry)
+  130  interrupted (Ctrl-C); running it again resumes";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -74,6 +76,30 @@ pub(crate) enum Command {
     /// clone, and any change to an input or a dependency changes it.
     #[command(after_help = EXIT_STATUS_HELP)]
     Fingerprint(FingerprintArgs),
+    /// Run the lanes of a commit: every affected component walks its stages until it is done,
+    /// fails, or waits at a gate.
+    ///
+    /// Steps run as child processes in a working tree of the exact commit (under the state
+    /// directory, never your checkout), with their context in LANES_* environment variables.
+    /// Running it again resumes: finished stages are kept, builds interrupted by a crash run
+    /// again, and interrupted deploys wait for `lanes retry` or a rollback.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Run(RunArgs),
+    /// The unified view of a commit: each lane, stage by stage, and why it waits.
+    #[command(after_help = STATUS_HELP)]
+    Status(StatusArgs),
+    /// Approve the version of a component waiting at a gated stage.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Approve(DecisionArgs),
+    /// Reject the version of a component waiting at a gated stage: its lane ends there.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Reject(RejectArgs),
+    /// Run an interrupted deploy again (then `lanes run` continues the lane).
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Retry(DecisionArgs),
+    /// Print the log of a stage of a component's lane.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Logs(LogsArgs),
     /// Build a sample monorepo and show lanes at work on its history.
     #[command(after_help = EXIT_STATUS_HELP)]
     Demo(DemoArgs),
@@ -142,6 +168,101 @@ pub(crate) struct FingerprintArgs {
     /// Print JSON on stdout.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// What `lanes status --help` adds: the states and the JSON contract.
+pub(crate) const STATUS_HELP: &str = "\
+Stage states:
+  pending      not started: an earlier stage has not finished
+  running      its deploy or steps are running
+  waiting      held by a gate: an approval, an environment lock or queue (the reason says which)
+  succeeded    passed (flaky when only on a retry)
+  failed       a step failed or the version was rejected; the lane stops
+  unchanged    the same version already passed this stage; nothing ran (the commit that passed is given)
+  interrupted  lanes stopped during its deploy; retry it or roll back
+  canceled     will not run: an earlier stage failed or a newer version superseded this one
+
+JSON (--json): {\"commit\": \"<sha>\", \"lanes\": [{\"component\": \"<name>\", \"done\": bool,
+  \"stages\": [{\"name\": \"<stage>\", \"state\": \"<state>\", \"reason\", \"provenance\", ...}]}]}";
+
+#[derive(Debug, Args)]
+pub(crate) struct StateArg {
+    /// Where lanes keeps its ledger, artifacts and logs (default: `LANES_STATE_DIR`, else
+    /// `.git/lanes`).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub(crate) state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The commit whose lanes to run.
+    #[arg(value_name = "REV", default_value = "HEAD")]
+    pub(crate) rev: String,
+    /// How many attempts run at once.
+    #[arg(long, short = 'j', default_value_t = default_jobs(), value_name = "N")]
+    pub(crate) jobs: usize,
+    /// Print every ledger event as a JSON line on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The commit to show.
+    #[arg(value_name = "REV", default_value = "HEAD")]
+    pub(crate) rev: String,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecisionArgs {
+    /// The component whose lane waits.
+    pub(crate) component: String,
+    /// The stage it waits at.
+    pub(crate) stage: String,
+    /// Who decides (must be one of the component's approvers for approve and reject).
+    #[arg(long = "as", value_name = "USER")]
+    pub(crate) user: String,
+    /// The commit whose lane is meant (default: the newest lane waiting there).
+    #[arg(long, value_name = "REV")]
+    pub(crate) commit: Option<String>,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RejectArgs {
+    #[command(flatten)]
+    pub(crate) decision: DecisionArgs,
+    /// Why: recorded in the ledger and shown in the unified view.
+    #[arg(long)]
+    pub(crate) reason: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogsArgs {
+    /// The component.
+    pub(crate) component: String,
+    /// The stage (default: the lane's latest stage that ran).
+    pub(crate) stage: Option<String>,
+    /// The commit whose lane is meant.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub(crate) commit: String,
+    /// The attempt (default: the last).
+    #[arg(long)]
+    pub(crate) attempt: Option<u32>,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
 }
 
 #[derive(Debug, Args)]

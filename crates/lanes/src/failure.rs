@@ -25,6 +25,11 @@ pub(crate) enum Failure {
         #[source]
         source: std::io::Error,
     },
+    #[error("failed to use the ledger: {0}")]
+    Store(#[source] lanes_store::StoreError),
+    /// A person's decision the rules refuse (approve, reject, retry).
+    #[error("{0}")]
+    Decision(lanes_engine::DecisionError),
     /// Something the user asked for that cannot be done; the message says why.
     #[error("{message}")]
     Refused {
@@ -49,6 +54,10 @@ fn chain(error: &dyn std::error::Error) -> String {
 }
 
 impl Failure {
+    pub(crate) fn store(error: lanes_store::StoreError) -> Self {
+        Self::Store(error)
+    }
+
     pub(crate) fn io(action: impl Into<String>, source: std::io::Error) -> Self {
         Self::Io {
             action: action.into(),
@@ -60,7 +69,8 @@ impl Failure {
         match self {
             Self::Manifest(_) | Self::NoManifest { .. } => 3,
             Self::Git(error) if crate::workspace::is_revision_problem(error) => 4,
-            Self::Io { .. } | Self::Refused { .. } | Self::Git(_) => 1,
+            Self::Decision(_) => 5,
+            Self::Io { .. } | Self::Refused { .. } | Self::Git(_) | Self::Store(_) => 1,
             Self::Reported(status) => *status,
         }
     }

@@ -1,12 +1,16 @@
 //! The `lanes` binary: parses the command line, wires the libraries together and turns
 //! outcomes into exit statuses. Data goes to stdout, everything else to stderr.
 
+mod change_detection;
 mod cli;
 mod commands;
 mod demo;
+mod dispatch;
 mod failure;
 mod init;
+mod ledger;
 mod output;
+mod state_dir;
 mod workspace;
 
 use std::process::ExitCode;
@@ -40,6 +44,12 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Graph(args) => commands::graph(&directory, &args, output),
         Command::Affected(args) => commands::affected(&directory, &args, output),
         Command::Fingerprint(args) => commands::fingerprint(&directory, &args, output),
+        Command::Run(args) => commands::run(&directory, &args, output),
+        Command::Status(args) => commands::status(&directory, &args, output),
+        Command::Approve(args) => commands::approve(&directory, &args, output),
+        Command::Reject(args) => commands::reject(&directory, &args, output),
+        Command::Retry(args) => commands::retry(&directory, &args, output),
+        Command::Logs(args) => commands::logs(&directory, &args, output),
         Command::Demo(args) => commands::demo(&args, output),
     }
 }

@@ -119,3 +119,8 @@ impl Output {
         }
     }
 }
+
+/// Milliseconds as people read a duration: `1.2s`.
+pub(crate) fn seconds(ms: i64) -> String {
+    format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
+}

@@ -4,29 +4,18 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use console::Style;
-use lanes_git::{CommitId, Repo};
-use lanes_graph::{
-    Affected, BaseManifest, ChangeKind, ChangedFile, ComponentGraph, Reason, affected as detect,
-};
+use lanes_graph::{Affected, ChangeKind, Reason};
 use lanes_manifest::Manifest;
 use serde::Serialize;
 
+use crate::change_detection::{Comparison, affected_between};
 use crate::cli::AffectedArgs;
 use crate::failure::Failure;
 use crate::output::Output;
-use crate::workspace::{manifest_at, repository, required_manifest_at};
+use crate::workspace::{repository, required_manifest_at};
 
 /// How many files `--explain` lists per component before summarizing.
 const EXPLAINED_FILES: usize = 10;
-
-/// What was compared: the two revisions asked for and the commit actually diffed against.
-pub(crate) struct Comparison {
-    pub(crate) base: CommitId,
-    pub(crate) head: CommitId,
-    /// The merge base of `base` and `head`, or `base` itself with `--no-merge-base`.
-    pub(crate) from: CommitId,
-    pub(crate) changed_files: usize,
-}
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -76,56 +65,6 @@ pub(crate) fn affected(
     }
     output.say(&summary(&manifest, &result, &comparison));
     Ok(())
-}
-
-/// Change detection between `from` and `head` under the manifest committed at `head`.
-pub(crate) fn affected_between(
-    repo: &Repo,
-    manifest: &Manifest,
-    base: CommitId,
-    from: CommitId,
-    head: CommitId,
-) -> Result<(Affected, Comparison), Failure> {
-    let changes: Vec<ChangedFile> = repo
-        .changes(from, head)?
-        .into_iter()
-        .map(|change| ChangedFile {
-            path: change.path,
-            kind: match change.kind {
-                lanes_git::ChangeKind::Added => ChangeKind::Added,
-                lanes_git::ChangeKind::Deleted => ChangeKind::Deleted,
-                lanes_git::ChangeKind::Modified => ChangeKind::Modified,
-            },
-        })
-        .collect();
-    let old_manifest;
-    let base_manifest = if changes
-        .iter()
-        .any(|change| change.path == Manifest::FILE_NAME)
-    {
-        match manifest_at(repo, from) {
-            Ok(Some(old)) => {
-                old_manifest = old;
-                BaseManifest::Changed(&old_manifest)
-            }
-            Ok(None) => BaseManifest::Missing,
-            Err(Failure::Manifest(_)) => BaseManifest::Invalid,
-            Err(other) => return Err(other),
-        }
-    } else {
-        BaseManifest::Unchanged
-    };
-    let graph = ComponentGraph::new(manifest);
-    let result = detect(&graph, base_manifest, &changes);
-    Ok((
-        result,
-        Comparison {
-            base,
-            head,
-            from,
-            changed_files: changes.len(),
-        },
-    ))
 }
 
 fn summary(manifest: &Manifest, result: &Affected, comparison: &Comparison) -> String {

@@ -7,8 +7,9 @@ use console::Style;
 use lanes_git::Repo;
 use lanes_graph::ComponentGraph;
 
+use crate::change_detection::affected_between;
 use crate::cli::DemoArgs;
-use crate::commands::affected::{affected_between, print_explained};
+use crate::commands::affected::print_explained;
 use crate::commands::graph::print_text;
 use crate::demo::{Edit, history, initial_files};
 use crate::failure::Failure;

@@ -1,17 +1,25 @@
 //! One file per command: each reads its arguments, calls the libraries and prints.
 
 mod affected;
+mod decide;
 mod demo;
 mod fingerprint;
 mod graph;
 mod init;
+mod logs;
+mod run;
 mod schema;
+mod status;
 mod validate;
 
 pub(crate) use affected::affected;
+pub(crate) use decide::{approve, reject, retry};
 pub(crate) use demo::demo;
 pub(crate) use fingerprint::fingerprint;
 pub(crate) use graph::graph;
 pub(crate) use init::init;
+pub(crate) use logs::logs;
+pub(crate) use run::run;
 pub(crate) use schema::schema;
+pub(crate) use status::status;
 pub(crate) use validate::validate;

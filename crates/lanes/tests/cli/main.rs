@@ -8,3 +8,4 @@ mod fingerprint;
 mod init;
 mod manifest_commands;
 mod oracle;
+mod run;

@@ -1,0 +1,16 @@
+//! The ledger of lanes in `SQLite`: every engine [`Event`](lanes_engine::Event), appended in the
+//! same transaction as the projection tables it changes, and the engine's
+//! [`World`](lanes_engine::World) replayed from it. Several processes share one ledger file;
+//! an append made on an outdated world is refused, never merged.
+
+mod event_check;
+mod projection;
+mod run_record;
+mod store;
+mod store_error;
+mod stored_event;
+
+pub use run_record::{RunId, RunRecord};
+pub use store::Store;
+pub use store_error::StoreError;
+pub use stored_event::StoredEvent;

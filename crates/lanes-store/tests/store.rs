@@ -1,0 +1,1222 @@
+//! The ledger in real database files: the engine plays lanes through a `Store`, and the tests
+//! compare the replayed world, the projection tables (read with plain SQL) and what other
+//! stores and processes see.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::task::{Context, Poll, Waker};
+
+use lanes_engine::{
+    AttemptPlan, AttemptResult, Event, GateTarget, Idle, LaneId, Next, StageState, World, approve,
+    attempt_finished, deploy_finished, next_step, recover,
+};
+use lanes_manifest::Manifest;
+use lanes_store::{RunId, Store, StoreError, StoredEvent};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use tempfile::TempDir;
+
+const MANIFEST: &str = r"
+version: 1
+components:
+  api: { path: api, approvers: [alice, bob] }
+  web: { path: web, depends_on: [api], approvers: [alice] }
+environments:
+  accept: { instances: per-component }
+  test: { lock: newest-wins }
+  prod: { approval: { required: 1 } }
+stages:
+  - { name: pr, run: [build, test], retries: 1 }
+  - { name: acceptance, environment: accept, deploy: deploy, run: [accept] }
+  - { name: integration, environment: test, deploy: deploy, run: [e2e] }
+  - { name: production, environment: prod, deploy: deploy, gate: approval }
+";
+
+/// The environment variable that turns `kill_9_helper` on: the ledger it appends to.
+const HELPER_LEDGER: &str = "LANES_STORE_TEST_HELPER_LEDGER";
+
+/// A fresh directory holding `ledger.db`.
+struct Ledger {
+    _dir: TempDir,
+    path: PathBuf,
+}
+
+impl Ledger {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        Self { _dir: dir, path }
+    }
+
+    async fn open(&self) -> Store {
+        Store::open(&self.path).await.unwrap()
+    }
+
+    /// A connection of our own, as a person or a dashboard would query the ledger.
+    async fn sql(&self) -> SqlitePool {
+        let options = SqliteConnectOptions::new()
+            .filename(&self.path)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap()
+    }
+}
+
+/// Plays the engine's and the runner's parts, recording every event through a store.
+struct Sim {
+    manifest: Manifest,
+    now: i64,
+}
+
+impl Sim {
+    fn new() -> Self {
+        Self {
+            manifest: Manifest::parse("lanes.yml", MANIFEST).unwrap(),
+            now: 1_000,
+        }
+    }
+
+    fn tick(&mut self) -> i64 {
+        self.now += 1;
+        self.now
+    }
+
+    fn lane_created(&mut self, world: &World, commit: &str, component: &str) -> Event {
+        Event::LaneCreated {
+            lane: world.next_lane_id(),
+            commit: commit.into(),
+            component: component.into(),
+            fingerprint: format!("{component}-{commit}"),
+            author: "Dana <dana@example.com>".into(),
+            stages: self
+                .manifest
+                .stages()
+                .iter()
+                .map(|s| s.name.clone())
+                .collect(),
+            at: self.tick(),
+        }
+    }
+
+    async fn lane(&mut self, store: &mut Store, commit: &str, component: &str) -> LaneId {
+        self.lane_with(store, commit, component, &format!("{component}-{commit}"))
+            .await
+    }
+
+    async fn lane_with(
+        &mut self,
+        store: &mut Store,
+        commit: &str,
+        component: &str,
+        fingerprint: &str,
+    ) -> LaneId {
+        let mut event = self.lane_created(store.world(), commit, component);
+        if let Event::LaneCreated {
+            fingerprint: own, ..
+        } = &mut event
+        {
+            *own = fingerprint.into();
+        }
+        let lane = event.lane();
+        store.append(&[event]).await.unwrap();
+        lane
+    }
+
+    /// Advances a lane until it starts an attempt (returned) or has nothing to do.
+    async fn step(&mut self, store: &mut Store, lane: LaneId) -> Result<AttemptPlan, Idle> {
+        loop {
+            let now = self.tick();
+            match next_step(store.world(), &self.manifest, lane, now) {
+                Next::Record(events) => store.append(&events).await.unwrap(),
+                Next::Start { events, plan } => {
+                    store.append(&events).await.unwrap();
+                    return Ok(*plan);
+                }
+                Next::Idle(idle) => return Err(idle),
+            }
+        }
+    }
+
+    /// The runner's report of an attempt, recorded in one append: its steps, its deploy and
+    /// its end.
+    async fn finish(&mut self, store: &mut Store, plan: &AttemptPlan, result: AttemptResult) {
+        let mut world = store.world().clone();
+        let mut batch = Vec::new();
+        let mut record = |world: &mut World, events: Vec<Event>| {
+            for event in &events {
+                world.apply(event);
+            }
+            batch.extend(events);
+        };
+        let failed_step = match &result {
+            AttemptResult::Passed => usize::MAX,
+            AttemptResult::Failed { step, .. } => *step,
+        };
+        let deploy = plan.deploy.as_ref().map(|deploy| deploy.command.clone());
+        let commands: Vec<String> = deploy.iter().chain(&plan.steps).cloned().collect();
+        for (step, command) in commands
+            .iter()
+            .enumerate()
+            .take(failed_step.saturating_add(1))
+        {
+            let passed = step != failed_step;
+            let started = self.tick();
+            let finished = self.tick();
+            record(
+                &mut world,
+                vec![
+                    Event::StepStarted {
+                        lane: plan.lane,
+                        stage: plan.stage,
+                        attempt: plan.attempt,
+                        step,
+                        command: command.clone(),
+                        at: started,
+                        pid: None,
+                    },
+                    Event::StepFinished {
+                        lane: plan.lane,
+                        stage: plan.stage,
+                        attempt: plan.attempt,
+                        step,
+                        result: if passed { "exit 0" } else { "exit 1" }.into(),
+                        passed,
+                        at: finished,
+                    },
+                ],
+            );
+            if deploy.is_some() && step == 0 && passed {
+                let events = deploy_finished(
+                    &world,
+                    &self.manifest,
+                    plan.lane,
+                    plan.stage,
+                    plan.token,
+                    finished,
+                );
+                record(&mut world, events);
+            }
+        }
+        let now = self.tick();
+        let events = attempt_finished(
+            &world,
+            &self.manifest,
+            plan.lane,
+            plan.stage,
+            plan.token,
+            result,
+            now,
+        );
+        record(&mut world, events);
+        store.append(&batch).await.unwrap();
+    }
+
+    /// Runs a lane, passing every attempt, until it has nothing to do.
+    async fn run(&mut self, store: &mut Store, lane: LaneId) -> Idle {
+        loop {
+            match self.step(store, lane).await {
+                Ok(plan) => self.finish(store, &plan, AttemptResult::Passed).await,
+                Err(idle) => return idle,
+            }
+        }
+    }
+
+    async fn approve(&mut self, store: &mut Store, component: &str, commit: &str, user: &str) {
+        let target = GateTarget {
+            component,
+            stage: "production",
+            commit: Some(commit),
+        };
+        let now = self.tick();
+        let events = approve(store.world(), &self.manifest, target, user, now).unwrap();
+        store.append(&events).await.unwrap();
+    }
+
+    /// A history touching every table: a flaky build, deploys to shared and per-component
+    /// instances, approvals, a version deployed to production, an unchanged lane, a failed
+    /// lane, and a crash during a deploy (its lock still held).
+    async fn busy_history(&mut self, store: &mut Store) {
+        let api = self.lane(store, "c1", "api").await;
+        let web = self.lane(store, "c1", "web").await;
+        let build = self.step(store, api).await.unwrap();
+        let failed = AttemptResult::Failed {
+            step: 1,
+            deploy: false,
+            detail: "`test` exited with 1".into(),
+        };
+        self.finish(store, &build, failed).await;
+        assert_eq!(self.run(store, api).await, Idle::Waiting);
+        assert_eq!(self.run(store, web).await, Idle::Waiting);
+        self.approve(store, "api", "c1", "alice").await;
+        assert_eq!(self.run(store, api).await, Idle::Done);
+
+        // The same version again: it passed every stage already.
+        let same = self.lane_with(store, "c2", "api", "api-c1").await;
+        assert_eq!(self.run(store, same).await, Idle::Done);
+        let lane = store.world().lane(same).unwrap();
+        assert!(
+            lane.stages
+                .iter()
+                .all(|run| run.state == StageState::Unchanged)
+        );
+
+        let red = self.lane(store, "c2", "web").await;
+        for _ in 0..2 {
+            let plan = self.step(store, red).await.unwrap();
+            let failed = AttemptResult::Failed {
+                step: 0,
+                deploy: false,
+                detail: "`build` exited with 2".into(),
+            };
+            self.finish(store, &plan, failed).await;
+        }
+        assert_eq!(self.step(store, red).await, Err(Idle::Stopped));
+
+        let crashed = self.lane(store, "c3", "api").await;
+        let build = self.step(store, crashed).await.unwrap();
+        self.finish(store, &build, AttemptResult::Passed).await;
+        let deploy = self.step(store, crashed).await.unwrap();
+        assert!(deploy.deploy.is_some());
+        let now = self.tick();
+        let events = recover(store.world(), &self.manifest, &[crashed], now);
+        store.append(&events).await.unwrap();
+        assert_eq!(
+            store.world().lane(crashed).unwrap().stages[1].state,
+            StageState::Interrupted
+        );
+    }
+}
+
+/// The world the events make, applied one by one.
+fn replay(events: &[StoredEvent]) -> World {
+    let mut world = World::new();
+    for stored in events {
+        world.apply(&stored.event);
+    }
+    world
+}
+
+async fn all_events(store: &Store) -> Vec<StoredEvent> {
+    store.events_after(0, i64::MAX).await.unwrap()
+}
+
+fn key(lane: LaneId) -> i64 {
+    i64::try_from(lane.0).unwrap()
+}
+
+fn index(n: usize) -> i64 {
+    i64::try_from(n).unwrap()
+}
+
+async fn count(sql: &SqlitePool, table: &str) -> i64 {
+    let query = format!("SELECT COUNT(*) FROM {table}");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+        .fetch_one(sql)
+        .await
+        .unwrap()
+}
+
+// Rows of the projection tables, column by column.
+type StageRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<i64>,
+    Option<i64>,
+);
+
+type AttemptRow = (
+    i64,
+    i64,
+    i64,
+    i64,
+    bool,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
+
+type StepRow = (
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<bool>,
+);
+
+/// Every projection table holds exactly what `world` says, `events` being the ledger.
+#[expect(clippy::too_many_lines, reason = "one block per table")]
+async fn assert_projection(sql: &SqlitePool, world: &World, events: &[StoredEvent]) {
+    let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, commit_id, component, fingerprint, author, created_at FROM lanes ORDER BY id",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    let expected: Vec<_> = world
+        .lanes()
+        .map(|lane| {
+            let lane = lane.clone();
+            (
+                key(lane.id),
+                lane.commit,
+                lane.component,
+                lane.fingerprint,
+                lane.author,
+                lane.created_at,
+            )
+        })
+        .collect();
+    assert_eq!(rows, expected, "lanes");
+
+    let rows: Vec<StageRow> = sqlx::query_as(
+        "SELECT lane, stage, name, state, reason, provenance, flaky, started_at, finished_at \
+         FROM stage_runs ORDER BY lane, stage",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    let mut expected: Vec<StageRow> = Vec::new();
+    for lane in world.lanes() {
+        for (stage, run) in lane.stages.iter().enumerate() {
+            expected.push((
+                key(lane.id),
+                index(stage),
+                run.name.clone(),
+                run.state.as_str().to_owned(),
+                run.reason.clone(),
+                run.provenance.clone(),
+                run.flaky,
+                run.started_at,
+                run.finished_at,
+            ));
+        }
+    }
+    assert_eq!(rows, expected, "stage_runs");
+
+    let rows: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT lane, stage, number, token, deploying, outcome_kind, outcome, started_at, \
+         finished_at FROM attempts ORDER BY lane, stage, number",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    let steps: Vec<StepRow> = sqlx::query_as(
+        "SELECT lane, stage, attempt, step, command, started_at, finished_at, result, passed \
+         FROM steps ORDER BY lane, stage, attempt, step",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    let mut expected: Vec<AttemptRow> = Vec::new();
+    let mut expected_steps: Vec<StepRow> = Vec::new();
+    for lane in world.lanes() {
+        for (stage, run) in lane.stages.iter().enumerate() {
+            let mut attempts: Vec<_> = run.attempts.iter().collect();
+            attempts.sort_by_key(|attempt| attempt.number);
+            for attempt in attempts {
+                let outcome = attempt.outcome.as_ref();
+                let kind = outcome.map(|o| serde_json::to_value(o).unwrap()["kind"].to_string());
+                expected.push((
+                    key(lane.id),
+                    index(stage),
+                    i64::from(attempt.number),
+                    i64::try_from(attempt.token).unwrap(),
+                    attempt.deploying,
+                    kind.map(|kind| kind.trim_matches('"').to_owned()),
+                    outcome.map(|o| serde_json::to_string(o).unwrap()),
+                    attempt.started_at,
+                    attempt.finished_at,
+                ));
+                for (step, record) in attempt.steps.iter().enumerate() {
+                    expected_steps.push((
+                        key(lane.id),
+                        index(stage),
+                        i64::from(attempt.number),
+                        index(step),
+                        record.command.clone(),
+                        record.started_at,
+                        record.finished_at,
+                        record.result.clone(),
+                        record.passed,
+                    ));
+                }
+            }
+        }
+    }
+    assert_eq!(rows, expected, "attempts");
+    assert_eq!(steps, expected_steps, "steps");
+
+    // What the events name: deployments, last known good versions and locks by key.
+    let mut deployments = BTreeSet::new();
+    let mut lkg = BTreeSet::new();
+    let mut locks = BTreeSet::new();
+    let mut approvals = Vec::new();
+    for stored in events {
+        match &stored.event {
+            Event::Deployed {
+                lane,
+                environment,
+                instance,
+                ..
+            } => {
+                let component = world.lane(*lane).unwrap().component.clone();
+                deployments.insert((environment.clone(), instance.clone(), component));
+            }
+            Event::BecameLastKnownGood {
+                environment,
+                component,
+                ..
+            } => {
+                lkg.insert((environment.clone(), component.clone()));
+            }
+            Event::LockAcquired {
+                environment,
+                component,
+                ..
+            }
+            | Event::LockReleased {
+                environment,
+                component,
+                ..
+            } => {
+                locks.insert((environment.clone(), component.clone()));
+            }
+            Event::Approved {
+                lane,
+                stage,
+                fingerprint,
+                user,
+                at,
+            } => approvals.push((
+                stored.id,
+                key(*lane),
+                index(*stage),
+                world.lane(*lane).unwrap().component.clone(),
+                fingerprint.clone(),
+                user.clone(),
+                *at,
+            )),
+            _ => {}
+        }
+    }
+
+    let rows: Vec<(String, String, String, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT environment, instance, component, lane, commit_id, fingerprint, at \
+         FROM deployments ORDER BY environment, instance, component",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    let expected: Vec<_> = deployments
+        .into_iter()
+        .map(|(environment, instance, component)| {
+            let deployment = world
+                .deployment(&environment, &instance, &component)
+                .unwrap()
+                .clone();
+            (
+                environment,
+                instance,
+                component,
+                key(deployment.lane),
+                deployment.commit,
+                deployment.fingerprint,
+                deployment.at,
+            )
+        })
+        .collect();
+    assert_eq!(rows, expected, "deployments");
+
+    let rows: Vec<(String, String, i64, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT environment, component, sequence, lane, commit_id, fingerprint, at \
+         FROM last_known_good ORDER BY environment, component, sequence",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    let mut expected = Vec::new();
+    for (environment, component) in &lkg {
+        for (n, deployment) in world.lkg_history(environment, component).iter().enumerate() {
+            let deployment = deployment.clone();
+            expected.push((
+                environment.clone(),
+                component.clone(),
+                index(n + 1),
+                key(deployment.lane),
+                deployment.commit,
+                deployment.fingerprint,
+                deployment.at,
+            ));
+        }
+    }
+    assert_eq!(rows, expected, "last_known_good");
+    let current: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT environment, component, fingerprint FROM current_last_known_good \
+         ORDER BY environment, component",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    let expected: Vec<_> = lkg
+        .iter()
+        .map(|(environment, component)| {
+            let fingerprint = world.last_known_good(environment, component).unwrap();
+            (
+                environment.clone(),
+                component.clone(),
+                fingerprint.fingerprint.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(current, expected, "current_last_known_good");
+
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT environment, component, lane FROM locks ORDER BY environment, component",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    let expected: Vec<_> = locks
+        .into_iter()
+        .filter_map(|(environment, component)| {
+            let holder = world.lock_holder(&environment, &component)?;
+            Some((environment, component, key(holder)))
+        })
+        .collect();
+    assert_eq!(rows, expected, "locks");
+
+    let rows: Vec<(i64, i64, i64, String, String, String, i64)> = sqlx::query_as(
+        "SELECT event, lane, stage, component, fingerprint, approver, at FROM approvals \
+         ORDER BY event",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    assert_eq!(rows, approvals, "approvals");
+    for (_, _, stage, component, fingerprint, user, _) in &approvals {
+        let stage = usize::try_from(*stage).unwrap();
+        let approvers = world.approvers_of(component, stage, fingerprint);
+        assert!(approvers.contains(&user.as_str()));
+    }
+
+    let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+        "SELECT component, fingerprint, built_by_lane, built_by_commit FROM versions \
+         ORDER BY component, fingerprint",
+    )
+    .fetch_all(sql)
+    .await
+    .unwrap();
+    let mut built = BTreeMap::new();
+    for lane in world.lanes() {
+        if lane.stages[0].state == StageState::Succeeded {
+            built
+                .entry((lane.component.clone(), lane.fingerprint.clone()))
+                .or_insert((key(lane.id), lane.commit.clone()));
+        }
+    }
+    let expected: Vec<_> = built
+        .into_iter()
+        .map(|((component, fingerprint), (lane, commit))| (component, fingerprint, lane, commit))
+        .collect();
+    assert_eq!(rows, expected, "versions");
+
+    let rows: Vec<(i64, Option<i64>, String)> =
+        sqlx::query_as("SELECT id, lane, kind FROM events ORDER BY id")
+            .fetch_all(sql)
+            .await
+            .unwrap();
+    let expected: Vec<_> = events
+        .iter()
+        .map(|stored| {
+            let event = &stored.event;
+            (stored.id, Some(key(event.lane())), event.kind().to_owned())
+        })
+        .collect();
+    assert_eq!(rows, expected, "events");
+}
+
+#[tokio::test]
+async fn a_reopened_ledger_replays_the_same_world() {
+    let ledger = Ledger::new();
+    let mut store = ledger.open().await;
+    Sim::new().busy_history(&mut store).await;
+    let events = all_events(&store).await;
+    assert_eq!(&replay(&events), store.world());
+    let last = store.last_event_id();
+    assert_eq!(last, events.last().unwrap().id);
+    let world = store.world().clone();
+    store.close().await;
+
+    let reopened = ledger.open().await;
+    assert_eq!(reopened.world(), &world);
+    assert_eq!(reopened.last_event_id(), last);
+    // Ids are dense and in order, and every event was recorded at a real time.
+    let ids: Vec<i64> = events.iter().map(|stored| stored.id).collect();
+    assert_eq!(ids, (1..=last).collect::<Vec<_>>());
+    assert!(
+        events
+            .iter()
+            .all(|stored| stored.recorded_at > 1_600_000_000_000)
+    );
+}
+
+#[tokio::test]
+async fn projection_tables_hold_what_the_world_says() {
+    let ledger = Ledger::new();
+    let mut store = ledger.open().await;
+    Sim::new().busy_history(&mut store).await;
+    let sql = ledger.sql().await;
+    let events = all_events(&store).await;
+    assert_projection(&sql, store.world(), &events).await;
+    // The history reached every table.
+    for table in [
+        "lanes",
+        "stage_runs",
+        "attempts",
+        "steps",
+        "versions",
+        "deployments",
+        "last_known_good",
+        "locks",
+        "approvals",
+    ] {
+        assert!(count(&sql, table).await > 0, "{table} is empty");
+    }
+    // The questions a person asks, in plain SQL.
+    let in_prod: Vec<(String, String)> =
+        sqlx::query_as("SELECT component, commit_id FROM deployments WHERE environment = 'prod'")
+            .fetch_all(&sql)
+            .await
+            .unwrap();
+    assert_eq!(in_prod, [("api".to_owned(), "c1".to_owned())]);
+    let flaky: Vec<(String, String)> = sqlx::query_as(
+        "SELECT lanes.commit_id, stage_runs.name FROM stage_runs \
+         JOIN lanes ON lanes.id = stage_runs.lane WHERE flaky = 1",
+    )
+    .fetch_all(&sql)
+    .await
+    .unwrap();
+    assert_eq!(flaky, [("c1".to_owned(), "pr".to_owned())]);
+    let interrupted: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT lanes.commit_id, stage_runs.name, locks.environment FROM stage_runs \
+         JOIN lanes ON lanes.id = stage_runs.lane \
+         JOIN locks ON locks.lane = lanes.id \
+         WHERE stage_runs.state = 'interrupted'",
+    )
+    .fetch_all(&sql)
+    .await
+    .unwrap();
+    assert_eq!(
+        interrupted,
+        [(
+            "c3".to_owned(),
+            "acceptance".to_owned(),
+            "accept".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn an_append_on_an_outdated_world_is_refused_until_refresh() {
+    let ledger = Ledger::new();
+    let mut sim = Sim::new();
+    let mut first = ledger.open().await;
+    let mut second = ledger.open().await;
+    sim.lane(&mut first, "c1", "api").await;
+
+    // `second` still believes lane 1 is free.
+    let stale = sim.lane_created(second.world(), "c1", "web");
+    assert_eq!(stale.lane(), LaneId(1));
+    let error = second.append(&[stale]).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::Conflict {
+                known: 0,
+                found: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("refresh and decide again"));
+    assert_eq!(second.world(), &World::new());
+    assert_eq!(all_events(&first).await.len(), 1);
+
+    second.refresh().await.unwrap();
+    assert_eq!(second.world(), first.world());
+    let decided_again = sim.lane_created(second.world(), "c1", "web");
+    assert_eq!(decided_again.lane(), LaneId(2));
+    second.append(&[decided_again]).await.unwrap();
+    first.refresh().await.unwrap();
+    assert_eq!(first.world(), second.world());
+    assert_eq!(first.world().lanes().count(), 2);
+}
+
+#[tokio::test]
+async fn a_batch_that_fails_midway_leaves_no_trace() {
+    let ledger = Ledger::new();
+    let mut sim = Sim::new();
+    let mut store = ledger.open().await;
+    let api = sim.lane(&mut store, "c1", "api").await;
+    let before = store.world().clone();
+    let last = store.last_event_id();
+    let sql = ledger.sql().await;
+    // A real failure inside the transaction, after the new lane's row and two events are in.
+    sqlx::query(
+        "CREATE TRIGGER fail_midway BEFORE INSERT ON events WHEN NEW.kind = 'stage_waiting' \
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+    )
+    .execute(&sql)
+    .await
+    .unwrap();
+    let web = sim.lane_created(store.world(), "c1", "web");
+    let batch = vec![
+        web.clone(),
+        Event::StageUnchanged {
+            lane: api,
+            stage: 0,
+            provenance: "c0".into(),
+            reason: "unchanged since c0, which passed".into(),
+            at: sim.tick(),
+        },
+        Event::StageWaiting {
+            lane: web.lane(),
+            stage: 0,
+            reason: "waiting".into(),
+            at: sim.tick(),
+        },
+        Event::LockAcquired {
+            lane: web.lane(),
+            environment: "test".into(),
+            component: "web".into(),
+            at: sim.tick(),
+        },
+    ];
+    let error = store.append(&batch).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::Append { count: 4, .. }),
+        "{error:?}"
+    );
+    let chain = std::error::Error::source(&error).unwrap().to_string();
+    assert!(chain.contains("injected failure"), "{chain}");
+    assert_eq!(store.world(), &before);
+    assert_eq!(store.last_event_id(), last);
+    assert_eq!(count(&sql, "events").await, 1);
+    assert_eq!(count(&sql, "locks").await, 0);
+    let events = all_events(&store).await;
+    assert_projection(&sql, &before, &events).await;
+
+    sqlx::query("DROP TRIGGER fail_midway")
+        .execute(&sql)
+        .await
+        .unwrap();
+    store.append(&batch).await.unwrap();
+    let events = all_events(&store).await;
+    assert_eq!(events.len(), 5);
+    assert_projection(&sql, store.world(), &events).await;
+    assert_eq!(ledger.open().await.world(), store.world());
+}
+
+#[tokio::test]
+async fn an_append_cancelled_at_any_point_leaves_the_ledger_whole() {
+    let ledger = Ledger::new();
+    let mut sim = Sim::new();
+    let mut store = ledger.open().await;
+    for polls in 0..40 {
+        let commit = format!("c{polls}");
+        let batch = |sim: &mut Sim, world: &World| {
+            let created = sim.lane_created(world, &commit, "api");
+            let waiting = Event::StageWaiting {
+                lane: created.lane(),
+                stage: 0,
+                reason: "waiting".into(),
+                at: sim.tick(),
+            };
+            [created, waiting]
+        };
+        let first = batch(&mut sim, store.world());
+        let finished = {
+            // Polled by hand, then dropped: wherever it stood, the append is cancelled there.
+            let mut append = std::pin::pin!(store.append(&first));
+            let mut context = Context::from_waker(Waker::noop());
+            let mut finished = None;
+            for _ in 0..polls {
+                if let Poll::Ready(result) = append.as_mut().poll(&mut context) {
+                    finished = Some(result);
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            finished
+        };
+        match finished {
+            Some(Ok(())) => {}
+            // A cancelled append's commit may still be in flight and land later: the store
+            // refuses to append over it, and the caller reads the ledger and decides again.
+            None | Some(Err(StoreError::Conflict { .. })) => loop {
+                store.refresh().await.unwrap();
+                if store.world().lane_of(&commit, "api").is_some() {
+                    break;
+                }
+                let again = batch(&mut sim, store.world());
+                match store.append(&again).await {
+                    Ok(()) => break,
+                    Err(StoreError::Conflict { .. }) => {}
+                    Err(error) => panic!("{error:?}"),
+                }
+            },
+            Some(Err(error)) => panic!("{error:?}"),
+        }
+        let events = all_events(&store).await;
+        assert_eq!(&replay(&events), store.world(), "after {polls} polls");
+        assert_eq!(events.len() % 2, 0, "half a batch after {polls} polls");
+        assert!(store.world().lane_of(&commit, "api").is_some());
+    }
+    let events = all_events(&store).await;
+    assert_projection(&ledger.sql().await, store.world(), &events).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_runs_on_a_spawned_task() {
+    let ledger = Ledger::new();
+    let path = ledger.path.clone();
+    let task = tokio::spawn(async move {
+        let mut store = Store::open(&path).await.unwrap();
+        let mut sim = Sim::new();
+        let created = sim.lane_created(store.world(), "c1", "api");
+        store.append(&[created]).await.unwrap();
+        store.refresh().await.unwrap();
+        let run = store.begin_run("c1", 1, 2).await.unwrap();
+        store.finish_run(run, 3).await.unwrap();
+        assert!(store.unfinished_runs().await.unwrap().is_empty());
+        let lane = store.events_of_lane(LaneId(1)).await.unwrap();
+        assert_eq!(store.events_after(0, 10).await.unwrap(), lane);
+        store.close().await;
+    });
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn events_that_contradict_the_world_are_refused_whole() {
+    let ledger = Ledger::new();
+    let mut sim = Sim::new();
+    let mut store = ledger.open().await;
+    let api = sim.lane(&mut store, "c1", "api").await;
+    let before = store.world().clone();
+    let waiting = |lane, stage| Event::StageWaiting {
+        lane,
+        stage,
+        reason: "waiting".into(),
+        at: 5,
+    };
+    let web = sim.lane_created(store.world(), "c1", "web");
+    let cases = [
+        (
+            vec![web.clone(), waiting(LaneId(9), 0)],
+            1,
+            "is about lane 9, which does not exist",
+        ),
+        (
+            vec![waiting(api, 0), waiting(api, 4)],
+            1,
+            "is about stage 4 of lane 1, which has 4 stages",
+        ),
+        (
+            vec![sim.lane_created(store.world(), "c1", "api")],
+            0,
+            "creates a second lane of api at c1 (lane 1 is its lane)",
+        ),
+        (
+            vec![web.clone(), web.clone()],
+            1,
+            "creates lane 2, which already exists",
+        ),
+    ];
+    for (batch, at, problem) in cases {
+        let error = store.append(&batch).await.unwrap_err();
+        let StoreError::InvalidEvent {
+            index,
+            problem: found,
+            ..
+        } = &error
+        else {
+            panic!("{error:?}");
+        };
+        assert_eq!((*index, found.as_str()), (at, problem));
+        assert_eq!(store.world(), &before);
+    }
+    assert_eq!(all_events(&store).await.len(), 1);
+    // Events about a lane created earlier in the same batch are fine.
+    store
+        .append(&[web.clone(), waiting(web.lane(), 3)])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn two_stores_taking_turns_agree() {
+    let ledger = Ledger::new();
+    let mut sim = Sim::new();
+    let mut stores = [ledger.open().await, ledger.open().await];
+    for turn in 0..8 {
+        let store = &mut stores[turn % 2];
+        store.refresh().await.unwrap();
+        let component = if turn % 3 == 0 { "web" } else { "api" };
+        let lane = sim.lane(store, &format!("c{turn}"), component).await;
+        let build = sim.step(store, lane).await.unwrap();
+        sim.finish(store, &build, AttemptResult::Passed).await;
+    }
+    for store in &mut stores {
+        store.refresh().await.unwrap();
+    }
+    assert_eq!(stores[0].world(), stores[1].world());
+    assert_eq!(stores[0].world().lanes().count(), 8);
+    let events = all_events(&stores[0]).await;
+    assert_eq!(&replay(&events), stores[0].world());
+    assert_projection(&ledger.sql().await, stores[0].world(), &events).await;
+    assert_eq!(ledger.open().await.world(), stores[1].world());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_decide_again_on_conflict_and_lose_nothing() {
+    let ledger = Ledger::new();
+    let writers: Vec<_> = ["a", "b", "c"]
+        .into_iter()
+        .map(|name| {
+            let path = ledger.path.clone();
+            tokio::spawn(async move {
+                let mut store = Store::open(&path).await.unwrap();
+                let mut sim = Sim::new();
+                let mut conflicts = 0;
+                for n in 0..15 {
+                    loop {
+                        // The lane id depends on the world: a stale world gives a wrong one.
+                        let created = sim.lane_created(store.world(), &format!("{name}{n}"), "api");
+                        let waiting = Event::StageWaiting {
+                            lane: created.lane(),
+                            stage: 0,
+                            reason: format!("written by {name}"),
+                            at: sim.tick(),
+                        };
+                        match store.append(&[created, waiting]).await {
+                            Ok(()) => break,
+                            Err(StoreError::Conflict { .. }) => {
+                                conflicts += 1;
+                                store.refresh().await.unwrap();
+                            }
+                            Err(error) => panic!("{error:?}"),
+                        }
+                    }
+                }
+                conflicts
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let store = ledger.open().await;
+    let world = store.world();
+    assert_eq!(world.lanes().count(), 45);
+    for lane in world.lanes() {
+        let writer = &lane.commit[..1];
+        assert_eq!(
+            lane.stages[0].reason.as_deref(),
+            Some(format!("written by {writer}").as_str())
+        );
+    }
+    let events = all_events(&store).await;
+    assert_eq!(events.len(), 90);
+    assert_projection(&ledger.sql().await, world, &events).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_ledger_opened_by_several_processes_at_once_is_created_once() {
+    let ledger = Ledger::new();
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let path = ledger.path.clone();
+            tokio::spawn(async move { Store::open(&path).await.map(|store| store.last_event_id()) })
+        })
+        .collect();
+    for open in opens {
+        assert_eq!(open.await.unwrap().unwrap(), 0);
+    }
+    let sql = ledger.sql().await;
+    assert_eq!(count(&sql, "_sqlx_migrations").await, 1);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&sql)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn followers_page_through_the_events_after_an_id() {
+    let ledger = Ledger::new();
+    let mut store = ledger.open().await;
+    Sim::new().busy_history(&mut store).await;
+    let all = all_events(&store).await;
+    let mut paged = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.events_after(after, 7).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        assert!(page.len() <= 7);
+        paged.extend(page);
+    }
+    assert_eq!(paged, all);
+
+    let lane = LaneId(1);
+    let history = store.events_of_lane(lane).await.unwrap();
+    let expected: Vec<_> = all
+        .iter()
+        .filter(|stored| stored.event.lane() == lane)
+        .cloned()
+        .collect();
+    assert_eq!(history, expected);
+    assert_eq!(history[0].event.kind(), "lane_created");
+}
+
+#[tokio::test]
+async fn runs_that_never_finished_are_found() {
+    let ledger = Ledger::new();
+    let store = ledger.open().await;
+    let first = store.begin_run("c1", 4242, 10).await.unwrap();
+    let second = store.begin_run("c2", 4343, 20).await.unwrap();
+    assert!(second > first);
+    store.finish_run(first, 30).await.unwrap();
+    let unfinished = store.unfinished_runs().await.unwrap();
+    assert_eq!(unfinished.len(), 1);
+    let run = &unfinished[0];
+    assert_eq!(
+        (
+            run.id,
+            run.commit.as_str(),
+            run.pid,
+            run.started_at,
+            run.finished_at
+        ),
+        (second, "c2", 4343, 20, None)
+    );
+    let error = store.finish_run(RunId(99), 40).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::UnknownRun { run: RunId(99), .. }),
+        "{error:?}"
+    );
+    // Runs are kept across processes.
+    let reopened = ledger.open().await;
+    assert_eq!(reopened.unfinished_runs().await.unwrap(), unfinished);
+}
+
+#[tokio::test]
+async fn acknowledged_appends_survive_kill_9() {
+    let ledger = Ledger::new();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "kill_9_helper",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(HELPER_LEDGER, &ledger.path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    // Kept open until the kill, so that the helper never sees a closed pipe.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acknowledged = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let Some(ack) = line.strip_prefix("acknowledged ") else {
+            continue;
+        };
+        let (id, commit) = ack.split_once(' ').unwrap();
+        acknowledged.push((id.parse::<i64>().unwrap(), commit.to_owned()));
+        if acknowledged.len() == 40 {
+            break;
+        }
+    }
+    // SIGKILL, in the middle of whatever append comes next.
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    drop(lines);
+    assert_eq!(acknowledged.len(), 40, "the helper stopped early: {status}");
+
+    let store = ledger.open().await;
+    let events = all_events(&store).await;
+    let last = acknowledged.last().unwrap().0;
+    assert!(store.last_event_id() >= last);
+    let ids: BTreeSet<i64> = events.iter().map(|stored| stored.id).collect();
+    for (id, commit) in &acknowledged {
+        assert!(ids.contains(id), "acknowledged event {id} is missing");
+        assert!(store.world().lane_of(commit, "api").is_some(), "{commit}");
+    }
+    // Each append is three events: all of a batch or none of it.
+    assert_eq!(events.len() % 3, 0);
+    let sql = ledger.sql().await;
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&sql)
+        .await
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let violations: Vec<(String, i64, String, i64)> = sqlx::query_as("PRAGMA foreign_key_check")
+        .fetch_all(&sql)
+        .await
+        .unwrap();
+    assert!(violations.is_empty(), "{violations:?}");
+    assert_projection(&sql, store.world(), &events).await;
+}
+
+/// Appends until killed, printing each acknowledged batch: `acknowledged <id> <commit>`.
+#[tokio::test]
+#[ignore = "run by acknowledged_appends_survive_kill_9 in a child process"]
+async fn kill_9_helper() {
+    let Some(path) = std::env::var_os(HELPER_LEDGER) else {
+        return;
+    };
+    let mut store = Store::open(Path::new(&path)).await.unwrap();
+    let mut sim = Sim::new();
+    for n in 0.. {
+        let commit = format!("c{n}");
+        let created = sim.lane_created(store.world(), &commit, "api");
+        let lane = created.lane();
+        let batch = [
+            created,
+            Event::StageWaiting {
+                lane,
+                stage: 0,
+                reason: "waiting for a runner".into(),
+                at: sim.tick(),
+            },
+            Event::AttemptStarted {
+                lane,
+                stage: 0,
+                attempt: 1,
+                token: store.world().next_token(),
+                deploying: false,
+                at: sim.tick(),
+            },
+        ];
+        store.append(&batch).await.unwrap();
+        println!("acknowledged {} {commit}", store.last_event_id());
+    }
+}

@@ -1,0 +1,300 @@
+//! The dispatcher: the one owner of scheduling for a commit's lanes. It asks the engine what
+//! comes next, records it in the ledger, starts attempts as tasks up to the job limit, and
+//! selects over their reports, a timer (for queued lanes) and Ctrl-C. Attempts talk to it over
+//! a channel only; it alone writes the ledger.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use lanes_engine::{
+    Event, Idle, LaneId, Next, attempt_finished, deploy_finished, next_step, recover,
+};
+use lanes_manifest::Manifest;
+use lanes_store::{Store, StoreError};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::dispatch::Progress;
+use crate::dispatch::attempt::{AttemptContext, Report, run_attempt};
+use crate::failure::Failure;
+use crate::state_dir::StateDir;
+
+/// How the lanes of the commit stand when the dispatcher stops.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct RunSummary {
+    pub(crate) done: usize,
+    pub(crate) waiting: usize,
+    pub(crate) stopped: usize,
+    pub(crate) needs_decision: usize,
+    /// Ctrl-C stopped the run; unfinished attempts were abandoned.
+    pub(crate) interrupted: bool,
+}
+
+pub(crate) struct Dispatcher {
+    pub(crate) store: Store,
+    pub(crate) manifest: Manifest,
+    pub(crate) commit: String,
+    pub(crate) state: StateDir,
+    pub(crate) worktree: std::path::PathBuf,
+    pub(crate) jobs: usize,
+    pub(crate) progress: Progress,
+}
+
+pub(crate) fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis()),
+    )
+    .unwrap_or(i64::MAX)
+}
+
+impl Dispatcher {
+    /// Appends events decided on the current world. When another process appended first, the
+    /// world is reloaded and `false` returned: the caller decides again.
+    async fn try_append(&mut self, events: &[Event]) -> Result<bool, Failure> {
+        match self.store.append(events).await {
+            Ok(()) => {
+                for event in events {
+                    self.progress.event(event, self.store.world());
+                }
+                Ok(true)
+            }
+            Err(StoreError::Conflict { .. }) => {
+                self.store.refresh().await.map_err(Failure::store)?;
+                Ok(false)
+            }
+            Err(error) => Err(Failure::store(error)),
+        }
+    }
+
+    /// Records the events `decide` derives from the current world, deciding again after a
+    /// conflict.
+    async fn record(
+        &mut self,
+        decide: impl Fn(&lanes_engine::World) -> Vec<Event>,
+    ) -> Result<(), Failure> {
+        loop {
+            let events = decide(self.store.world());
+            if events.is_empty() || self.try_append(&events).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn lanes(&self) -> Vec<LaneId> {
+        self.store
+            .world()
+            .lanes_of_commit(&self.commit)
+            .map(|lane| lane.id)
+            .collect()
+    }
+
+    /// Abandons attempts a dead run of this commit left behind: builds run again, deploys wait
+    /// for a decision.
+    pub(crate) async fn recover(&mut self) -> Result<(), Failure> {
+        let lanes = self.lanes();
+        for group in self.store.world().running_step_groups(&lanes) {
+            end_orphaned_group(group);
+        }
+        let manifest = self.manifest.clone();
+        self.record(|world| recover(world, &manifest, &lanes, now()))
+            .await?;
+        Ok(())
+    }
+
+    /// Drives the commit's lanes until each is done, stopped, or waiting for a person.
+    pub(crate) async fn run(&mut self) -> Result<RunSummary, Failure> {
+        let (sender, mut reports) = mpsc::unbounded_channel::<Report>();
+        let cancel = CancellationToken::new();
+        let mut running: BTreeSet<LaneId> = BTreeSet::new();
+        let mut interrupted = false;
+        let mut ticker = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            let mut queued = false;
+            if !interrupted {
+                queued = self.advance(&mut running, &sender, &cancel).await?;
+            }
+            if running.is_empty() && (!queued || interrupted) {
+                break;
+            }
+            tokio::select! {
+                Some(report) = reports.recv() => self.handle(report, &mut running).await?,
+                _ = ticker.tick(), if queued => self.store.refresh().await.map_err(Failure::store)?,
+                _ = tokio::signal::ctrl_c(), if !interrupted => {
+                    interrupted = true;
+                    self.progress.note("stopping: canceling running steps (Ctrl-C again does nothing; wait for the grace period)");
+                    cancel.cancel();
+                }
+            }
+        }
+        if interrupted {
+            self.recover().await?;
+        }
+        Ok(self.summary(interrupted))
+    }
+
+    /// Asks the engine about every idle lane until none moves; starts attempts while job slots
+    /// are free. Returns whether some lane is queued behind a lock.
+    async fn advance(
+        &mut self,
+        running: &mut BTreeSet<LaneId>,
+        sender: &mpsc::UnboundedSender<Report>,
+        cancel: &CancellationToken,
+    ) -> Result<bool, Failure> {
+        loop {
+            let mut moved = false;
+            let mut queued = false;
+            for lane in self.lanes() {
+                if running.contains(&lane) {
+                    continue;
+                }
+                match next_step(self.store.world(), &self.manifest, lane, now()) {
+                    Next::Record(events) => {
+                        self.try_append(&events).await?;
+                        moved = true;
+                    }
+                    Next::Start { events, plan } if running.len() < self.jobs => {
+                        if self.try_append(&events).await? {
+                            running.insert(lane);
+                            let context = self.context(&plan.component);
+                            tokio::spawn(run_attempt(
+                                *plan,
+                                context,
+                                sender.clone(),
+                                cancel.clone(),
+                            ));
+                        }
+                        moved = true;
+                    }
+                    Next::Idle(Idle::Queued) => queued = true,
+                    Next::Start { .. } | Next::Idle(_) => {}
+                }
+            }
+            if !moved {
+                return Ok(queued);
+            }
+        }
+    }
+
+    fn context(&self, component: &str) -> AttemptContext {
+        let component_path = self
+            .manifest
+            .find_component(component)
+            .and_then(|id| {
+                self.manifest
+                    .component(id)
+                    .paths
+                    .iter()
+                    .find(|p| !p.negated)
+                    .map(|p| p.literal_dir().to_owned())
+            })
+            .unwrap_or_default();
+        AttemptContext {
+            worktree: self.worktree.clone(),
+            state: self.state.clone(),
+            component_path,
+        }
+    }
+
+    async fn handle(
+        &mut self,
+        report: Report,
+        running: &mut BTreeSet<LaneId>,
+    ) -> Result<(), Failure> {
+        let manifest = self.manifest.clone();
+        match report {
+            Report::StepStarted {
+                lane,
+                stage,
+                attempt,
+                step,
+                command,
+                pid,
+            } => {
+                self.record(|_| {
+                    vec![Event::StepStarted {
+                        lane,
+                        stage,
+                        attempt,
+                        step,
+                        command: command.clone(),
+                        pid,
+                        at: now(),
+                    }]
+                })
+                .await?;
+            }
+            Report::StepFinished {
+                lane,
+                stage,
+                attempt,
+                step,
+                result,
+                passed,
+            } => {
+                self.record(|_| {
+                    vec![Event::StepFinished {
+                        lane,
+                        stage,
+                        attempt,
+                        step,
+                        result: result.clone(),
+                        passed,
+                        at: now(),
+                    }]
+                })
+                .await?;
+            }
+            Report::DeployFinished { lane, stage, token } => {
+                self.record(|world| deploy_finished(world, &manifest, lane, stage, token, now()))
+                    .await?;
+            }
+            Report::Finished {
+                lane,
+                stage,
+                token,
+                result,
+            } => {
+                self.record(|world| {
+                    attempt_finished(world, &manifest, lane, stage, token, result.clone(), now())
+                })
+                .await?;
+                running.remove(&lane);
+            }
+            Report::Abandoned { lane } => {
+                running.remove(&lane);
+            }
+        }
+        Ok(())
+    }
+
+    fn summary(&self, interrupted: bool) -> RunSummary {
+        let mut summary = RunSummary {
+            interrupted,
+            ..RunSummary::default()
+        };
+        for lane in self.lanes() {
+            match next_step(self.store.world(), &self.manifest, lane, now()) {
+                Next::Idle(Idle::Done) => summary.done += 1,
+                Next::Idle(Idle::Stopped) => summary.stopped += 1,
+                Next::Idle(Idle::NeedsDecision) => summary.needs_decision += 1,
+                _ => summary.waiting += 1,
+            }
+        }
+        summary
+    }
+}
+
+/// Ends the process group of a step whose runner died: it would otherwise run on, unowned,
+/// next to the attempt that replaces it.
+fn end_orphaned_group(group: u32) {
+    let Ok(raw) = i32::try_from(group) else {
+        return;
+    };
+    // Gone already is the usual case; anything else is no reason not to go on.
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(raw),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}

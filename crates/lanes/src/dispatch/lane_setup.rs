@@ -1,0 +1,94 @@
+//! Which lanes a commit gets: one per component it affects compared with its first parent
+//! (every component for a root commit), each carrying the component's fingerprint.
+
+use lanes_engine::{Event, World};
+use lanes_git::{CommitId, Repo};
+use lanes_graph::{ComponentGraph, TrackedFile, fingerprints, input_directories};
+use lanes_manifest::Manifest;
+
+use crate::change_detection::affected_between;
+use crate::failure::Failure;
+
+/// The lanes a commit should have, before they are recorded.
+pub(crate) struct LaneSetup {
+    /// `(component, fingerprint)` of every affected component, sorted by name.
+    pub(crate) lanes: Vec<(String, String)>,
+    pub(crate) author: String,
+}
+
+pub(crate) fn plan_lanes(
+    repo: &Repo,
+    manifest: &Manifest,
+    commit: CommitId,
+) -> Result<LaneSetup, Failure> {
+    let info = repo.commit_info(commit)?;
+    let affected: Vec<String> = match info.parents.first() {
+        Some(&parent) => {
+            let (result, _) = affected_between(repo, manifest, parent, parent, commit)?;
+            result
+                .components
+                .into_iter()
+                .map(|component| component.name)
+                .collect()
+        }
+        None => manifest
+            .components()
+            .iter()
+            .map(|component| component.name.clone())
+            .collect(),
+    };
+    let entries = repo.entries_under(commit, &input_directories(manifest))?;
+    let files: Vec<TrackedFile<'_>> = entries
+        .iter()
+        .map(|entry| TrackedFile {
+            path: &entry.path,
+            id: entry.id.as_bytes(),
+            mode: entry.mode,
+        })
+        .collect();
+    let prints = fingerprints(&ComponentGraph::new(manifest), &files);
+    let lanes = prints
+        .into_iter()
+        .filter(|print| affected.contains(&print.name))
+        .map(|print| (print.name, print.fingerprint.to_string()))
+        .collect();
+    Ok(LaneSetup {
+        lanes,
+        author: info.author,
+    })
+}
+
+impl LaneSetup {
+    /// Events creating the lanes the world does not have yet.
+    pub(crate) fn events(
+        &self,
+        world: &World,
+        manifest: &Manifest,
+        commit: &str,
+        now: i64,
+    ) -> Vec<Event> {
+        let stages: Vec<String> = manifest
+            .stages()
+            .iter()
+            .map(|stage| stage.name.clone())
+            .collect();
+        let mut next = world.next_lane_id();
+        let mut events = Vec::new();
+        for (component, fingerprint) in &self.lanes {
+            if world.lane_of(commit, component).is_some() {
+                continue;
+            }
+            events.push(Event::LaneCreated {
+                lane: next,
+                commit: commit.to_owned(),
+                component: component.clone(),
+                fingerprint: fingerprint.clone(),
+                author: self.author.clone(),
+                stages: stages.clone(),
+                at: now,
+            });
+            next = lanes_engine::LaneId(next.0 + 1);
+        }
+        events
+    }
+}

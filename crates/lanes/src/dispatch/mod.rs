@@ -1,0 +1,11 @@
+//! Running the lanes of a commit: creating them, the dispatcher loop that owns scheduling, the
+//! attempts it runs as child processes, and the progress it shows.
+
+mod attempt;
+mod dispatcher;
+mod lane_setup;
+mod progress;
+
+pub(crate) use dispatcher::{Dispatcher, now};
+pub(crate) use lane_setup::plan_lanes;
+pub(crate) use progress::Progress;

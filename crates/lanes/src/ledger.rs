@@ -1,0 +1,26 @@
+//! Opening the ledger of a repository, and running async work from the synchronous commands.
+
+use std::future::Future;
+
+use lanes_git::Repo;
+use lanes_store::Store;
+
+use crate::cli::StateArg;
+use crate::failure::Failure;
+use crate::state_dir::StateDir;
+
+/// Runs `work` on a tokio runtime: only commands that run steps or use the ledger need one.
+pub(crate) fn block_on<T>(work: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::io("start the async runtime", error))?;
+    runtime.block_on(work)
+}
+
+/// The state directory and the ledger in it.
+pub(crate) async fn open(repo: &Repo, state: &StateArg) -> Result<(StateDir, Store), Failure> {
+    let dir = StateDir::locate(repo, state.state_dir.as_deref())?;
+    let store = Store::open(&dir.ledger()).await.map_err(Failure::store)?;
+    Ok((dir, store))
+}

@@ -1,0 +1,399 @@
+//! `lanes run`, `status`, `approve`, `reject`, `retry` and `logs` on real repositories with real
+//! child processes and a real `SQLite` ledger.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::TestRepo;
+
+const MANIFEST: &str = r#"version: 1
+components:
+  api: { path: api, approvers: [alice, bob] }
+  web: { path: web, approvers: [alice] }
+  red: { path: red, approvers: [alice] }
+environments:
+  accept: { instances: per-component }
+  prod: { approval: { required: 1 } }
+stages:
+  - { name: pr, run: ["sh ./build.sh"], retries: 1 }
+  - { name: acceptance, environment: accept, deploy: "sh ./deploy.sh", run: ["cat $LANES_PLACE/vector.json"] }
+  - { name: production, environment: prod, deploy: "sh ./deploy.sh", gate: approval }
+"#;
+
+const BUILD: &str = r#"set -e
+echo "building $LANES_COMPONENT at $LANES_COMMIT"
+if [ -f "$LANES_COMPONENT_PATH/flaky" ] && [ ! -f "$LANES_ARTIFACTS/tried" ]; then
+  touch "$LANES_ARTIFACTS/tried"; echo "flaky failure"; exit 1
+fi
+if [ -f "$LANES_COMPONENT_PATH/broken" ]; then echo "tests are red"; exit 3; fi
+if [ -f "$LANES_COMPONENT_PATH/slow" ]; then sleep "$(cat "$LANES_COMPONENT_PATH/slow")"; fi
+echo "$LANES_VERSION" > "$LANES_ARTIFACTS/version.txt"
+"#;
+
+const DEPLOY: &str = r#"set -e
+[ -f "$LANES_COMPONENT_PATH/slow-deploy" ] && sleep "$(cat "$LANES_COMPONENT_PATH/slow-deploy")"
+cp "$LANES_VECTOR" "$LANES_PLACE/vector.json"
+cp "$LANES_ARTIFACTS/version.txt" "$LANES_PLACE/$LANES_COMPONENT.version"
+"#;
+
+fn repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("lanes.yml", MANIFEST)
+        .write("build.sh", BUILD)
+        .write("deploy.sh", DEPLOY)
+        .write("api/main.c", "1")
+        .write("web/app.js", "1")
+        .write("red/x", "1");
+    repo
+}
+
+fn stage_states(repo: &TestRepo, component: &str) -> Vec<String> {
+    let json = repo.lanes(&["status", "--json"]).success().json();
+    let lane = json["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|lane| lane["component"] == component)
+        .unwrap()
+        .clone();
+    lane["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|stage| stage["state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn stage_field(repo: &TestRepo, component: &str, stage: usize, field: &str) -> serde_json::Value {
+    let json = repo.lanes(&["status", "--json"]).success().json();
+    let lane = json["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|lane| lane["component"] == component)
+        .unwrap()
+        .clone();
+    lane["stages"][stage][field].clone()
+}
+
+#[test]
+fn a_red_lane_stops_alone_and_the_others_reach_production() {
+    let repo = repo();
+    repo.write("red/broken", "yes");
+    repo.commit("start");
+    let run = repo.lanes(&["run"]).failure(5);
+    assert!(
+        run.stderr().contains("0 done, 2 waiting, 1 failed"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        stage_states(&repo, "red"),
+        ["failed", "canceled", "canceled"]
+    );
+    assert_eq!(
+        stage_states(&repo, "api"),
+        ["succeeded", "succeeded", "waiting"]
+    );
+    repo.lanes(&["approve", "api", "production", "--as", "alice"])
+        .success();
+    repo.lanes(&["approve", "web", "production", "--as", "alice"])
+        .success();
+    repo.lanes(&["run"]).failure(5);
+    assert_eq!(
+        stage_states(&repo, "api"),
+        ["succeeded", "succeeded", "succeeded"]
+    );
+    let status = repo.lanes(&["status"]).success().stdout();
+    assert!(status.contains("done: in production"), "{status}");
+    assert!(
+        status.contains("tests are red") || status.contains("exit code 3"),
+        "{status}"
+    );
+    let log = repo.lanes(&["logs", "red", "pr"]).success().stdout();
+    assert!(log.contains("stdout | tests are red"), "{log}");
+}
+
+#[test]
+fn a_pass_on_retry_is_recorded_as_flaky() {
+    let repo = repo();
+    repo.write("api/flaky", "yes");
+    repo.commit("start");
+    repo.lanes(&["run"]).success();
+    assert_eq!(stage_field(&repo, "api", 0, "flaky"), true);
+    assert_eq!(stage_field(&repo, "api", 0, "attempts"), 2);
+    assert_eq!(stage_field(&repo, "web", 0, "flaky"), false);
+}
+
+#[test]
+fn an_unchanged_version_is_not_rebuilt_and_says_which_commit_passed() {
+    let repo = repo();
+    let first = repo.commit("start");
+    repo.lanes(&["run"]).success();
+    repo.write("api/main.c", "2");
+    repo.commit("change api");
+    repo.lanes(&["run"]).success();
+    repo.write("api/main.c", "1");
+    repo.commit("revert api");
+    repo.lanes(&["run"]).success();
+    assert_eq!(stage_states(&repo, "api")[0], "unchanged");
+    assert_eq!(stage_field(&repo, "api", 0, "provenance"), first.as_str());
+    assert_eq!(stage_field(&repo, "api", 0, "attempts"), 0);
+    let reason = stage_field(&repo, "api", 0, "reason");
+    assert_eq!(
+        reason,
+        format!("unchanged since {}, which passed", &first[..7]).as_str()
+    );
+    // Only api changed in the last commits: web and red have no lanes there.
+    let json = repo.lanes(&["status", "--json"]).success().json();
+    assert_eq!(json["lanes"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn per_component_instances_get_the_last_known_good_of_the_others() {
+    let repo = repo();
+    repo.commit("start");
+    repo.lanes(&["run"]).success();
+    repo.write("api/main.c", "2");
+    let second = repo.commit("change api");
+    repo.lanes(&["run"]).success();
+    let log = repo
+        .lanes(&["logs", "api", "acceptance", "--commit", &second])
+        .success()
+        .stdout();
+    assert!(log.contains("\"instance\": \"api\""), "{log}");
+    let web_lines: Vec<&str> = log
+        .lines()
+        .skip_while(|line| !line.contains("\"web\": {"))
+        .take(4)
+        .collect();
+    assert!(
+        web_lines
+            .iter()
+            .any(|line| line.contains("\"candidate\": false")),
+        "{log}"
+    );
+}
+
+#[test]
+fn approvals_follow_the_manifest_rules() {
+    let repo = repo();
+    repo.commit("start");
+    repo.lanes(&["run"]).success();
+    let stranger = repo
+        .lanes(&["approve", "api", "production", "--as", "mallory"])
+        .failure(5);
+    assert!(
+        stranger.stderr().contains("not an approver"),
+        "{}",
+        stranger.stderr()
+    );
+    let no_gate = repo
+        .lanes(&["approve", "api", "acceptance", "--as", "alice"])
+        .failure(5);
+    assert!(
+        no_gate.stderr().contains("no lane of `api` is waiting")
+            || no_gate.stderr().contains("no approval gate"),
+        "{}",
+        no_gate.stderr()
+    );
+    repo.lanes(&[
+        "reject",
+        "web",
+        "production",
+        "--as",
+        "alice",
+        "--reason",
+        "not this week",
+    ])
+    .success();
+    assert_eq!(stage_states(&repo, "web")[2], "failed");
+    assert_eq!(
+        stage_field(&repo, "web", 2, "reason"),
+        "rejected by alice: not this week"
+    );
+}
+
+#[test]
+fn the_author_may_not_approve_their_own_change() {
+    let repo = repo();
+    repo.write(
+        "lanes.yml",
+        &MANIFEST.replace("approvers: [alice, bob]", "approvers: [test, bob]"),
+    );
+    repo.commit("start");
+    repo.lanes(&["run"]).success();
+    let own = repo
+        .lanes(&["approve", "api", "production", "--as", "test"])
+        .failure(5);
+    assert!(
+        own.stderr().contains("may not approve it"),
+        "{}",
+        own.stderr()
+    );
+}
+
+fn wait_for(mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(
+            start.elapsed() < Duration::from_mins(1),
+            "timed out waiting"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The file `name` in the artifacts of `component`'s versions, once a step wrote it.
+fn artifact_marker(repo: &TestRepo, component: &str, name: &str) -> Option<std::path::PathBuf> {
+    let dir = repo.path().join(".git/lanes/artifacts").join(component);
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path().join(name))
+        .find(|path| path.exists())
+}
+
+/// Starts `lanes run` and SIGKILLs it once `component`'s step wrote the marker `name`.
+fn kill_when(repo: &TestRepo, component: &str, name: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lanes"))
+        .current_dir(repo.path())
+        .args(["run", "--jobs", "4"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(|| artifact_marker(repo, component, name).is_some());
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Whether a process whose command line contains `needle` is alive (zombies do not count).
+fn process_alive(needle: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|entry| {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let zombie = stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'));
+            !zombie
+                && String::from_utf8_lossy(&cmdline)
+                    .replace('\0', " ")
+                    .contains(needle)
+        })
+}
+
+#[test]
+fn after_kill_9_during_a_build_the_build_is_attempted_again() {
+    let repo = repo();
+    let slow = "if [ ! -f \"$LANES_ARTIFACTS/started\" ]; then touch \"$LANES_ARTIFACTS/started\"; sleep 31.5; fi\n";
+    repo.write(
+        "build.sh",
+        &BUILD.replace("set -e\n", &format!("set -e\n{slow}")),
+    );
+    repo.commit("start");
+    kill_when(&repo, "api", "started");
+    let run = repo.lanes(&["run"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        !process_alive("sleep 31.5"),
+        "the killed run's build is still running"
+    );
+    assert_eq!(stage_field(&repo, "api", 0, "state"), "succeeded");
+    assert_eq!(stage_field(&repo, "api", 0, "attempts"), 2);
+    assert_eq!(
+        stage_states(&repo, "api"),
+        ["succeeded", "succeeded", "waiting"]
+    );
+}
+
+#[test]
+fn after_kill_9_during_a_deploy_the_deploy_waits_for_a_decision() {
+    let repo = repo();
+    let slow = "if [ \"$LANES_COMPONENT\" = api ] && [ ! -f \"$LANES_ARTIFACTS/deploying\" ]; then touch \"$LANES_ARTIFACTS/deploying\"; sleep 32.5; fi\n";
+    repo.write(
+        "deploy.sh",
+        &DEPLOY.replace("set -e\n", &format!("set -e\n{slow}")),
+    );
+    // api builds slowly, so the other lanes are past their deploys when lanes dies.
+    repo.write("api/slow", "1.5");
+    repo.commit("start");
+    kill_when(&repo, "api", "deploying");
+    let run = repo.lanes(&["run"]).failure(5);
+    assert!(
+        run.stderr().contains("1 need a decision"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        !process_alive("sleep 32.5"),
+        "the killed run's deploy is still running"
+    );
+    assert_eq!(
+        stage_states(&repo, "api"),
+        ["succeeded", "interrupted", "pending"]
+    );
+    assert!(
+        stage_field(&repo, "api", 1, "reason")
+            .as_str()
+            .unwrap()
+            .contains("lanes retry api acceptance")
+    );
+    // Builds of the other lanes went on; a person decides about the deploy.
+    assert_eq!(stage_states(&repo, "web")[1], "succeeded");
+    repo.lanes(&["retry", "api", "acceptance", "--as", "ops"])
+        .success();
+    repo.lanes(&["run"]).success();
+    assert_eq!(
+        stage_states(&repo, "api"),
+        ["succeeded", "succeeded", "waiting"]
+    );
+    assert_eq!(stage_field(&repo, "api", 1, "attempts"), 2);
+}
+
+#[test]
+fn ctrl_c_stops_the_steps_and_a_rerun_resumes() {
+    let repo = repo();
+    let slow = "if [ ! -f \"$LANES_ARTIFACTS/started\" ]; then touch \"$LANES_ARTIFACTS/started\"; sleep 33.5; fi\n";
+    repo.write(
+        "build.sh",
+        &BUILD.replace("set -e\n", &format!("set -e\n{slow}")),
+    );
+    repo.commit("start");
+    let child = Command::new(env!("CARGO_BIN_EXE_lanes"))
+        .current_dir(repo.path())
+        .args(["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(|| artifact_marker(&repo, "api", "started").is_some());
+    nix_free_interrupt(child.id());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !process_alive("sleep 33.5"),
+        "the canceled step is still running"
+    );
+    repo.lanes(&["run"]).success();
+    assert_eq!(stage_field(&repo, "api", 0, "attempts"), 2);
+}
+
+/// SIGINT, as Ctrl-C sends it, through the `kill` command.
+fn nix_free_interrupt(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
