@@ -32,18 +32,29 @@ For each repo the script first checks the answer: the names in `components` of
 lanes does not detect renames) -- in both --no-merge-base and merge-base mode. Any mismatch
 exits with status 1 before anything is timed.
 
-Then it times six commands per repo, each one `--warmup` + `--rounds` times, interleaved: every
-round runs each command once, in an order rotated from round to round, so that drift (thermal,
-page cache, neighbours on the machine) hits all commands alike. A run is one posix_spawn +
-waitpid with stdout and stderr on /dev/null, timed by the wall clock (perf_counter_ns).
+Then it times eight commands per repo, each one `--warmup` + `--rounds` times, interleaved:
+every round runs each command once, in an order rotated from round to round, so that drift
+(thermal, page cache, neighbours on the machine) hits all commands alike. A run is one
+posix_spawn + waitpid with stdout and stderr on /dev/null, timed by the wall clock
+(perf_counter_ns), so each time includes process start-up, as a user sees it.
 
-    lanes affected --no-merge-base --json   vs  git diff --name-only -z base head
-    lanes affected (merge-base mode, text)  vs  git diff --name-only -z base...head
-    lanes fingerprint head --json           vs  git ls-tree -r head
+    lanes affected --base base --head head --no-merge-base --json
+        floor: git diff --name-only -z base head
+        also:  git diff --name-only -z --no-renames base head
+    lanes affected --base base --head head            (merge-base mode, text output)
+        floor: git diff --name-only -z base...head
+        also:  git diff --name-only -z --no-renames base...head
+    lanes fingerprint head --json
+        floor: git ls-tree -r head
 
 Reported: median and p90 (nearest rank) of each, and the ratio of medians lanes/floor. The
-target (DESIGN.md, "Performance targets") is a ratio within 1.1 for `lanes affected`; no target
-is set for fingerprint. Standard library only (Python 3.11).
+target (DESIGN.md, "Performance targets") is a ratio within 1.1 for `lanes affected` against
+`git diff --name-only` (which detects renames by default, as `-M`); the `--no-renames` floor,
+which does exactly the tree diff lanes does, is reported beside it for information. No target
+is set for fingerprint. Also printed: the load average before and after, and the share of a
+CPU that other processes used during the run (from /proc/stat less this script's own and its
+children's CPU time); above ~0.05 the numbers carry noise from other work. Standard library
+only (Python 3.11).
 """
 import argparse
 import json
@@ -145,18 +156,25 @@ def check(lanes, repo, oracle, name):
 
 
 def commands(lanes, repo):
-    """(key, argv) in pairs: each lanes command, then its floor."""
+    """(key, argv) for every command timed, and the comparisons to report: (lanes command, its
+    floor, a like-for-like floor or None)."""
     aff = [lanes, "-C", repo, "affected", "--base", "base", "--head", "head"]
-    return [
+    diff = ["git", "-C", repo, "diff", "--name-only", "-z"]
+    cmds = [
         ("affected --no-merge-base --json", aff + ["--no-merge-base", "--json"]),
-        ("git diff --name-only -z base head", ["git", "-C", repo, "diff", "--name-only", "-z",
-                                               "base", "head"]),
-        ("affected (merge base)", aff),
-        ("git diff --name-only -z base...head", ["git", "-C", repo, "diff", "--name-only", "-z",
-                                                 "base...head"]),
+        ("git diff --name-only -z base head", diff + ["base", "head"]),
+        ("git diff --name-only -z --no-renames base head", diff + ["--no-renames", "base", "head"]),
+        ("affected (merge-base mode)", aff),
+        ("git diff --name-only -z base...head", diff + ["base...head"]),
+        ("git diff --name-only -z --no-renames base...head",
+         diff + ["--no-renames", "base...head"]),
         ("fingerprint head --json", [lanes, "-C", repo, "fingerprint", "head", "--json"]),
         ("git ls-tree -r head", ["git", "-C", repo, "ls-tree", "-r", "head"]),
     ]
+    keys = [key for key, _ in cmds]
+    comparisons = [(keys[0], keys[1], keys[2]), (keys[3], keys[4], keys[5]),
+                   (keys[6], keys[7], None)]
+    return cmds, comparisons
 
 
 def time_once(argv, devnull):
@@ -187,43 +205,73 @@ def measure(cmds, warmup, rounds):
     return samples
 
 
+def cpu_seconds():
+    """(seconds the machine's CPUs were busy, seconds this process and its children used), or
+    None where /proc/stat is missing: their difference is other work competing for the CPUs."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    busy = sum(fields[:8]) - fields[3] - fields[4]        # everything but idle and iowait
+    t = os.times()
+    return busy / os.sysconf("SC_CLK_TCK"), t.user + t.system + t.children_user + t.children_system
+
+
 def p90(xs):
     s = sorted(xs)
     return s[max(0, -(-9 * len(s) // 10) - 1)]   # nearest rank
 
 
-def summarize(name, oracle, cmds, samples):
+def summarize(name, oracle, comparisons, samples):
     rows = []
-    for (key, _), (floor_key, _) in zip(cmds[0::2], cmds[1::2]):
+    for key, floor_key, strict_key in comparisons:
         lanes_ms, floor_ms = samples[key], samples[floor_key]
         ratio = statistics.median(lanes_ms) / statistics.median(floor_ms)
-        per_round = statistics.median(a / b for a, b in zip(lanes_ms, floor_ms))
         target = TARGET_RATIO if key.startswith("affected") else None
-        rows.append({
+        row = {
             "repo": name, "files": oracle["tracked_files_base"],
             "components": oracle["components"], "changed_paths": oracle["changed_paths"],
             "command": f"lanes {key}", "floor": floor_key,
             "median_ms": statistics.median(lanes_ms), "p90_ms": p90(lanes_ms),
             "floor_median_ms": statistics.median(floor_ms), "floor_p90_ms": p90(floor_ms),
-            "ratio": ratio, "median_paired_ratio": per_round,
+            "ratio": ratio,
+            # Median over rounds of lanes/floor within the same round: less sensitive to drift.
+            "median_paired_ratio": statistics.median(a / b for a, b in zip(lanes_ms, floor_ms)),
             "target": target, "met": None if target is None else ratio <= target,
             "samples_ms": lanes_ms, "floor_samples_ms": floor_ms,
-        })
+        }
+        if strict_key is not None:
+            # git diff detects renames by default; lanes does not, so this floor does the same
+            # work as lanes' tree diff. Reported for information, the target is against `floor`.
+            strict_ms = samples[strict_key]
+            row.update({"no_renames_floor": strict_key,
+                        "no_renames_median_ms": statistics.median(strict_ms),
+                        "no_renames_p90_ms": p90(strict_ms),
+                        "no_renames_ratio": statistics.median(lanes_ms) / statistics.median(strict_ms),
+                        "no_renames_samples_ms": strict_ms})
+        rows.append(row)
     return rows
 
 
-def markdown(rows, warmup, rounds):
-    out = [f"{rounds} interleaved rounds after {warmup} warmup rounds; times in ms; "
-           "ratio = median(lanes) / median(floor).", "",
-           "| repo | lanes command | median | p90 | floor | median | p90 | ratio | target |",
-           "|---|---|---:|---:|---|---:|---:|---:|---|"]
+def markdown(rows, warmup, rounds, load, others=None):
+    noise = ("" if others is None else
+             f" Other processes used {others:.2f} of a CPU meanwhile (0 on a quiet machine).")
+    out = [f"{rounds} interleaved rounds after {warmup} warmup rounds; times in ms (median, p90); "
+           "ratio = median(lanes) / median(floor). Load average before/after: "
+           f"{load[0]:.2f} / {load[1]:.2f}.{noise}", "",
+           "| repo | lanes command | median | p90 | floor | median | p90 | ratio | target "
+           "| floor without rename detection: median, ratio |",
+           "|---|---|---:|---:|---|---:|---:|---:|---|---|"]
     for r in rows:
         target = ("-" if r["target"] is None
-                  else f"<= {r['target']}: {'met' if r['met'] else 'MISSED'}")
+                  else f"<= {r['target']}x: {'met' if r['met'] else 'MISSED'}")
+        strict = ("-" if "no_renames_floor" not in r
+                  else f"{r['no_renames_median_ms']:.2f}, {r['no_renames_ratio']:.2f}x")
         out.append(f"| {r['repo']} ({r['files']} files, {r['components']} comp., "
                    f"{r['changed_paths']} changed) | `{r['command']}` | {r['median_ms']:.2f} | "
                    f"{r['p90_ms']:.2f} | `{r['floor']}` | {r['floor_median_ms']:.2f} | "
-                   f"{r['floor_p90_ms']:.2f} | {r['ratio']:.2f}x | {target} |")
+                   f"{r['floor_p90_ms']:.2f} | {r['ratio']:.2f}x | {target} | {strict} |")
     return "\n".join(out)
 
 
@@ -253,26 +301,35 @@ def main():
             die(f"unknown size {s!r}; known: {', '.join(REPOS)}")
 
     rows = []
+    load_before = os.getloadavg()[0]
+    started, cpu_before = time.perf_counter(), cpu_seconds()
     for name in sizes:
         repo, oracle = ensure_repo(os.path.abspath(a.work), name, REPOS[name],
                                    os.path.abspath(a.generator))
         check(lanes, repo, oracle, name)
         if a.check_only:
             continue
-        cmds = commands(lanes, repo)
+        cmds, comparisons = commands(lanes, repo)
         print(f"{name}: timing {len(cmds)} commands x ({a.warmup} + {a.rounds}) runs",
               file=sys.stderr)
-        rows += summarize(name, oracle, cmds, measure(cmds, a.warmup, a.rounds))
+        rows += summarize(name, oracle, comparisons, measure(cmds, a.warmup, a.rounds))
     if a.check_only:
         return
+    load = (load_before, os.getloadavg()[0])
+    cpu_after, elapsed = cpu_seconds(), time.perf_counter() - started
+    # Share of one CPU that other processes used while this ran: 0 on a quiet machine.
+    others = (None if cpu_before is None or cpu_after is None else
+              max(0.0, ((cpu_after[0] - cpu_before[0]) - (cpu_after[1] - cpu_before[1])) / elapsed))
     if a.json:
         json.dump({"lanes": lanes, "warmup": a.warmup, "rounds": a.rounds,
                    "machine": {"nproc": os.cpu_count(), "platform": platform.platform()},
+                   "loadavg_1min_before_after": load,
+                   "other_processes_cpu_share": others,
                    "generator_args": {k: generator_args(v) for k, v in REPOS.items()},
                    "results": rows}, sys.stdout, indent=1)
         print()
     else:
-        print(markdown(rows, a.warmup, a.rounds))
+        print(markdown(rows, a.warmup, a.rounds, load, others))
 
 
 if __name__ == "__main__":

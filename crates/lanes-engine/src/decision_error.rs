@@ -30,4 +30,16 @@ pub enum DecisionError {
     },
     #[error("no such lane")]
     UnknownLane,
+    #[error("no stage deploys to `{environment}`")]
+    NoStageDeploysTo { environment: String },
+    #[error("`{component}` has no version in `{environment}` to roll back")]
+    NothingDeployed {
+        component: String,
+        environment: String,
+    },
+    #[error("`{component}` has no earlier good version in `{environment}` to roll back to")]
+    NoEarlierVersion {
+        component: String,
+        environment: String,
+    },
 }

@@ -132,6 +132,22 @@ pub enum Event {
         reason: String,
         at: Millis,
     },
+    /// The version `lane` carries is bad: it is never promoted again.
+    MarkedBad {
+        lane: LaneId,
+        user: String,
+        reason: String,
+        at: Millis,
+    },
+    /// `lane`'s version, an earlier last known good, was deployed again to the environment
+    /// instance by a rollback, and is its last known good again.
+    RolledBack {
+        lane: LaneId,
+        environment: String,
+        instance: String,
+        user: String,
+        at: Millis,
+    },
 }
 
 impl Event {
@@ -154,7 +170,9 @@ impl Event {
             | Self::LockAcquired { lane, .. }
             | Self::LockReleased { lane, .. }
             | Self::Approved { lane, .. }
-            | Self::Rejected { lane, .. } => *lane,
+            | Self::Rejected { lane, .. }
+            | Self::MarkedBad { lane, .. }
+            | Self::RolledBack { lane, .. } => *lane,
         }
     }
 
@@ -178,6 +196,8 @@ impl Event {
             Self::LockReleased { .. } => "lock_released",
             Self::Approved { .. } => "approved",
             Self::Rejected { .. } => "rejected",
+            Self::MarkedBad { .. } => "marked_bad",
+            Self::RolledBack { .. } => "rolled_back",
         }
     }
 }

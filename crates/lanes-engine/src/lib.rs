@@ -11,6 +11,7 @@ mod event;
 mod lane;
 mod next_step;
 mod outcome;
+mod rollback;
 mod stage_state;
 mod world;
 
@@ -22,5 +23,6 @@ pub use event::Event;
 pub use lane::{Attempt, AttemptOutcome, Lane, LaneId, Millis, StageRun, StepRecord};
 pub use next_step::{Idle, Next, instance_for, next_step};
 pub use outcome::{AttemptResult, attempt_finished, deploy_finished, recover, retry_interrupted};
+pub use rollback::{RollbackPlan, plan_rollback};
 pub use stage_state::StageState;
 pub use world::{ApprovalRecord, Deployment, World};

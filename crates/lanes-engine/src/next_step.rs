@@ -59,7 +59,7 @@ pub fn instance_for(manifest: &Manifest, environment: &str, component: &str) -> 
 #[must_use]
 pub fn next_step(world: &World, manifest: &Manifest, id: LaneId, now: Millis) -> Next {
     let lane = world.lane(id).expect("the lane exists");
-    if let Some(next) = after_stop(lane, now) {
+    if let Some(next) = after_stop(world, lane, now) {
         return next;
     }
     let Some(index) = lane.current_stage() else {
@@ -409,17 +409,27 @@ pub(crate) fn short(commit: &str) -> String {
 }
 
 /// A lane with a failed or canceled stage goes no further: its later stages are canceled.
-fn after_stop(lane: &Lane, now: Millis) -> Option<Next> {
+fn after_stop(world: &World, lane: &Lane, now: Millis) -> Option<Next> {
     let stopped = lane
         .stages
         .iter()
-        .position(|run| matches!(run.state, StageState::Failed | StageState::Canceled))?;
-    let cause = format!("`{}` did not pass", lane.stages[stopped].name);
+        .position(|run| matches!(run.state, StageState::Failed | StageState::Canceled));
+    let (from, cause) = match (
+        world.bad_reason(&lane.component, &lane.fingerprint),
+        stopped,
+    ) {
+        (Some(reason), _) => (0, format!("version marked bad: {reason}")),
+        (None, Some(stopped)) => (
+            stopped + 1,
+            format!("`{}` did not pass", lane.stages[stopped].name),
+        ),
+        (None, None) => return None,
+    };
     let events: Vec<Event> = lane
         .stages
         .iter()
         .enumerate()
-        .skip(stopped + 1)
+        .skip(from)
         .filter(|(_, run)| matches!(run.state, StageState::Pending | StageState::Waiting))
         .map(|(stage, _)| Event::StageFinished {
             lane: lane.id,
@@ -430,9 +440,11 @@ fn after_stop(lane: &Lane, now: Millis) -> Option<Next> {
             at: now,
         })
         .collect();
-    Some(if events.is_empty() {
-        Next::Idle(Idle::Stopped)
+    if !events.is_empty() {
+        Some(Next::Record(events))
+    } else if stopped.is_some() {
+        Some(Next::Idle(Idle::Stopped))
     } else {
-        Next::Record(events)
-    })
+        None
+    }
 }

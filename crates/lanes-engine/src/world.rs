@@ -39,6 +39,8 @@ pub struct World {
     /// `(environment, component)` to the lane deploying there now.
     locks: BTreeMap<(String, String), LaneId>,
     approvals: Vec<ApprovalRecord>,
+    /// `(component, fingerprint)` of versions marked bad, with the reason.
+    bad: BTreeMap<(String, String), String>,
     next_token: u64,
 }
 
@@ -302,6 +304,34 @@ impl World {
                 });
             }
             Event::Rejected { .. } => {}
+            Event::MarkedBad { reason, .. } => {
+                self.bad.insert(
+                    (lane.component.clone(), lane.fingerprint.clone()),
+                    reason.clone(),
+                );
+            }
+            Event::RolledBack {
+                environment,
+                instance,
+                at,
+                ..
+            } => {
+                let deployment = Deployment {
+                    lane: lane.id,
+                    commit: lane.commit.clone(),
+                    fingerprint: lane.fingerprint.clone(),
+                    at: *at,
+                };
+                let component = lane.component.clone();
+                self.deployments.insert(
+                    (environment.clone(), instance.clone(), component.clone()),
+                    deployment.clone(),
+                );
+                self.last_known_good
+                    .entry((environment.clone(), component))
+                    .or_default()
+                    .push(deployment);
+            }
         }
     }
 
@@ -413,6 +443,14 @@ impl World {
             .filter(|step| step.finished_at.is_none())
             .filter_map(|step| step.pid)
             .collect()
+    }
+
+    /// Why a version was marked bad, if it was.
+    #[must_use]
+    pub fn bad_reason(&self, component: &str, fingerprint: &str) -> Option<&str> {
+        self.bad
+            .get(&(component.to_owned(), fingerprint.to_owned()))
+            .map(String::as_str)
     }
 
     /// The attempt running now at a stage, if any.

@@ -3,7 +3,7 @@
 
 use lanes_engine::{
     AttemptPlan, AttemptResult, DecisionError, Event, GateTarget, Idle, LaneId, Next, StageState,
-    World, approve, attempt_finished, deploy_finished, next_step, recover, reject,
+    World, approve, attempt_finished, deploy_finished, next_step, plan_rollback, recover, reject,
     retry_interrupted,
 };
 use lanes_manifest::Manifest;
@@ -504,4 +504,60 @@ fn events_round_trip_through_json() {
         world.apply(&serde_json::from_str(&json).unwrap());
     }
     assert_eq!(world, sim.world);
+}
+
+#[test]
+fn a_rollback_redeploys_the_previous_good_version_and_the_bad_one_never_comes_back() {
+    let mut sim = Sim::with(FIFO);
+    let good = sim.lane("c1", "api", "fa1");
+    assert_eq!(sim.run(good), Idle::Done);
+    let bad = sim.lane("c2", "api", "fa2");
+    assert_eq!(sim.run(bad), Idle::Done);
+    assert!(matches!(
+        plan_rollback(&sim.world, &sim.manifest, "api", "prod"),
+        Err(DecisionError::NoStageDeploysTo { .. })
+    ));
+    let plan = plan_rollback(&sim.world, &sim.manifest, "api", "staging").unwrap();
+    assert_eq!(
+        (plan.bad.commit.as_str(), plan.target.commit.as_str()),
+        ("c2", "c1")
+    );
+    assert!(plan.deploy.vector.components["api"].candidate);
+    assert_eq!(plan.deploy.vector.components["api"].fingerprint, "fa1");
+    let events = vec![
+        plan.mark_bad("ops", "corrupts orders", 70),
+        plan.rolled_back("ops", 71),
+    ];
+    sim.record(events);
+    assert_eq!(
+        sim.world
+            .last_known_good("staging", "api")
+            .unwrap()
+            .fingerprint,
+        "fa1"
+    );
+    assert_eq!(
+        sim.world
+            .deployment("staging", "shared", "api")
+            .unwrap()
+            .commit,
+        "c1"
+    );
+    assert_eq!(
+        sim.world.bad_reason("api", "fa2"),
+        Some("rolled back from staging by ops: corrupts orders")
+    );
+    // The bad version, built again by a later commit, is not promoted.
+    let again = sim.lane("c3", "api", "fa2");
+    assert_eq!(sim.run(again), Idle::Stopped);
+    assert_eq!(sim.states(again), [Canceled, Canceled]);
+    assert_eq!(
+        sim.reason(again, 0),
+        "version marked bad: rolled back from staging by ops: corrupts orders"
+    );
+    // c1 is current again and c2 is bad: there is nothing earlier to go back to.
+    assert!(matches!(
+        plan_rollback(&sim.world, &sim.manifest, "api", "staging"),
+        Err(DecisionError::NoEarlierVersion { .. })
+    ));
 }

@@ -17,36 +17,31 @@ impl Repo {
         commit: CommitId,
         prefixes: &[&str],
     ) -> Result<Vec<TreeEntry>, GitError> {
-        let context = || format!("read the tree of commit {}", commit.short());
         let root = self.tree_of(commit)?;
         let mut entries = Vec::new();
         let prefixes = outermost(prefixes);
-        for components in &prefixes {
-            let Some((id, mode)) = self
-                .lookup(root, components)
-                .map_err(|error| GitError::read(context(), &error))?
-            else {
-                continue;
-            };
-            let mut path = BString::from(components.join(&b'/'));
-            if mode.is_tree() {
-                self.walk(&id, &mut path, &mut |path, entry| {
-                    entries.push(TreeEntry {
-                        path: path.to_str_lossy().into_owned(),
-                        id: ObjectId(entry.oid.to_owned()),
-                        mode: u32::from(entry.mode.value()),
-                    });
-                })
-                .map_err(|error| GitError::read(context(), &error))?;
-            } else {
-                entries.push(TreeEntry {
-                    path: path.to_str_lossy().into_owned(),
-                    id: ObjectId(id),
-                    mode: u32::from(mode.value()),
-                });
-            }
-        }
-        // Already in order for one prefix (see `walk`), which the sort detects in linear time.
+        let mut visit = |path: &BStr, entry: &EntryRef<'_>| {
+            entries.push(TreeEntry {
+                path: path.to_str_lossy().into_owned(),
+                id: ObjectId(entry.oid.to_owned()),
+                mode: u32::from(entry.mode.value()),
+            });
+        };
+        let mut path = BString::default();
+        let mut buffers = Vec::new();
+        let walked = if prefixes.first().is_some_and(Vec::is_empty) {
+            // `""`: the whole tree (`outermost` dropped every other prefix).
+            self.walk_at(&root, &mut path, 0, &mut buffers, &mut visit)
+        } else {
+            self.walk_prefixes(&root, &mut path, &prefixes, 0, &mut buffers, &mut visit)
+        };
+        walked.map_err(|error| {
+            GitError::read(
+                format!("read the tree of commit {}", commit.short()),
+                &error,
+            )
+        })?;
+        // Already in order (see `walk`), which the sort detects in linear time.
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(entries)
     }
@@ -117,6 +112,56 @@ impl Repo {
             }
         }
         Ok(Some(current))
+    }
+
+    /// Calls `visit` for every non-tree entry below `tree` inside one of `prefixes`: each a
+    /// path of at least `depth + 1` components whose first `depth` ones lead to `tree`, sorted,
+    /// none inside another. Each tree on the way is read once however many prefixes pass through
+    /// it (hundreds of components under one `packages/` read it once, not once each).
+    fn walk_prefixes(
+        &self,
+        tree: &gix::oid,
+        path: &mut BString,
+        prefixes: &[Vec<&[u8]>],
+        depth: usize,
+        buffers: &mut Vec<Vec<u8>>,
+        visit: &mut impl FnMut(&BStr, &EntryRef<'_>),
+    ) -> Result<(), gix::Error> {
+        if buffers.len() <= depth {
+            buffers.push(Vec::new());
+        }
+        let mut buf = std::mem::take(&mut buffers[depth]);
+        let prefix_len = path.len();
+        for entry in tree_iter(&self.repo.objects, tree, &mut buf)? {
+            let entry = entry?;
+            let name: &[u8] = entry.filename;
+            // Sorted, the prefixes naming this entry at `depth` are next to each other.
+            let start = prefixes.partition_point(|prefix| prefix[depth] < name);
+            let matching = prefixes[start..]
+                .iter()
+                .take_while(|prefix| prefix[depth] == name)
+                .count();
+            if matching == 0 {
+                continue;
+            }
+            let group = &prefixes[start..start + matching];
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.push_str(entry.filename);
+            // A prefix ending here is alone in its group: the others would lie inside it.
+            let whole = group[0].len() == depth + 1;
+            if whole && entry.mode.is_tree() {
+                self.walk_at(entry.oid, path, depth + 1, buffers, visit)?;
+            } else if whole {
+                visit(path.as_bstr(), &entry);
+            } else if entry.mode.is_tree() {
+                self.walk_prefixes(entry.oid, path, group, depth + 1, buffers, visit)?;
+            }
+            path.truncate(prefix_len);
+        }
+        buffers[depth] = buf;
+        Ok(())
     }
 
     /// Calls `visit` with the full path of every non-tree entry below `tree`, depth first, which

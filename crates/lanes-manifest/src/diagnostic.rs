@@ -19,14 +19,22 @@ pub enum Severity {
 pub struct ManifestSource {
     name: String,
     text: Arc<str>,
+    /// Byte offset where each line after the first starts (just past each `\n`).
+    line_starts: Arc<[usize]>,
 }
 
 impl ManifestSource {
     #[must_use]
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let line_starts = text
+            .match_indices('\n')
+            .map(|(newline, _)| newline + 1)
+            .collect();
         Self {
             name: name.into(),
-            text: text.into(),
+            text,
+            line_starts,
         }
     }
 
@@ -56,10 +64,10 @@ impl ManifestSource {
         let line_start = if line <= 1 {
             0
         } else {
-            self.text
-                .match_indices('\n')
-                .nth(line - 2)
-                .map_or(self.text.len(), |(newline, _)| newline + 1)
+            self.line_starts
+                .get(line - 2)
+                .copied()
+                .unwrap_or(self.text.len())
         };
         let rest = &self.text[line_start..];
         line_start

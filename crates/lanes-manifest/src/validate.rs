@@ -265,6 +265,15 @@ impl Validator<'_> {
             self.error(written, message, "not inside the repository", Some(help));
             return None;
         }
+        let pattern = Pattern {
+            glob: glob.to_owned(),
+            negated,
+            span: self.span(written),
+        };
+        // `dir/**` without glob syntax is valid by construction (and the commonest pattern).
+        if pattern.whole_dir().is_some() {
+            return Some(pattern);
+        }
         if let Err(error) = globset::GlobBuilder::new(glob)
             .literal_separator(true)
             .build()
@@ -278,11 +287,7 @@ impl Validator<'_> {
             );
             return None;
         }
-        Some(Pattern {
-            glob: glob.to_owned(),
-            negated,
-            span: self.span(written),
-        })
+        Some(pattern)
     }
 
     fn name(&mut self, name: &Spanned<String>, what: &str) -> bool {

@@ -93,6 +93,8 @@ fn stage_of(event: &Event) -> Option<usize> {
         Event::LaneCreated { .. }
         | Event::BecameLastKnownGood { .. }
         | Event::LockAcquired { .. }
-        | Event::LockReleased { .. } => None,
+        | Event::LockReleased { .. }
+        | Event::MarkedBad { .. }
+        | Event::RolledBack { .. } => None,
     }
 }

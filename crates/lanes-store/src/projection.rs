@@ -23,6 +23,8 @@ pub(crate) struct Projection {
     /// With the position of their `approved` event in the batch.
     approvals: Vec<(usize, ApprovalRecord)>,
     versions: Vec<VersionRow>,
+    /// `(lane, user, reason, at)` of versions marked bad.
+    bad: Vec<(LaneId, String, String, Millis)>,
 }
 
 #[derive(Debug)]
@@ -81,30 +83,13 @@ impl Projection {
             } => {
                 self.attempts.insert((id, *stage, *attempt));
                 let Some(lane) = world.lane(id) else { return };
-                if let Some(deployment) = world.deployment(environment, instance, &lane.component) {
-                    let key = (
-                        environment.clone(),
-                        instance.clone(),
-                        lane.component.clone(),
-                    );
-                    self.deployments.insert(key, deployment.clone());
-                }
+                self.record_deployment(world, environment, instance, &lane.component);
             }
             Event::BecameLastKnownGood {
                 environment,
                 component,
                 ..
-            } => {
-                let history = world.lkg_history(environment, component);
-                if let Some(deployment) = history.last() {
-                    self.last_known_good.push(LastKnownGoodRow {
-                        environment: environment.clone(),
-                        component: component.clone(),
-                        sequence: history.len(),
-                        deployment: deployment.clone(),
-                    });
-                }
-            }
+            } => self.record_last_known_good(world, environment, component),
             Event::LockAcquired {
                 environment,
                 component,
@@ -146,6 +131,51 @@ impl Projection {
             }
             // The stage's end comes as its own `stage_finished`.
             Event::Rejected { .. } => {}
+            Event::MarkedBad {
+                user, reason, at, ..
+            } => {
+                self.bad.push((id, user.clone(), reason.clone(), *at));
+            }
+            Event::RolledBack {
+                environment,
+                instance,
+                ..
+            } => {
+                let Some(lane) = world.lane(id) else { return };
+                self.record_deployment(world, environment, instance, &lane.component);
+                self.record_last_known_good(world, environment, &lane.component);
+            }
+        }
+    }
+
+    /// What an environment instance holds now.
+    fn record_deployment(
+        &mut self,
+        world: &World,
+        environment: &str,
+        instance: &str,
+        component: &str,
+    ) {
+        if let Some(deployment) = world.deployment(environment, instance, component) {
+            let key = (
+                environment.to_owned(),
+                instance.to_owned(),
+                component.to_owned(),
+            );
+            self.deployments.insert(key, deployment.clone());
+        }
+    }
+
+    /// The newest last known good version of a component in an environment.
+    fn record_last_known_good(&mut self, world: &World, environment: &str, component: &str) {
+        let history = world.lkg_history(environment, component);
+        if let Some(deployment) = history.last() {
+            self.last_known_good.push(LastKnownGoodRow {
+                environment: environment.to_owned(),
+                component: component.to_owned(),
+                sequence: history.len(),
+                deployment: deployment.clone(),
+            });
         }
     }
 
@@ -249,6 +279,23 @@ impl Projection {
             .bind(&approval.fingerprint)
             .bind(&approval.user)
             .bind(approval.at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        for (lane, user, reason, at) in &self.bad {
+            let Some(carrier) = world.lane(*lane) else {
+                continue;
+            };
+            sqlx::query(
+                "INSERT INTO bad_versions (component, fingerprint, lane, reason, marked_by, at) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (component, fingerprint) DO NOTHING",
+            )
+            .bind(&carrier.component)
+            .bind(&carrier.fingerprint)
+            .bind(lane_key(*lane))
+            .bind(reason)
+            .bind(user)
+            .bind(at)
             .execute(&mut *conn)
             .await?;
         }

@@ -88,6 +88,10 @@ pub(crate) enum Command {
     /// The unified view of a commit: each lane, stage by stage, and why it waits.
     #[command(after_help = STATUS_HELP)]
     Status(StatusArgs),
+    /// Components by environments: what is deployed where, the last known good version, how
+    /// far behind the default branch, drift and versions marked bad.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Board(BoardArgs),
     /// Approve the version of a component waiting at a gated stage.
     #[command(after_help = EXIT_STATUS_HELP)]
     Approve(DecisionArgs),
@@ -97,6 +101,10 @@ pub(crate) enum Command {
     /// Run an interrupted deploy again (then `lanes run` continues the lane).
     #[command(after_help = EXIT_STATUS_HELP)]
     Retry(DecisionArgs),
+    /// Roll a component back in an environment: its current version is marked bad (never
+    /// promoted again) and the previous last known good version is deployed again.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Rollback(RollbackArgs),
     /// Print the log of a stage of a component's lane.
     #[command(after_help = EXIT_STATUS_HELP)]
     Logs(LogsArgs),
@@ -225,6 +233,15 @@ pub(crate) struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct BoardArgs {
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct DecisionArgs {
     /// The component whose lane waits.
     pub(crate) component: String,
@@ -247,6 +264,23 @@ pub(crate) struct RejectArgs {
     /// Why: recorded in the ledger and shown in the unified view.
     #[arg(long)]
     pub(crate) reason: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RollbackArgs {
+    /// The component to roll back.
+    pub(crate) component: String,
+    /// The environment to roll it back in.
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: String,
+    /// Who rolls back (recorded in the ledger).
+    #[arg(long = "as", value_name = "USER")]
+    pub(crate) user: String,
+    /// Why: recorded with the version marked bad.
+    #[arg(long)]
+    pub(crate) reason: String,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
 }
 
 #[derive(Debug, Args)]

@@ -46,10 +46,12 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Fingerprint(args) => commands::fingerprint(&directory, &args, output),
         Command::Run(args) => commands::run(&directory, &args, output),
         Command::Status(args) => commands::status(&directory, &args, output),
+        Command::Board(args) => commands::board(&directory, &args, output),
         Command::Approve(args) => commands::approve(&directory, &args, output),
         Command::Reject(args) => commands::reject(&directory, &args, output),
         Command::Retry(args) => commands::retry(&directory, &args, output),
         Command::Logs(args) => commands::logs(&directory, &args, output),
+        Command::Rollback(args) => commands::rollback(&directory, &args, output),
         Command::Demo(args) => commands::demo(&args, output),
     }
 }

@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 use console::Style;
 use lanes_git::Repo;
 use lanes_graph::ComponentGraph;
+use lanes_manifest::Manifest;
 
 use crate::change_detection::affected_between;
-use crate::cli::DemoArgs;
+use crate::cli::{BoardArgs, DecisionArgs, DemoArgs, RollbackArgs, RunArgs, StateArg, StatusArgs};
+use crate::commands;
 use crate::commands::affected::print_explained;
 use crate::commands::graph::print_text;
-use crate::demo::{Edit, history, initial_files};
+use crate::demo::{Edit, Step, history, initial_files, red_and_fix};
 use crate::failure::Failure;
 use crate::output::Output;
 use crate::workspace::required_manifest_at;
@@ -74,6 +76,7 @@ pub(crate) fn demo(args: &DemoArgs, output: &Output) -> Result<(), Failure> {
         }
         previous = commit;
     }
+    run_the_lanes(&repo, &dir, output)?;
     output.data("");
     output.say(&format!(
         "the sample monorepo stays in {}; try there:",
@@ -81,8 +84,144 @@ pub(crate) fn demo(args: &DemoArgs, output: &Output) -> Result<(), Failure> {
     ));
     output.say("  lanes graph --dot");
     output.say("  lanes affected --base HEAD~3 --explain");
-    output.say("  lanes fingerprint");
+    output.say("  lanes status HEAD~1      # the unified view of a commit");
+    output.say("  lanes board              # what is deployed where");
+    output.say("  lanes logs fhir pr --commit HEAD~1");
     Ok(())
+}
+
+/// The lanes part: every component walks its lane for the first commit and reaches
+/// production after approval; then a red test stops one component while the others ship, a fix
+/// follows, and a rollback.
+fn run_the_lanes(repo: &Repo, dir: &Path, output: &Output) -> Result<(), Failure> {
+    let heading = Style::new().bold().underlined();
+    let first = repo
+        .git(&["rev-list", "--max-parents=0", "HEAD"])?
+        .trim()
+        .to_owned();
+    section(
+        output,
+        &heading,
+        "The lanes of the initial import: every component walks pr, acceptance, integration, staging, production",
+    );
+    lanes_run(dir, &first, output)?;
+    approve_waiting(dir, &first, output)?;
+    lanes_run(dir, &first, output)?;
+    show_status(dir, &first, output)?;
+
+    let (red, fix) = red_and_fix();
+    let red_commit = commit_step(repo, dir, &red)?;
+    section(
+        output,
+        &heading,
+        &format!("{}: fhir's tests go red; the other lanes ship", red.message),
+    );
+    lanes_run(dir, &red_commit, output)?;
+    approve_waiting(dir, &red_commit, output)?;
+    lanes_run(dir, &red_commit, output)?;
+    show_status(dir, &red_commit, output)?;
+
+    let fix_commit = commit_step(repo, dir, &fix)?;
+    section(
+        output,
+        &heading,
+        &format!(
+            "{}: the fix walks its lane, is approved and reaches production",
+            fix.message
+        ),
+    );
+    lanes_run(dir, &fix_commit, output)?;
+    approve_waiting(dir, &fix_commit, output)?;
+    lanes_run(dir, &fix_commit, output)?;
+    show_status(dir, &fix_commit, output)?;
+
+    section(
+        output,
+        &heading,
+        "A rollback: fhir's new version misbehaves in prod; the previous one comes back",
+    );
+    let args = RollbackArgs {
+        component: "fhir".to_owned(),
+        env: "prod".to_owned(),
+        user: "bob".to_owned(),
+        reason: "patients report errors".to_owned(),
+        state: StateArg { state_dir: None },
+    };
+    commands::rollback(dir, &args, output)?;
+    section(output, &heading, "The board: components by environments");
+    commands::board(
+        dir,
+        &BoardArgs {
+            json: false,
+            state: StateArg { state_dir: None },
+        },
+        output,
+    )
+}
+
+fn section(output: &Output, heading: &Style, title: &str) {
+    output.data("");
+    output.data(&output.paint(heading, title));
+}
+
+fn commit_step(repo: &Repo, dir: &Path, step: &Step) -> Result<String, Failure> {
+    for edit in &step.edits {
+        apply(dir, edit)?;
+    }
+    Ok(repo
+        .commit_all(step.message, Some(step.author))?
+        .to_string())
+}
+
+/// `lanes run REV`: a red lane is part of the story, not a failure of the demo.
+fn lanes_run(dir: &Path, rev: &str, output: &Output) -> Result<(), Failure> {
+    let args = RunArgs {
+        rev: rev.to_owned(),
+        jobs: 4,
+        json: false,
+        state: StateArg { state_dir: None },
+    };
+    match commands::run(dir, &args, output) {
+        Ok(()) | Err(Failure::Reported(5)) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+/// Approves every lane of `rev` waiting at production, as an approver who is not its author.
+fn approve_waiting(dir: &Path, rev: &str, output: &Output) -> Result<(), Failure> {
+    let manifest = Manifest::parse(Manifest::FILE_NAME, crate::demo::MANIFEST)?;
+    for component in manifest.components() {
+        let approver = component
+            .approvers
+            .iter()
+            .find(|user| user.as_str() != "alice" && user.as_str() != "ines");
+        let Some(approver) = approver else { continue };
+        let args = DecisionArgs {
+            component: component.name.clone(),
+            stage: "production".to_owned(),
+            user: approver.clone(),
+            commit: Some(rev.to_owned()),
+            state: StateArg { state_dir: None },
+        };
+        match commands::approve(dir, &args, output) {
+            Ok(()) | Err(Failure::Decision(lanes_engine::DecisionError::NothingWaiting { .. })) => {
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}
+
+fn show_status(dir: &Path, rev: &str, output: &Output) -> Result<(), Failure> {
+    commands::status(
+        dir,
+        &StatusArgs {
+            rev: rev.to_owned(),
+            json: false,
+            state: StateArg { state_dir: None },
+        },
+        output,
+    )
 }
 
 /// A new directory: the one asked for (absent or empty), else a fresh temporary one.

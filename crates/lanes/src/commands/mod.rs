@@ -1,24 +1,28 @@
 //! One file per command: each reads its arguments, calls the libraries and prints.
 
 mod affected;
+mod board;
 mod decide;
 mod demo;
 mod fingerprint;
 mod graph;
 mod init;
 mod logs;
+mod rollback;
 mod run;
 mod schema;
 mod status;
 mod validate;
 
 pub(crate) use affected::affected;
+pub(crate) use board::board;
 pub(crate) use decide::{approve, reject, retry};
 pub(crate) use demo::demo;
 pub(crate) use fingerprint::fingerprint;
 pub(crate) use graph::graph;
 pub(crate) use init::init;
 pub(crate) use logs::logs;
+pub(crate) use rollback::rollback;
 pub(crate) use run::run;
 pub(crate) use schema::schema;
 pub(crate) use status::status;

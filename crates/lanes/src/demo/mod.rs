@@ -2,4 +2,4 @@
 
 mod sample_repo;
 
-pub(crate) use sample_repo::{Edit, history, initial_files};
+pub(crate) use sample_repo::{Edit, MANIFEST, Step, history, initial_files, red_and_fix};

@@ -7,6 +7,19 @@ use std::fmt::Write as _;
 /// The manifest the sample repository commits.
 pub(crate) const MANIFEST: &str = include_str!("lanes.yml");
 
+/// The build: the component's files become its artifact, stamped with the version.
+const BUILD: &str = "set -e\necho \"building $LANES_COMPONENT $LANES_VERSION\"\ncp -R \"$LANES_COMPONENT_PATH/.\" \"$LANES_ARTIFACTS/\"\necho \"$LANES_VERSION\" > \"$LANES_ARTIFACTS/VERSION\"\n";
+
+/// The unit tests: red when a file of the component says BROKEN.
+const TEST: &str = "if grep -rl BROKEN \"$LANES_COMPONENT_PATH\"; then\n  echo \"tests of $LANES_COMPONENT failed\" >&2\n  exit 1\nfi\necho \"tests of $LANES_COMPONENT passed\"\n";
+
+/// The deploy: the artifact goes into the directory standing for the environment instance,
+/// with the version vector it must hold.
+const DEPLOY: &str = "set -e\nmkdir -p \"$LANES_PLACE/$LANES_COMPONENT\"\ncp -R \"$LANES_ARTIFACTS/.\" \"$LANES_PLACE/$LANES_COMPONENT/\"\ncp \"$LANES_VECTOR\" \"$LANES_PLACE/vector.json\"\necho \"deployed $LANES_COMPONENT $(cat \"$LANES_ARTIFACTS/VERSION\") to $LANES_ENVIRONMENT/$LANES_INSTANCE\"\n";
+
+/// Acceptance and end-to-end checks: the deployed component answers with its version.
+const CHECK: &str = "test -f \"$LANES_PLACE/$LANES_COMPONENT/VERSION\"\necho \"$LANES_COMPONENT in $LANES_ENVIRONMENT answers with $(cat \"$LANES_PLACE/$LANES_COMPONENT/VERSION\")\"\n";
+
 /// What a commit of the history does to the tree.
 pub(crate) enum Edit {
     Write(&'static str, &'static str),
@@ -65,9 +78,40 @@ pub(crate) fn initial_files() -> Vec<(String, String)> {
         ("src/Frontend/package.json".into(), "{ \"name\": \"frontend\", \"private\": true, \"scripts\": { \"test\": \"node test.js\" } }\n".into()),
         ("src/Frontend/app.js".into(), "export const title = 'Health platform';\n".into()),
         ("src/Frontend/__snapshots__/app.snap".into(), "title: Health platform\n".into()),
+        ("ci/build.sh".into(), BUILD.into()),
+        ("ci/test.sh".into(), TEST.into()),
+        ("ci/deploy.sh".into(), DEPLOY.into()),
+        ("ci/check.sh".into(), CHECK.into()),
     ];
     files.sort();
     files
+}
+
+/// The commits of the lanes part of the demo: a red test, then its fix.
+pub(crate) fn red_and_fix() -> (Step, Step) {
+    (
+        Step {
+            message: "Fhir: stricter patient validation",
+            author: ("Alice", "alice@example.com"),
+            edits: vec![
+                Edit::Replace(
+                    "src/Fhir/PatientController.cs",
+                    "=> Validate(id);",
+                    "=> Validate(id); // BROKEN: rejects valid ids",
+                ),
+                Edit::Append("src/Monitoring/alerts.json", "\n"),
+            ],
+        },
+        Step {
+            message: "Fhir: accept every valid patient id",
+            author: ("Alice", "alice@example.com"),
+            edits: vec![Edit::Replace(
+                "src/Fhir/PatientController.cs",
+                " // BROKEN: rejects valid ids",
+                " // valid ids pass",
+            )],
+        },
+    )
 }
 
 /// The commits after the first one.
@@ -125,8 +169,8 @@ pub(crate) fn history() -> Vec<Step> {
                 ),
                 Edit::Replace(
                     "lanes.yml",
-                    "    path: src/Monitoring\n",
-                    "    path: src/Monitoring\n    approvers: [mia]\n",
+                    "    approvers: [olga]\n  frontend:",
+                    "    approvers: [olga, mia]\n  frontend:",
                 ),
             ],
         },

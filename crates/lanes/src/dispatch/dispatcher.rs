@@ -178,22 +178,10 @@ impl Dispatcher {
     }
 
     fn context(&self, component: &str) -> AttemptContext {
-        let component_path = self
-            .manifest
-            .find_component(component)
-            .and_then(|id| {
-                self.manifest
-                    .component(id)
-                    .paths
-                    .iter()
-                    .find(|p| !p.negated)
-                    .map(|p| p.literal_dir().to_owned())
-            })
-            .unwrap_or_default();
         AttemptContext {
             worktree: self.worktree.clone(),
             state: self.state.clone(),
-            component_path,
+            component_path: component_path(&self.manifest, component),
         }
     }
 
@@ -297,4 +285,20 @@ fn end_orphaned_group(group: u32) {
         nix::unistd::Pid::from_raw(raw),
         nix::sys::signal::Signal::SIGKILL,
     );
+}
+
+/// The component's directory in the repository (`LANES_COMPONENT_PATH`): where its first glob
+/// starts.
+pub(crate) fn component_path(manifest: &Manifest, component: &str) -> String {
+    manifest
+        .find_component(component)
+        .and_then(|id| {
+            manifest
+                .component(id)
+                .paths
+                .iter()
+                .find(|p| !p.negated)
+                .map(|p| p.literal_dir().to_owned())
+        })
+        .unwrap_or_default()
 }

@@ -124,11 +124,57 @@ fn demo_builds_a_repository_and_explains_each_commit() {
             "{expected} missing from:\n{stdout}"
         );
     }
-    // The repository it leaves behind is a real one that lanes works in.
-    let affected = lanes_in(&target, &["affected", "--base", "HEAD~1", "--json"])
+    // The lanes: fhir's red test stops fhir alone, the fix reaches production, a rollback.
+    let stderr = run.stderr();
+    for expected in [
+        "fhir's tests go red; the other lanes ship",
+        "done: in production",
+        "rolled back fhir in prod",
+        "BAD",
+    ] {
+        assert!(
+            stdout.contains(expected) || stderr.contains(expected),
+            "{expected} missing from:\n{stdout}\n{stderr}"
+        );
+    }
+    let red = lanes_in(&target, &["status", "HEAD~1", "--json"])
         .success()
         .json();
-    assert_eq!(affected["components"].as_array().unwrap().len(), 8);
+    let lanes = red["lanes"].as_array().unwrap();
+    let fhir = lanes
+        .iter()
+        .find(|lane| lane["component"] == "fhir")
+        .unwrap();
+    assert_eq!(fhir["stages"][0]["state"], "failed");
+    assert_eq!(
+        lanes.iter().filter(|lane| lane["done"] == true).count(),
+        3,
+        "{red}"
+    );
+    let board = lanes_in(&target, &["board", "--json"]).success().json();
+    let fhir_row = board["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["name"] == "fhir")
+        .unwrap()
+        .clone();
+    assert!(
+        fhir_row["environments"]["prod"]["deployed"]["bad"].is_null(),
+        "{board}"
+    );
+    assert!(
+        fhir_row["environments"]["test"]["deployed"]["bad"].is_string(),
+        "{board}"
+    );
+    // The repository it leaves behind is a real one that lanes works in.
+    let affected = lanes_in(&target, &["affected", "--base", "HEAD~2", "--json"])
+        .success()
+        .json();
+    assert_eq!(
+        crate::harness::affected_names(&affected),
+        ["fhir", "frontend", "iot-connector", "monitoring"]
+    );
     let init = lanes_in(&target, &["init", "--stdout"]).success().stdout();
     assert!(
         init.contains(
