@@ -66,24 +66,33 @@ impl Repo {
     /// The content of the file (or symlink target) at `path` in `commit`; `None` if there is
     /// no such file (absent, a directory, or a submodule).
     pub fn file_at(&self, commit: CommitId, path: &str) -> Result<Option<Vec<u8>>, GitError> {
-        let context = || format!("read {path} at commit {}", commit.short());
-        let root = self.tree_of(commit)?;
-        let components = components(path);
-        let found = self
-            .lookup(root, &components)
-            .map_err(|error| GitError::read(context(), &error))?;
-        match found {
-            Some((id, mode)) if mode.is_blob_or_symlink() => {
-                let mut buf = Vec::new();
-                let blob = self
-                    .repo
-                    .objects
-                    .find_blob(&id, &mut buf)
-                    .map_err(|error| GitError::read(context(), &error))?;
-                Ok(Some(blob.data.to_vec()))
-            }
-            _ => Ok(None),
+        match self.blob_id_at(commit, path)? {
+            Some(id) => self.blob(id).map(Some),
+            None => Ok(None),
         }
+    }
+
+    /// The object id of the file (or symlink) at `path` in `commit`, without reading it: the
+    /// key of anything derived from its content. `None` if there is no such file.
+    pub fn blob_id_at(&self, commit: CommitId, path: &str) -> Result<Option<ObjectId>, GitError> {
+        let root = self.tree_of(commit)?;
+        let found = self.lookup(root, &components(path)).map_err(|error| {
+            GitError::read(format!("read {path} at commit {}", commit.short()), &error)
+        })?;
+        Ok(found
+            .filter(|(_, mode)| mode.is_blob_or_symlink())
+            .map(|(id, _)| ObjectId(id)))
+    }
+
+    /// The content of a blob.
+    pub fn blob(&self, id: ObjectId) -> Result<Vec<u8>, GitError> {
+        let mut buf = Vec::new();
+        let blob = self
+            .repo
+            .objects
+            .find_blob(&id.0, &mut buf)
+            .map_err(|error| GitError::read(format!("read blob {id}"), &error))?;
+        Ok(blob.data.to_vec())
     }
 
     /// Finds the entry at `components` below the tree `root`; no components name `root` itself.

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Pattern, SourceSpan};
 
 /// The index of a component in its manifest. It exists only for components that exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ComponentId(u32);
 
 impl ComponentId {
@@ -23,7 +23,7 @@ impl ComponentId {
 }
 
 /// A named part of the repository.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Component {
     pub name: String,
     /// Globs in the order written; `negated` ones exclude.
@@ -38,7 +38,7 @@ pub struct Component {
 }
 
 /// What a component changes in one stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageOverride {
     pub run: Option<Vec<String>>,
     pub deploy: Option<String>,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use miette::{LabeledSpan, NamedSource, SourceCode, SourceSpan};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How bad a diagnostic is: errors make the manifest unusable, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -15,12 +15,35 @@ pub enum Severity {
 }
 
 /// The text a diagnostic points into: the file's name and its contents.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "StoredSource", into = "StoredSource")]
 pub struct ManifestSource {
     name: String,
     text: Arc<str>,
     /// Byte offset where each line after the first starts (just past each `\n`).
     line_starts: Arc<[usize]>,
+}
+
+/// How a source is stored: its line index is rebuilt when read.
+#[derive(Serialize, Deserialize)]
+struct StoredSource {
+    name: String,
+    text: String,
+}
+
+impl From<StoredSource> for ManifestSource {
+    fn from(stored: StoredSource) -> Self {
+        ManifestSource::new(stored.name, stored.text)
+    }
+}
+
+impl From<ManifestSource> for StoredSource {
+    fn from(source: ManifestSource) -> Self {
+        StoredSource {
+            name: source.name,
+            text: source.text.to_string(),
+        }
+    }
 }
 
 impl ManifestSource {

@@ -1,8 +1,8 @@
 //! An environment: a place stages deploy to, holding one version of each component.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Environment {
     pub name: String,
     pub instances: Instances,
@@ -11,7 +11,7 @@ pub struct Environment {
 }
 
 /// How many copies of an environment there are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Instances {
     /// One instance that every lane deploys into.
@@ -22,7 +22,7 @@ pub enum Instances {
 }
 
 /// How concurrent deploys of one component to this environment are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LockPolicy {
     /// In the order they were requested.
@@ -32,7 +32,7 @@ pub enum LockPolicy {
 }
 
 /// Who must approve a gated stage that deploys here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
     pub required: u32,
     pub self_approval: bool,

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Component, ComponentId, Environment, ManifestSource, Pattern, Stage};
 
 /// A `lanes.yml` that passed validation: names are unique, references resolve, globs parse and
 /// the dependency graph has no cycle.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub(crate) version: u32,
     pub(crate) branches: Branches,
@@ -23,7 +23,7 @@ pub struct Manifest {
 }
 
 /// The branches lanes merges into.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Branches {
     pub default: String,
     pub release: Option<String>,
@@ -104,16 +104,16 @@ impl Manifest {
         struct Global<'a> {
             version: u32,
             branches: &'a Branches,
-            shared: &'a [Pattern],
-            ignore: &'a [Pattern],
+            shared: Vec<String>,
+            ignore: Vec<String>,
             environments: &'a [Environment],
             stages: &'a [Stage],
         }
         serde_json::to_string(&Global {
             version: self.version,
             branches: &self.branches,
-            shared: &self.shared,
-            ignore: &self.ignore,
+            shared: self.shared.iter().map(Pattern::as_written).collect(),
+            ignore: self.ignore.iter().map(Pattern::as_written).collect(),
             environments: &self.environments,
             stages: &self.stages,
         })
@@ -127,7 +127,7 @@ impl Manifest {
         #[derive(Serialize)]
         struct Section<'a> {
             name: &'a str,
-            paths: &'a [Pattern],
+            paths: Vec<String>,
             depends_on: Vec<&'a str>,
             approvers: &'a [String],
             stages: &'a BTreeMap<String, crate::StageOverride>,
@@ -135,7 +135,7 @@ impl Manifest {
         let component = self.component(id);
         serde_json::to_string(&Section {
             name: &component.name,
-            paths: &component.paths,
+            paths: component.paths.iter().map(Pattern::as_written).collect(),
             depends_on: component
                 .depends_on
                 .iter()

@@ -1,6 +1,6 @@
 //! A path glob of the manifest: its text, whether it excludes, and where it was written.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::SourceSpan;
 
@@ -8,13 +8,12 @@ use crate::SourceSpan;
 ///
 /// `*` and `?` stay inside one path component, `**` crosses them, `{a,b}` and `[ab]` work as
 /// in shells. A pattern is anchored at the repository root (`**/*.md` matches at any depth).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pattern {
     /// The glob, without the leading `!` of an exclude.
     pub glob: String,
     /// Whether the pattern was written `!glob`: it removes paths from the component.
     pub negated: bool,
-    #[serde(skip)]
     pub span: SourceSpan,
 }
 

@@ -1,9 +1,9 @@
 //! A stage of the lane and the rules around it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One step of the lane: commands to run, optionally after deploying into an environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
     pub name: String,
     pub run: Vec<String>,
@@ -16,14 +16,14 @@ pub struct Stage {
 }
 
 /// What must hold before a stage starts, besides the previous stage being green.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Gate {
     Approval,
 }
 
 /// What lanes does with the commit once the stage passed for every affected component.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnSuccess {
     MergeDefault,

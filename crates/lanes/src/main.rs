@@ -9,6 +9,7 @@ mod dispatch;
 mod failure;
 mod init;
 mod ledger;
+mod manifest_cache;
 mod output;
 mod state_dir;
 mod workspace;

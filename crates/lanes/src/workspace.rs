@@ -7,6 +7,7 @@ use lanes_git::{CommitId, GitError, Repo};
 use lanes_manifest::{Manifest, ManifestError};
 
 use crate::failure::Failure;
+use crate::manifest_cache;
 
 /// Reads the manifest from the work tree: `--manifest`, else `lanes.yml` at the repository
 /// root, else in `directory` when it is not inside a repository.
@@ -54,11 +55,17 @@ pub(crate) fn repository(directory: &Path) -> Result<Repo, Failure> {
 
 /// The manifest as committed at `commit`, or `None` when the commit has none.
 pub(crate) fn manifest_at(repo: &Repo, commit: CommitId) -> Result<Option<Manifest>, Failure> {
-    let Some(bytes) = repo.file_at(commit, Manifest::FILE_NAME)? else {
+    let Some(blob) = repo.blob_id_at(commit, Manifest::FILE_NAME)? else {
         return Ok(None);
     };
+    let cached = manifest_cache::path(repo, blob);
+    if let Some(manifest) = manifest_cache::read(&cached) {
+        return Ok(Some(manifest));
+    }
     let name = format!("{}:{}", commit.short(), Manifest::FILE_NAME);
-    Ok(Some(Manifest::parse_bytes(&name, &bytes)?))
+    let manifest = Manifest::parse_bytes(&name, &repo.blob(blob)?)?;
+    manifest_cache::write(&cached, &manifest);
+    Ok(Some(manifest))
 }
 
 /// Like [`manifest_at`], failing with a hint when the commit has no manifest.

@@ -381,3 +381,35 @@ fn exit_statuses_are_documented_in_the_help() {
         );
     }
 }
+
+#[test]
+fn the_manifest_cache_gives_the_same_answer_and_a_broken_entry_is_ignored() {
+    let repo = repo();
+    repo.write("src/Fhir/Api.cs", "changed");
+    repo.commit("change fhir");
+    let first = repo
+        .lanes(&["affected", "--base", "main", "--json"])
+        .success()
+        .stdout();
+    let cache = repo.path().join(".git/lanes/cache");
+    let entries: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert!(!entries.is_empty(), "nothing cached in {}", cache.display());
+    assert_eq!(
+        repo.lanes(&["affected", "--base", "main", "--json"])
+            .success()
+            .stdout(),
+        first
+    );
+    for entry in &entries {
+        std::fs::write(entry, "{ not json").unwrap();
+    }
+    assert_eq!(
+        repo.lanes(&["affected", "--base", "main", "--json"])
+            .success()
+            .stdout(),
+        first
+    );
+}
