@@ -27,6 +27,8 @@ pub struct AttemptPlan {
     /// Whether this stage builds the version: its steps write the artifacts every later stage
     /// deploys.
     pub builds_version: bool,
+    /// How long each step may run, in seconds.
+    pub timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

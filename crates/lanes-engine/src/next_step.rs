@@ -359,6 +359,7 @@ fn plan(
         deploy,
         steps,
         builds_version: index == 0,
+        timeout_seconds: stage.timeout_seconds,
     }
 }
 

@@ -15,6 +15,8 @@ pub struct Manifest {
     pub(crate) branches: Branches,
     pub(crate) shared: Vec<Pattern>,
     pub(crate) ignore: Vec<Pattern>,
+    /// Names of environment variables whose values are secrets.
+    pub(crate) secrets: Vec<String>,
     /// Sorted by name; a `ComponentId` is an index here.
     pub(crate) components: Vec<Component>,
     pub(crate) environments: Vec<Environment>,
@@ -53,6 +55,12 @@ impl Manifest {
     #[must_use]
     pub fn ignore(&self) -> &[Pattern] {
         &self.ignore
+    }
+
+    /// Names of environment variables whose values steps get and logs mask.
+    #[must_use]
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     /// Components sorted by name.
@@ -106,6 +114,7 @@ impl Manifest {
             branches: &'a Branches,
             shared: Vec<String>,
             ignore: Vec<String>,
+            secrets: &'a [String],
             environments: &'a [Environment],
             stages: &'a [Stage],
         }
@@ -114,6 +123,7 @@ impl Manifest {
             branches: &self.branches,
             shared: self.shared.iter().map(Pattern::as_written).collect(),
             ignore: self.ignore.iter().map(Pattern::as_written).collect(),
+            secrets: &self.secrets,
             environments: &self.environments,
             stages: &self.stages,
         })

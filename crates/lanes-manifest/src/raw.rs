@@ -29,6 +29,11 @@ pub(crate) struct RawManifest {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub(crate) ignore: Vec<Spanned<String>>,
+    /// Names of environment variables holding secrets: lanes passes them to steps and masks
+    /// their values in every log.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) secrets: Vec<Spanned<String>>,
     /// The components, by name.
     #[schemars(with = "BTreeMap<String, RawComponent>")]
     pub(crate) components: HashMap<Spanned<String>, RawComponent>,
@@ -160,6 +165,10 @@ pub(crate) struct RawStage {
     /// How many times a failed step is attempted again (builds and tests only, never deploys).
     #[serde(default)]
     pub(crate) retries: u32,
+    /// How long each step may run, like `90s`, `30m` or `1h30m`; a step past it is stopped and
+    /// fails.
+    #[schemars(with = "Option<String>")]
+    pub(crate) timeout: Option<Spanned<String>>,
 }
 
 /// A stage gate.

@@ -13,6 +13,8 @@ pub struct Stage {
     pub gate: Option<Gate>,
     pub on_success: Option<OnSuccess>,
     pub retries: u32,
+    /// How long each step may run, in seconds.
+    pub timeout_seconds: Option<u64>,
 }
 
 /// What must hold before a stage starts, besides the previous stage being green.

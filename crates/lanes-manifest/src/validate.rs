@@ -191,6 +191,7 @@ impl Validator<'_> {
         let branches = self.branches(raw.branches);
         let shared = self.global_patterns(&raw.shared, "shared");
         let ignore = self.global_patterns(&raw.ignore, "ignore");
+        let secrets = self.secrets(&raw.secrets);
         let environments = self.environments(raw.environments);
         let stages = self.stages(raw.stages, &environments);
         let components = self.components(raw.components, &stages);
@@ -202,6 +203,7 @@ impl Validator<'_> {
             branches,
             shared,
             ignore,
+            secrets,
             components: components
                 .into_iter()
                 .map(|(component, _)| component)
@@ -245,6 +247,31 @@ impl Validator<'_> {
                 self.pattern(glob)
             })
             .collect()
+    }
+
+    fn secrets(&mut self, raw: &[Spanned<String>]) -> Vec<String> {
+        let mut names = Vec::new();
+        for name in raw {
+            let valid = name
+                .value
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name
+                    .value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if valid {
+                names.push(name.value.clone());
+            } else {
+                let message = format!("`{}` is not an environment variable name", name.value);
+                let help = "`secrets` lists names of environment variables (letters, digits, `_`), never their values".to_owned();
+                self.error(name, message, "not a variable name", Some(help));
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// Checks one glob, normalizing `./dir/` to `dir/`.
@@ -394,6 +421,10 @@ impl Validator<'_> {
                     RawOnSuccess::MergeRelease => OnSuccess::MergeRelease,
                 }),
                 retries: stage.retries,
+                timeout_seconds: stage
+                    .timeout
+                    .as_ref()
+                    .and_then(|timeout| self.duration(timeout)),
             });
         }
         stages
@@ -592,6 +623,39 @@ impl Validator<'_> {
             }
         }
     }
+}
+
+impl Validator<'_> {
+    /// `90s`, `30m`, `1h30m`: a positive number of seconds.
+    fn duration(&mut self, written: &Spanned<String>) -> Option<u64> {
+        let seconds = parse_duration(&written.value);
+        if seconds.is_none() {
+            let message = format!("invalid duration `{}`", written.value);
+            let help = "write a number with a unit: `90s`, `30m`, `2h`, `1h30m`".to_owned();
+            self.error(written, message, "not a duration", Some(help));
+        }
+        seconds
+    }
+}
+
+fn parse_duration(text: &str) -> Option<u64> {
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return None,
+        };
+        total = total.checked_add(number.parse::<u64>().ok()?.checked_mul(unit)?)?;
+        number.clear();
+    }
+    (number.is_empty() && total > 0).then_some(total)
 }
 
 fn glob_help() -> &'static str {

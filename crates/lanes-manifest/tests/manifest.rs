@@ -136,6 +136,25 @@ fn definitions_ignore_formatting_and_follow_content() {
 }
 
 #[test]
+fn timeouts_and_secrets_parse() {
+    let manifest = Manifest::parse(
+        "lanes.yml",
+        "version: 1\nsecrets: [DEPLOY_TOKEN, _KEY2]\ncomponents:\n  a: { path: a }\nstages:\n  - { name: pr, run: [make], timeout: 1h30m }\n  - { name: e2e, run: [make], timeout: 45s }\n",
+    )
+    .unwrap();
+    assert_eq!(manifest.secrets(), ["DEPLOY_TOKEN", "_KEY2"]);
+    assert_eq!(manifest.stages()[0].timeout_seconds, Some(5400));
+    assert_eq!(manifest.stages()[1].timeout_seconds, Some(45));
+}
+
+#[test]
+fn bad_timeouts_and_secret_names_are_errors() {
+    insta::assert_snapshot!(errors(
+        "version: 1\nsecrets: [\"hunter2 value\"]\ncomponents:\n  a: { path: a }\nstages:\n  - { name: pr, run: [make], timeout: 10 minutes }\n"
+    ));
+}
+
+#[test]
 fn unknown_key_names_the_nearest_valid_key() {
     insta::assert_snapshot!(errors(
         "version: 1\ncomponents:\n  fhir:\n    path: src/Fhir\n    depend_on: [infra]\n"

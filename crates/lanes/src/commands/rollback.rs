@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RollbackArgs;
-use crate::dispatch::{AttemptContext, Report, component_path, now, run_attempt};
+use crate::dispatch::{AttemptContext, Report, component_path, now, run_attempt, secret_values};
 use crate::failure::Failure;
 use crate::ledger::{block_on, open};
 use crate::output::Output;
@@ -62,11 +62,13 @@ pub(crate) fn rollback(
             deploy: Some(plan.deploy.clone()),
             steps: Vec::new(),
             builds_version: false,
+            timeout_seconds: manifest.stages().get(stage).and_then(|s| s.timeout_seconds),
         };
         let context = AttemptContext {
             worktree,
             state: dir.clone(),
             component_path: component_path(&manifest, &plan.component),
+            secrets: secret_values(&manifest),
         };
         let (sender, mut reports) = mpsc::unbounded_channel();
         tokio::spawn(run_attempt(

@@ -52,6 +52,8 @@ pub(crate) struct AttemptContext {
     pub(crate) state: StateDir,
     /// The component's directory in the repository (`LANES_COMPONENT_PATH`).
     pub(crate) component_path: String,
+    /// The manifest's secrets that are set: name and value, passed to steps and masked.
+    pub(crate) secrets: Vec<(String, String)>,
 }
 
 pub(crate) async fn run_attempt(
@@ -114,6 +116,13 @@ async fn attempt(
     for (step, (command, is_deploy)) in deploy.chain(steps).enumerate() {
         let mut spec = StepSpec::new(command.clone(), &context.worktree, &log);
         spec.env.clone_from(&env);
+        spec.env.extend(context.secrets.iter().cloned());
+        spec.secrets = context
+            .secrets
+            .iter()
+            .map(|(_, value)| value.clone())
+            .collect();
+        spec.timeout = plan.timeout_seconds.map(std::time::Duration::from_secs);
         let outcome = run_one(spec, plan, step, reports, cancel)
             .await
             .map_err(|detail| failed(step, is_deploy, detail))?;

@@ -182,6 +182,7 @@ impl Dispatcher {
             worktree: self.worktree.clone(),
             state: self.state.clone(),
             component_path: component_path(&self.manifest, component),
+            secrets: secret_values(&self.manifest),
         }
     }
 
@@ -301,4 +302,13 @@ pub(crate) fn component_path(manifest: &Manifest, component: &str) -> String {
                 .map(|p| p.literal_dir().to_owned())
         })
         .unwrap_or_default()
+}
+
+/// The values of the manifest's secrets from lanes' own environment; unset ones are left out.
+pub(crate) fn secret_values(manifest: &Manifest) -> Vec<(String, String)> {
+    manifest
+        .secrets()
+        .iter()
+        .filter_map(|name| std::env::var(name).ok().map(|value| (name.clone(), value)))
+        .collect()
 }

@@ -397,3 +397,39 @@ fn nix_free_interrupt(pid: u32) {
         .unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn secrets_reach_steps_masked_and_timeouts_stop_steps() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        "version: 1\nsecrets: [DEPLOY_TOKEN]\ncomponents:\n  api: { path: api }\n  slow: { path: slow }\nstages:\n  - name: pr\n    timeout: 1s\n    run: [\"printf 'token=%s\\\\n' \\\"$DEPLOY_TOKEN\\\"\", \"if [ $LANES_COMPONENT = slow ]; then sleep 30; fi\"]\n",
+    )
+    .write("api/a", "1")
+    .write("slow/s", "1");
+    repo.commit("start");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lanes"));
+    command
+        .current_dir(repo.path())
+        .args(["run"])
+        .env("DEPLOY_TOKEN", "s3cr3t-value")
+        .env("NO_COLOR", "1");
+    let output = command.output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let log = repo.lanes(&["logs", "api", "pr"]).success().stdout();
+    assert!(log.contains("token=***"), "{log}");
+    assert!(!log.contains("s3cr3t-value"), "{log}");
+    assert_eq!(stage_states(&repo, "api"), ["succeeded"]);
+    assert_eq!(stage_states(&repo, "slow"), ["failed"]);
+    assert!(
+        stage_field(&repo, "slow", 0, "reason")
+            .as_str()
+            .unwrap()
+            .contains("timed out")
+    );
+}
