@@ -81,7 +81,8 @@ pub fn attempt_finished(
                 outcome: AttemptOutcome::Passed,
                 at: now,
             });
-            let flaky = number > 1;
+            // A pass after a failure, not after an attempt abandoned by a crash.
+            let flaky = failed_attempts(world, lane, stage) > 0;
             let reason = flaky.then(|| format!("flaky: passed on attempt {number}"));
             events.push(Event::StageFinished {
                 lane,
@@ -119,8 +120,10 @@ pub fn attempt_finished(
                 outcome,
                 at: now,
             });
-            let retryable =
-                !deploy && definition.environment.is_none() && number <= definition.retries;
+            // This failure is not counted yet; abandoned attempts never count.
+            let retryable = !deploy
+                && definition.environment.is_none()
+                && failed_attempts(world, lane, stage) < definition.retries;
             if retryable {
                 let reason = format!("attempt {number} failed ({detail}); attempting again");
                 events.push(Event::StageRetrying {
@@ -145,6 +148,18 @@ pub fn attempt_finished(
         }
     }
     events
+}
+
+/// Attempts of a stage that failed (abandoned ones do not count against retries).
+fn failed_attempts(world: &World, lane: LaneId, stage: usize) -> u32 {
+    let attempts = world
+        .lane(lane)
+        .map_or(&[][..], |lane| lane.stages[stage].attempts.as_slice());
+    let failed = attempts
+        .iter()
+        .filter(|attempt| matches!(attempt.outcome, Some(AttemptOutcome::Failed { .. })))
+        .count();
+    u32::try_from(failed).unwrap_or(u32::MAX)
 }
 
 fn release(lane: LaneId, environment: &str, component: &str, at: Millis) -> Event {

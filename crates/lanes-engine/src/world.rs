@@ -426,10 +426,10 @@ impl World {
         users
     }
 
-    /// Process groups of steps that are running according to the ledger, for the given lanes:
-    /// after a crash, what is left to end.
+    /// Fencing tokens of the attempts running according to the ledger, for the given lanes:
+    /// after a crash, the processes carrying them (in `LANES_TOKEN`) are what is left to end.
     #[must_use]
-    pub fn running_step_groups(&self, lanes: &[LaneId]) -> Vec<u32> {
+    pub fn running_tokens(&self, lanes: &[LaneId]) -> Vec<u64> {
         lanes
             .iter()
             .filter_map(|id| self.lanes.get(id))
@@ -439,9 +439,7 @@ impl World {
                     .last()
                     .filter(|attempt| attempt.outcome.is_none())
             })
-            .flat_map(|attempt| &attempt.steps)
-            .filter(|step| step.finished_at.is_none())
-            .filter_map(|step| step.pid)
+            .map(|attempt| attempt.token)
             .collect()
     }
 

@@ -29,6 +29,12 @@ impl StateDir {
         Ok(Self { root })
     }
 
+    /// What tells this state apart from any other lanes' on the machine (a nested lanes run by
+    /// a step has its own).
+    pub(crate) fn mark(&self, token: u64) -> String {
+        format!("{}#{token}", self.root.display())
+    }
+
     pub(crate) fn ledger(&self) -> PathBuf {
         self.root.join("ledger.db")
     }

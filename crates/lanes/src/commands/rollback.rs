@@ -9,7 +9,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RollbackArgs;
-use crate::dispatch::{AttemptContext, Report, component_path, now, run_attempt, secret_values};
+use crate::dispatch::{
+    AttemptContext, Report, commit_text, component_path, now, run_attempt, secret_values,
+};
 use crate::failure::Failure;
 use crate::ledger::{block_on, open};
 use crate::output::Output;
@@ -69,6 +71,7 @@ pub(crate) fn rollback(
             state: dir.clone(),
             component_path: component_path(&manifest, &plan.component),
             secrets: secret_values(&manifest),
+            commit_text: commit_text(&plan.target.commit, &repo.commit_info(target_commit)?),
         };
         let (sender, mut reports) = mpsc::unbounded_channel();
         tokio::spawn(run_attempt(

@@ -5,7 +5,7 @@ use std::path::Path;
 use lanes_git::Repo;
 
 use crate::cli::RunArgs;
-use crate::dispatch::{Dispatcher, Progress, now, plan_lanes};
+use crate::dispatch::{Dispatcher, Progress, commit_text, now, plan_lanes};
 use crate::failure::Failure;
 use crate::ledger::{block_on, open};
 use crate::output::Output;
@@ -22,30 +22,31 @@ pub(crate) fn run(directory: &Path, args: &RunArgs, output: &Output) -> Result<(
         });
     }
     let setup = plan_lanes(&repo, &manifest, commit)?;
-    let commit_text = commit.to_string();
+    let commit_id = commit.to_string();
     let summary = block_on(async {
         let (state, mut store) = open(&repo, &args.state).await?;
-        claim(&mut store, &commit_text).await?;
+        claim(&mut store, &commit_id).await?;
         let run = store
-            .begin_run(&commit_text, std::process::id(), now())
+            .begin_run(&commit_id, std::process::id(), now())
             .await
             .map_err(Failure::store)?;
-        let worktree = state.worktree(&commit_text);
+        let worktree = state.worktree(&commit_id);
         repo_worktree(&repo, &worktree, commit)?;
         let mut dispatcher = Dispatcher {
             store,
             manifest,
-            commit: commit_text.clone(),
+            commit: commit_id.clone(),
             state,
             worktree,
             jobs: args.jobs.max(1),
             progress: Progress::new(args.json),
+            commit_text: commit_text(&args.rev, &repo.commit_info(commit)?),
         };
         dispatcher.recover().await?;
         let creation = setup.events(
             dispatcher.store.world(),
             &dispatcher.manifest,
-            &commit_text,
+            &commit_id,
             now(),
         );
         if !creation.is_empty() {

@@ -54,6 +54,19 @@ pub(crate) struct AttemptContext {
     pub(crate) component_path: String,
     /// The manifest's secrets that are set: name and value, passed to steps and masked.
     pub(crate) secrets: Vec<(String, String)>,
+    /// What people wrote about the commit (`LANES_REF`, `LANES_COMMIT_SUBJECT`,
+    /// `LANES_AUTHOR`): untrusted text, so only ever an environment variable.
+    pub(crate) commit_text: Vec<(String, String)>,
+}
+
+/// The untrusted text about a commit that steps may read: the revision as given (a branch
+/// name, say), the subject of its message and its author.
+pub(crate) fn commit_text(rev: &str, info: &lanes_git::CommitInfo) -> Vec<(String, String)> {
+    vec![
+        ("LANES_REF".to_owned(), rev.to_owned()),
+        ("LANES_COMMIT_SUBJECT".to_owned(), info.subject.clone()),
+        ("LANES_AUTHOR".to_owned(), info.author.clone()),
+    ]
 }
 
 pub(crate) async fn run_attempt(
@@ -116,6 +129,7 @@ async fn attempt(
     for (step, (command, is_deploy)) in deploy.chain(steps).enumerate() {
         let mut spec = StepSpec::new(command.clone(), &context.worktree, &log);
         spec.env.clone_from(&env);
+        spec.env.extend(context.commit_text.iter().cloned());
         spec.env.extend(context.secrets.iter().cloned());
         spec.secrets = context
             .secrets
@@ -234,6 +248,8 @@ fn environment(
         ("LANES_COMMIT".to_owned(), plan.commit.clone()),
         ("LANES_VERSION".to_owned(), plan.fingerprint.clone()),
         ("LANES_ATTEMPT".to_owned(), plan.attempt.to_string()),
+        // Marks every process of the attempt, so that after a crash they can be found and ended.
+        ("LANES_TOKEN".to_owned(), context.state.mark(plan.token)),
         (
             "LANES_ARTIFACTS".to_owned(),
             artifacts.display().to_string(),

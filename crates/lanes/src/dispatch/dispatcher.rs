@@ -11,6 +11,7 @@ use lanes_engine::{
 };
 use lanes_manifest::Manifest;
 use lanes_store::{Store, StoreError};
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -38,6 +39,8 @@ pub(crate) struct Dispatcher {
     pub(crate) worktree: std::path::PathBuf,
     pub(crate) jobs: usize,
     pub(crate) progress: Progress,
+    /// `LANES_REF` and the like, for every step.
+    pub(crate) commit_text: Vec<(String, String)>,
 }
 
 pub(crate) fn now() -> i64 {
@@ -94,9 +97,14 @@ impl Dispatcher {
     /// for a decision.
     pub(crate) async fn recover(&mut self) -> Result<(), Failure> {
         let lanes = self.lanes();
-        for group in self.store.world().running_step_groups(&lanes) {
-            end_orphaned_group(group);
-        }
+        let marks: Vec<String> = self
+            .store
+            .world()
+            .running_tokens(&lanes)
+            .into_iter()
+            .map(|token| self.state.mark(token))
+            .collect();
+        end_orphans(&marks);
         let manifest = self.manifest.clone();
         self.record(|world| recover(world, &manifest, &lanes, now()))
             .await?;
@@ -110,6 +118,12 @@ impl Dispatcher {
         let mut running: BTreeSet<LaneId> = BTreeSet::new();
         let mut interrupted = false;
         let mut ticker = tokio::time::interval(Duration::from_millis(250));
+        // Listening before any step starts: a Ctrl-C (or a TERM from a CI system) from then on
+        // stops the steps cleanly instead of killing lanes and orphaning them.
+        let mut interrupt = signal(SignalKind::interrupt())
+            .map_err(|error| Failure::io("listen for Ctrl-C", error))?;
+        let mut terminate = signal(SignalKind::terminate())
+            .map_err(|error| Failure::io("listen for SIGTERM", error))?;
         loop {
             let mut queued = false;
             if !interrupted {
@@ -121,7 +135,7 @@ impl Dispatcher {
             tokio::select! {
                 Some(report) = reports.recv() => self.handle(report, &mut running).await?,
                 _ = ticker.tick(), if queued => self.store.refresh().await.map_err(Failure::store)?,
-                _ = tokio::signal::ctrl_c(), if !interrupted => {
+                () = async { tokio::select! { _ = interrupt.recv() => (), _ = terminate.recv() => () } }, if !interrupted => {
                     interrupted = true;
                     self.progress.note("stopping: canceling running steps (Ctrl-C again does nothing; wait for the grace period)");
                     cancel.cancel();
@@ -183,6 +197,7 @@ impl Dispatcher {
             state: self.state.clone(),
             component_path: component_path(&self.manifest, component),
             secrets: secret_values(&self.manifest),
+            commit_text: self.commit_text.clone(),
         }
     }
 
@@ -275,17 +290,47 @@ impl Dispatcher {
     }
 }
 
-/// Ends the process group of a step whose runner died: it would otherwise run on, unowned,
-/// next to the attempt that replaces it.
-fn end_orphaned_group(group: u32) {
-    let Ok(raw) = i32::try_from(group) else {
+/// Ends the processes of attempts whose runner died: they would otherwise run on, unowned,
+/// next to the attempts that replace them. They are found by the `LANES_TOKEN` every step
+/// process inherits (the ledger may not have learnt their pids before the crash), and their
+/// whole process groups are killed.
+fn end_orphans(marks: &[String]) {
+    if marks.is_empty() {
+        return;
+    }
+    let marks: Vec<Vec<u8>> = marks
+        .iter()
+        .map(|mark| format!("LANES_TOKEN={mark}").into_bytes())
+        .collect();
+    let own_group = nix::unistd::getpgrp();
+    let Ok(processes) = std::fs::read_dir("/proc") else {
         return;
     };
-    // Gone already is the usual case; anything else is no reason not to go on.
-    let _ = nix::sys::signal::killpg(
-        nix::unistd::Pid::from_raw(raw),
-        nix::sys::signal::Signal::SIGKILL,
-    );
+    for entry in processes.filter_map(Result::ok) {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // Unreadable (gone, or another user's): not ours.
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ
+            .split(|byte| *byte == 0)
+            .any(|variable| marks.iter().any(|mark| variable == mark.as_slice()))
+        {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            if let Ok(group) = nix::unistd::getpgid(Some(pid))
+                && group != own_group
+            {
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            }
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
 }
 
 /// The component's directory in the repository (`LANES_COMPONENT_PATH`): where its first glob

@@ -47,6 +47,16 @@ fn repo() -> TestRepo {
     repo
 }
 
+/// Like `repo`, with `api` as the only component.
+fn api_only() -> TestRepo {
+    let repo = repo();
+    let manifest = MANIFEST
+        .replace("  web: { path: web, approvers: [alice] }\n", "")
+        .replace("  red: { path: red, approvers: [alice] }\n", "");
+    repo.write("lanes.yml", &manifest);
+    repo
+}
+
 fn stage_states(repo: &TestRepo, component: &str) -> Vec<String> {
     let json = repo.lanes(&["status", "--json"]).success().json();
     let lane = json["lanes"]
@@ -290,8 +300,8 @@ fn process_alive(needle: &str) -> bool {
 
 #[test]
 fn after_kill_9_during_a_build_the_build_is_attempted_again() {
-    let repo = repo();
-    let slow = "if [ ! -f \"$LANES_ARTIFACTS/started\" ]; then touch \"$LANES_ARTIFACTS/started\"; sleep 31.5; fi\n";
+    let repo = api_only();
+    let slow = "if [ \"$LANES_COMPONENT\" = api ] && [ ! -f \"$LANES_ARTIFACTS/started\" ]; then touch \"$LANES_ARTIFACTS/started\"; sleep 31.5; fi\n";
     repo.write(
         "build.sh",
         &BUILD.replace("set -e\n", &format!("set -e\n{slow}")),
@@ -358,8 +368,8 @@ fn after_kill_9_during_a_deploy_the_deploy_waits_for_a_decision() {
 
 #[test]
 fn ctrl_c_stops_the_steps_and_a_rerun_resumes() {
-    let repo = repo();
-    let slow = "if [ ! -f \"$LANES_ARTIFACTS/started\" ]; then touch \"$LANES_ARTIFACTS/started\"; sleep 33.5; fi\n";
+    let repo = api_only();
+    let slow = "if [ \"$LANES_COMPONENT\" = api ] && [ ! -f \"$LANES_ARTIFACTS/started\" ]; then touch \"$LANES_ARTIFACTS/started\"; sleep 33.5; fi\n";
     repo.write(
         "build.sh",
         &BUILD.replace("set -e\n", &format!("set -e\n{slow}")),
@@ -431,5 +441,115 @@ fn secrets_reach_steps_masked_and_timeouts_stop_steps() {
             .as_str()
             .unwrap()
             .contains("timed out")
+    );
+}
+
+#[test]
+fn untrusted_branch_names_and_messages_reach_steps_only_as_data() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        "version: 1\ncomponents:\n  api: { path: api }\nstages:\n  - { name: pr, run: [\"printf 'ref=%s\\\\nsubject=%s\\\\n' \\\"$LANES_REF\\\" \\\"$LANES_COMMIT_SUBJECT\\\"\"] }\n",
+    )
+    .write("api/a", "1");
+    let branch = "zzz\";echo${IFS}\"hello\";#";
+    repo.git(&["checkout", "-q", "-b", branch]);
+    let subject = "fix $(touch pwned) and `touch pwned2` '; touch pwned3; '";
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", subject]);
+    repo.lanes(&["run", branch]).success();
+    let log = repo.lanes(&["logs", "api", "pr"]).success().stdout();
+    assert!(log.contains(&format!("stdout | ref={branch}")), "{log}");
+    assert!(
+        log.contains(&format!("stdout | subject={subject}")),
+        "{log}"
+    );
+    assert!(!log.contains("stdout | hello"), "{log}");
+    let worktrees = repo.path().join(".git/lanes/worktrees");
+    for dir in std::fs::read_dir(worktrees).unwrap() {
+        let dir = dir.unwrap().path();
+        for name in ["pwned", "pwned2", "pwned3"] {
+            assert!(
+                !dir.join(name).exists() && !repo.path().join(name).exists(),
+                "{name} was created"
+            );
+        }
+    }
+}
+
+const LOCKS: &str = r#"version: 1
+components:
+  api: { path: api }
+environments:
+  test: { lock: newest-wins }
+stages:
+  - { name: pr, run: ["true"] }
+  - { name: integration, environment: test, deploy: "sh ./deploy.sh" }
+"#;
+
+/// Three runs of three commits share the ledger: the first deploys slowly, the second and third
+/// queue behind it; newest wins, so the second is dropped and the third deploys.
+#[test]
+fn concurrent_runs_queue_for_an_environment_and_the_newest_wins() {
+    let repo = TestRepo::new();
+    let deploy = "if [ -f \"$LANES_COMPONENT_PATH/slow\" ]; then touch \"$LANES_PLACE/started\"; sleep 3; fi\n";
+    repo.write("lanes.yml", LOCKS)
+        .write("deploy.sh", deploy)
+        .write("api/slow", "yes");
+    let first = repo.commit("first");
+    repo.remove("api/slow");
+    repo.write("api/a", "2");
+    let second = repo.commit("second");
+    repo.write("api/a", "3");
+    let third = repo.commit("third");
+    let spawn = |rev: &str| {
+        Command::new(env!("CARGO_BIN_EXE_lanes"))
+            .current_dir(repo.path())
+            .args(["run", rev])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let slow = spawn(&first);
+    let started = repo
+        .path()
+        .join(".git/lanes/environments/test/shared/started");
+    wait_for(|| started.exists());
+    let middle = spawn(&second);
+    // The second is queued before the third arrives.
+    std::thread::sleep(Duration::from_millis(500));
+    let newest = spawn(&third);
+    for (name, child) in [("first", slow), ("second", middle), ("third", newest)] {
+        let output = child.wait_with_output().unwrap();
+        let code = output.status.code();
+        assert!(
+            code == Some(0) || code == Some(5),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let states = |rev: &str| {
+        let json = repo.lanes(&["status", rev, "--json"]).success().json();
+        json["lanes"][0]["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["state"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(states(&first), ["succeeded", "succeeded"]);
+    assert_eq!(states(&second), ["succeeded", "canceled"]);
+    assert_eq!(states(&third), ["succeeded", "succeeded"]);
+    let json = repo.lanes(&["status", &second, "--json"]).success().json();
+    assert_eq!(
+        json["lanes"][0]["stages"][1]["reason"],
+        format!("superseded by the newer {}", &third[..7]).as_str()
+    );
+    let board = repo.lanes(&["board", "--json"]).success().json();
+    assert_eq!(
+        board["components"][0]["environments"]["test"]["deployed"]["commit"],
+        third.as_str()
     );
 }
