@@ -3,7 +3,8 @@
 
 use lanes_git::{CommitId, Repo};
 use lanes_graph::{
-    Affected, BaseManifest, ChangeKind, ChangedFile, ComponentGraph, affected as detect,
+    Affected, BaseManifest, ChangeKind, ChangedFile, ComponentFingerprint, ComponentGraph,
+    TrackedFile, affected as detect, fingerprints, input_directories,
 };
 use lanes_manifest::Manifest;
 
@@ -67,4 +68,23 @@ pub(crate) fn affected_between(
             changed_files: changes.len(),
         },
     ))
+}
+
+/// The fingerprint of every component at `commit`: its tree's input directories only, from
+/// object ids (no file is read).
+pub(crate) fn fingerprints_at(
+    repo: &Repo,
+    manifest: &Manifest,
+    commit: CommitId,
+) -> Result<Vec<ComponentFingerprint>, Failure> {
+    let entries = repo.entries_under(commit, &input_directories(manifest))?;
+    let files: Vec<TrackedFile<'_>> = entries
+        .iter()
+        .map(|entry| TrackedFile {
+            path: &entry.path,
+            id: entry.id.as_bytes(),
+            mode: entry.mode,
+        })
+        .collect();
+    Ok(fingerprints(&ComponentGraph::new(manifest), &files))
 }

@@ -42,7 +42,7 @@ pub(crate) enum Failure {
 }
 
 /// An error and its causes on one line: `x: because y`.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use lanes_graph::{ComponentGraph, TrackedFile, fingerprints, input_directories};
 use serde::Serialize;
 
+use crate::change_detection::fingerprints_at;
 use crate::cli::FingerprintArgs;
 use crate::failure::Failure;
 use crate::output::Output;
@@ -24,16 +24,7 @@ pub(crate) fn fingerprint(
     let repo = repository(directory)?;
     let commit = repo.resolve_commit(&args.rev)?;
     let manifest = required_manifest_at(&repo, commit, &args.rev)?;
-    let entries = repo.entries_under(commit, &input_directories(&manifest))?;
-    let files: Vec<TrackedFile<'_>> = entries
-        .iter()
-        .map(|entry| TrackedFile {
-            path: &entry.path,
-            id: entry.id.as_bytes(),
-            mode: entry.mode,
-        })
-        .collect();
-    let result = fingerprints(&ComponentGraph::new(&manifest), &files);
+    let result = fingerprints_at(&repo, &manifest, commit)?;
     if args.json {
         let report = JsonReport {
             commit: commit.to_string(),

@@ -199,7 +199,10 @@ async fn run_one(
     });
     let error = match running.await {
         Ok(Ok(report)) => return Ok(report.outcome),
-        Ok(Err(error)) => format!("`{command}` could not run: {}", error_chain(&error)),
+        Ok(Err(error)) => format!(
+            "`{command}` could not run: {}",
+            crate::failure::chain(&error)
+        ),
         Err(join) => format!("`{command}` lost its runner: {join}"),
     };
     let _ = reports.send(Report::StepFinished {
@@ -282,15 +285,4 @@ fn environment(
 fn create_dir(path: &Path) -> Result<(), String> {
     std::fs::create_dir_all(path)
         .map_err(|error| format!("failed to create {}: {error}", path.display()))
-}
-
-/// An error and its causes on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text = format!("{text}: {cause}");
-        source = cause.source();
-    }
-    text
 }

@@ -3,10 +3,9 @@
 
 use lanes_engine::{Event, World};
 use lanes_git::{CommitId, Repo};
-use lanes_graph::{ComponentGraph, TrackedFile, fingerprints, input_directories};
 use lanes_manifest::Manifest;
 
-use crate::change_detection::affected_between;
+use crate::change_detection::{affected_between, fingerprints_at};
 use crate::failure::Failure;
 
 /// The lanes a commit should have, before they are recorded.
@@ -37,16 +36,7 @@ pub(crate) fn plan_lanes(
             .map(|component| component.name.clone())
             .collect(),
     };
-    let entries = repo.entries_under(commit, &input_directories(manifest))?;
-    let files: Vec<TrackedFile<'_>> = entries
-        .iter()
-        .map(|entry| TrackedFile {
-            path: &entry.path,
-            id: entry.id.as_bytes(),
-            mode: entry.mode,
-        })
-        .collect();
-    let prints = fingerprints(&ComponentGraph::new(manifest), &files);
+    let prints = fingerprints_at(repo, manifest, commit)?;
     let lanes = prints
         .into_iter()
         .filter(|print| affected.contains(&print.name))
