@@ -101,6 +101,10 @@ pub(crate) enum Command {
     /// Run an interrupted deploy again (then `lanes run` continues the lane).
     #[command(after_help = EXIT_STATUS_HELP)]
     Retry(DecisionArgs),
+    /// Move a component's newest ready version into an environment now: its lane runs the
+    /// stage that deploys there, and no further (gates still hold).
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Promote(PromoteArgs),
     /// Roll a component back in an environment: its current version is marked bad (never
     /// promoted again) and the previous last known good version is deployed again.
     #[command(after_help = EXIT_STATUS_HELP)]
@@ -264,6 +268,17 @@ pub(crate) struct RejectArgs {
     /// Why: recorded in the ledger and shown in the unified view.
     #[arg(long)]
     pub(crate) reason: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PromoteArgs {
+    /// The component to promote.
+    pub(crate) component: String,
+    /// The environment to promote it to.
+    #[arg(long, value_name = "ENV")]
+    pub(crate) to: String,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,7 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Reject(args) => commands::reject(&directory, &args, output),
         Command::Retry(args) => commands::retry(&directory, &args, output),
         Command::Logs(args) => commands::logs(&directory, &args, output),
+        Command::Promote(args) => commands::promote(&directory, &args, output),
         Command::Rollback(args) => commands::rollback(&directory, &args, output),
         Command::Demo(args) => commands::demo(&args, output),
     }

@@ -2,10 +2,12 @@
 
 use std::path::Path;
 
-use lanes_git::Repo;
+use lanes_engine::{Event, World};
+use lanes_git::{CommitId, Repo};
+use lanes_manifest::Manifest;
 
-use crate::cli::RunArgs;
-use crate::dispatch::{Dispatcher, Progress, commit_text, now, plan_lanes};
+use crate::cli::{RunArgs, StateArg};
+use crate::dispatch::{Dispatcher, Progress, RunSummary, Scope, commit_text, now, plan_lanes};
 use crate::failure::Failure;
 use crate::ledger::{block_on, open};
 use crate::output::Output;
@@ -23,47 +25,20 @@ pub(crate) fn run(directory: &Path, args: &RunArgs, output: &Output) -> Result<(
     }
     let setup = plan_lanes(&repo, &manifest, commit)?;
     let commit_id = commit.to_string();
-    let summary = block_on(async {
-        let (state, mut store) = open(&repo, &args.state).await?;
-        claim(&mut store, &commit_id).await?;
-        let run = store
-            .begin_run(&commit_id, std::process::id(), now())
-            .await
-            .map_err(Failure::store)?;
-        let worktree = state.worktree(&commit_id);
-        repo_worktree(&repo, &worktree, commit)?;
-        let mut dispatcher = Dispatcher {
-            store,
-            manifest,
-            commit: commit_id.clone(),
-            state,
-            worktree,
-            jobs: args.jobs.max(1),
-            progress: Progress::new(args.json),
-            commit_text: commit_text(&args.rev, &repo.commit_info(commit)?),
-        };
-        dispatcher.recover().await?;
-        let creation = setup.events(
-            dispatcher.store.world(),
-            &dispatcher.manifest,
-            &commit_id,
-            now(),
-        );
-        if !creation.is_empty() {
-            dispatcher
-                .store
-                .append(&creation)
-                .await
-                .map_err(Failure::store)?;
-        }
-        let summary = dispatcher.run().await?;
-        dispatcher
-            .store
-            .finish_run(run, now())
-            .await
-            .map_err(Failure::store)?;
-        Ok(summary)
-    })?;
+    let options = DriveOptions {
+        rev: &args.rev,
+        state: &args.state,
+        jobs: args.jobs,
+        json: args.json,
+        scope: Scope::default(),
+    };
+    let summary = block_on(drive(
+        &repo,
+        commit,
+        manifest,
+        &options,
+        |world, manifest| setup.events(world, manifest, &commit_id, now()),
+    ))?;
     if setup.lanes.is_empty() {
         output.say(&format!(
             "{} affects no component: nothing to run",
@@ -92,9 +67,61 @@ pub(crate) fn run(directory: &Path, args: &RunArgs, output: &Output) -> Result<(
     Ok(())
 }
 
-fn repo_worktree(repo: &Repo, path: &Path, commit: lanes_git::CommitId) -> Result<(), Failure> {
-    repo.ensure_worktree(path, commit)?;
-    Ok(())
+/// How `drive` runs a commit's lanes.
+pub(crate) struct DriveOptions<'a> {
+    /// The revision as the user gave it (`LANES_REF`).
+    pub(crate) rev: &'a str,
+    pub(crate) state: &'a StateArg,
+    pub(crate) jobs: usize,
+    pub(crate) json: bool,
+    pub(crate) scope: Scope,
+}
+
+/// Drives the lanes of `commit` with a dispatcher: claims the commit, recovers what a dead run
+/// left, records the lanes `create` returns, runs, and records the end of the run.
+pub(crate) async fn drive(
+    repo: &Repo,
+    commit: CommitId,
+    manifest: Manifest,
+    options: &DriveOptions<'_>,
+    create: impl FnOnce(&World, &Manifest) -> Vec<Event>,
+) -> Result<RunSummary, Failure> {
+    let commit_id = commit.to_string();
+    let (state, mut store) = open(repo, options.state).await?;
+    claim(&mut store, &commit_id).await?;
+    let run = store
+        .begin_run(&commit_id, std::process::id(), now())
+        .await
+        .map_err(Failure::store)?;
+    let worktree = state.worktree(&commit_id);
+    repo.ensure_worktree(&worktree, commit)?;
+    let mut dispatcher = Dispatcher {
+        store,
+        manifest,
+        commit: commit_id,
+        state,
+        worktree,
+        jobs: options.jobs.max(1),
+        progress: Progress::new(options.json),
+        commit_text: commit_text(options.rev, &repo.commit_info(commit)?),
+        scope: options.scope,
+    };
+    dispatcher.recover().await?;
+    let creation = create(dispatcher.store.world(), &dispatcher.manifest);
+    if !creation.is_empty() {
+        dispatcher
+            .store
+            .append(&creation)
+            .await
+            .map_err(Failure::store)?;
+    }
+    let summary = dispatcher.run().await?;
+    dispatcher
+        .store
+        .finish_run(run, now())
+        .await
+        .map_err(Failure::store)?;
+    Ok(summary)
 }
 
 /// Refuses to drive a commit another live `lanes run` drives; finishes the records of dead ones

@@ -41,6 +41,16 @@ pub(crate) struct Dispatcher {
     pub(crate) progress: Progress,
     /// `LANES_REF` and the like, for every step.
     pub(crate) commit_text: Vec<(String, String)>,
+    pub(crate) scope: Scope,
+}
+
+/// Which lanes of the commit the dispatcher drives, and how far.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Scope {
+    /// Only this lane (`lanes promote`); every lane of the commit when `None`.
+    pub(crate) only: Option<LaneId>,
+    /// No stage after this one starts.
+    pub(crate) last_stage: Option<usize>,
 }
 
 pub(crate) fn now() -> i64 {
@@ -86,9 +96,16 @@ impl Dispatcher {
     }
 
     fn lanes(&self) -> Vec<LaneId> {
+        let scope = self.scope;
         self.store
             .world()
             .lanes_of_commit(&self.commit)
+            .filter(|lane| scope.only.is_none_or(|only| only == lane.id))
+            .filter(|lane| {
+                scope
+                    .last_stage
+                    .is_none_or(|last| lane.current_stage().is_none_or(|current| current <= last))
+            })
             .map(|lane| lane.id)
             .collect()
     }

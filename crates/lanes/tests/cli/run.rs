@@ -553,3 +553,44 @@ fn concurrent_runs_queue_for_an_environment_and_the_newest_wins() {
         third.as_str()
     );
 }
+
+#[test]
+fn promote_moves_the_ready_version_into_an_environment_through_its_gate() {
+    let repo = api_only();
+    repo.commit("start");
+    repo.lanes(&["run"]).success();
+    let waiting = repo.lanes(&["promote", "api", "--to", "prod"]).success();
+    assert!(
+        waiting
+            .stderr()
+            .contains("waits at `production`: waiting for approval"),
+        "{}",
+        waiting.stderr()
+    );
+    repo.lanes(&["approve", "api", "production", "--as", "bob"])
+        .success();
+    let promoted = repo.lanes(&["promote", "api", "--to", "prod"]).success();
+    assert!(
+        promoted.stderr().contains("promoted api from"),
+        "{}",
+        promoted.stderr()
+    );
+    assert_eq!(
+        stage_states(&repo, "api"),
+        ["succeeded", "succeeded", "succeeded"]
+    );
+    let nothing = repo.lanes(&["promote", "api", "--to", "prod"]).failure(1);
+    assert!(
+        nothing
+            .stderr()
+            .contains("no version of `api` is ready for prod"),
+        "{}",
+        nothing.stderr()
+    );
+    let nowhere = repo.lanes(&["promote", "api", "--to", "mars"]).failure(5);
+    assert!(
+        nowhere.stderr().contains("no stage deploys to `mars`"),
+        "{}",
+        nowhere.stderr()
+    );
+}
