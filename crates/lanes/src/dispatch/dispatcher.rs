@@ -141,17 +141,33 @@ impl Dispatcher {
             .map_err(|error| Failure::io("listen for Ctrl-C", error))?;
         let mut terminate = signal(SignalKind::terminate())
             .map_err(|error| Failure::io("listen for SIGTERM", error))?;
+        // Only a finished attempt, a timer tick for queued lanes or the start can let a lane
+        // move: step reports alone never do, so they do not cost a pass over the lanes.
+        let mut need_advance = true;
+        let mut queued = false;
         loop {
-            let mut queued = false;
-            if !interrupted {
+            if interrupted {
+                queued = false;
+            } else if need_advance {
                 queued = self.advance(&mut running, &sender, &cancel).await?;
+                need_advance = false;
             }
-            if running.is_empty() && (!queued || interrupted) {
+            if running.is_empty() && !queued {
                 break;
             }
             tokio::select! {
-                Some(report) = reports.recv() => self.handle(report, &mut running).await?,
-                _ = ticker.tick(), if queued => self.store.refresh().await.map_err(Failure::store)?,
+                Some(report) = reports.recv() => {
+                    // Group commit: every report waiting now goes into as few appends as can be.
+                    let mut batch = vec![report];
+                    while let Ok(more) = reports.try_recv() {
+                        batch.push(more);
+                    }
+                    need_advance |= self.handle_batch(batch, &mut running).await?;
+                }
+                _ = ticker.tick(), if queued => {
+                    need_advance = true;
+                    self.store.refresh().await.map_err(Failure::store)?;
+                }
                 () = async { tokio::select! { _ = interrupt.recv() => (), _ = terminate.recv() => () } }, if !interrupted => {
                     interrupted = true;
                     self.progress.note("stopping: canceling running steps (Ctrl-C again does nothing; wait for the grace period)");
@@ -218,6 +234,65 @@ impl Dispatcher {
         }
     }
 
+    /// Records the step reports of a batch in one append, then handles the others in order.
+    /// Returns whether an attempt ended (so lanes may move).
+    async fn handle_batch(
+        &mut self,
+        batch: Vec<Report>,
+        running: &mut BTreeSet<LaneId>,
+    ) -> Result<bool, Failure> {
+        let at = now();
+        let mut steps = Vec::new();
+        let mut others = Vec::new();
+        for report in batch {
+            match report {
+                Report::StepStarted {
+                    lane,
+                    stage,
+                    attempt,
+                    step,
+                    command,
+                    pid,
+                } => {
+                    steps.push(Event::StepStarted {
+                        lane,
+                        stage,
+                        attempt,
+                        step,
+                        command,
+                        pid,
+                        at,
+                    });
+                }
+                Report::StepFinished {
+                    lane,
+                    stage,
+                    attempt,
+                    step,
+                    result,
+                    passed,
+                } => {
+                    steps.push(Event::StepFinished {
+                        lane,
+                        stage,
+                        attempt,
+                        step,
+                        result,
+                        passed,
+                        at,
+                    });
+                }
+                other => others.push(other),
+            }
+        }
+        self.record(|_| steps.clone()).await?;
+        let ended = !others.is_empty();
+        for report in others {
+            self.handle(report, running).await?;
+        }
+        Ok(ended)
+    }
+
     async fn handle(
         &mut self,
         report: Report,
@@ -225,47 +300,8 @@ impl Dispatcher {
     ) -> Result<(), Failure> {
         let manifest = self.manifest.clone();
         match report {
-            Report::StepStarted {
-                lane,
-                stage,
-                attempt,
-                step,
-                command,
-                pid,
-            } => {
-                self.record(|_| {
-                    vec![Event::StepStarted {
-                        lane,
-                        stage,
-                        attempt,
-                        step,
-                        command: command.clone(),
-                        pid,
-                        at: now(),
-                    }]
-                })
-                .await?;
-            }
-            Report::StepFinished {
-                lane,
-                stage,
-                attempt,
-                step,
-                result,
-                passed,
-            } => {
-                self.record(|_| {
-                    vec![Event::StepFinished {
-                        lane,
-                        stage,
-                        attempt,
-                        step,
-                        result: result.clone(),
-                        passed,
-                        at: now(),
-                    }]
-                })
-                .await?;
+            Report::StepStarted { .. } | Report::StepFinished { .. } => {
+                unreachable!("handle_batch records step reports")
             }
             Report::DeployFinished { lane, stage, token } => {
                 self.record(|world| deploy_finished(world, &manifest, lane, stage, token, now()))
