@@ -594,3 +594,136 @@ fn promote_moves_the_ready_version_into_an_environment_through_its_gate() {
         nowhere.stderr()
     );
 }
+
+#[test]
+fn fifo_queues_a_concurrent_run_and_an_older_version_never_replaces_a_newer_one() {
+    let repo = TestRepo::new();
+    let deploy = "if [ -f \"$LANES_COMPONENT_PATH/slow\" ]; then touch \"$LANES_PLACE/started\"; sleep 2; fi\n";
+    repo.write("lanes.yml", &LOCKS.replace("newest-wins", "fifo"))
+        .write("deploy.sh", deploy)
+        .write("api/slow", "yes");
+    let first = repo.commit("first");
+    repo.remove("api/slow");
+    repo.write("api/a", "2");
+    let second = repo.commit("second");
+    repo.write("api/a", "3");
+    let third = repo.commit("third");
+    // The first deploys slowly; the second, run meanwhile, queues behind it, then deploys.
+    let slow = Command::new(env!("CARGO_BIN_EXE_lanes"))
+        .current_dir(repo.path())
+        .args(["run", &first])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = repo
+        .path()
+        .join(".git/lanes/environments/test/shared/started");
+    wait_for(|| started.exists());
+    repo.lanes(&["run", &second]).success();
+    let mut slow = slow;
+    assert!(slow.wait().unwrap().success());
+    let board = repo.lanes(&["board", "--json"]).success().json();
+    assert_eq!(
+        board["components"][0]["environments"]["test"]["deployed"]["commit"],
+        second.as_str()
+    );
+    // The third goes through; the second, run again, never goes back over it.
+    repo.lanes(&["run", &third]).success();
+    let json = repo.lanes(&["status", &third, "--json"]).success().json();
+    assert_eq!(json["lanes"][0]["done"], true);
+    let board = repo.lanes(&["board", "--json"]).success().json();
+    assert_eq!(
+        board["components"][0]["environments"]["test"]["deployed"]["commit"],
+        third.as_str()
+    );
+}
+
+/// Versions are ordered by when their lanes were asked for: the older commit's lane, slower to
+/// build, reaches the environment after the newer one and is not deployed over it.
+#[test]
+fn an_older_lane_reaching_an_environment_late_is_superseded() {
+    let repo = TestRepo::new();
+    let manifest = LOCKS
+        .replace("newest-wins", "fifo")
+        .replace("run: [\"true\"]", "run: [\"sh ./build.sh\"]");
+    let build = "if [ -f \"$LANES_COMPONENT_PATH/slow-build\" ]; then sleep 2; fi\n";
+    repo.write("lanes.yml", &manifest)
+        .write("deploy.sh", "true\n")
+        .write("build.sh", build)
+        .write("api/slow-build", "yes");
+    let older = repo.commit("older");
+    repo.remove("api/slow-build");
+    let newer = repo.commit("newer");
+    let slow = Command::new(env!("CARGO_BIN_EXE_lanes"))
+        .current_dir(repo.path())
+        .args(["run", &older])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let created = |rev: &str| {
+        repo.lanes(&["status", rev, "--json"]).success().json()["lanes"]
+            .as_array()
+            .is_some_and(|lanes| !lanes.is_empty())
+    };
+    wait_for(|| created(&older));
+    repo.lanes(&["run", &newer]).success();
+    let mut slow = slow;
+    assert_eq!(slow.wait().unwrap().code(), Some(5));
+    let json = repo.lanes(&["status", &older, "--json"]).success().json();
+    assert_eq!(json["lanes"][0]["stages"][1]["state"], "canceled");
+    let reason = format!(
+        "superseded: the newer {} is already deployed to test",
+        &newer[..7]
+    );
+    assert_eq!(json["lanes"][0]["stages"][1]["reason"], reason.as_str());
+}
+
+#[test]
+fn two_approvals_are_needed_and_they_bind_to_the_version() {
+    let repo = repo();
+    repo.write("lanes.yml", &MANIFEST.replace("required: 1", "required: 2"));
+    repo.commit("start");
+    repo.lanes(&["run"]).success();
+    repo.lanes(&["approve", "api", "production", "--as", "alice"])
+        .success();
+    repo.lanes(&["run"]).success();
+    assert_eq!(
+        stage_field(&repo, "api", 2, "reason"),
+        "waiting for approval (1 of 2) from alice, bob"
+    );
+    // A newer version of api waits with none of the older one's approvals.
+    repo.write("api/main.c", "2");
+    let newer = repo.commit("change api");
+    repo.lanes(&["run"]).success();
+    let json = repo.lanes(&["status", &newer, "--json"]).success().json();
+    assert_eq!(
+        json["lanes"][0]["stages"][2]["reason"],
+        "waiting for approval (0 of 2) from alice, bob"
+    );
+    let first = repo.git(&["rev-parse", "HEAD~1"]);
+    repo.lanes(&[
+        "approve",
+        "api",
+        "production",
+        "--as",
+        "bob",
+        "--commit",
+        first.trim(),
+    ])
+    .success();
+    repo.lanes(&["run", first.trim()]).success();
+    let json = repo
+        .lanes(&["status", first.trim(), "--json"])
+        .success()
+        .json();
+    let api = json["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|lane| lane["component"] == "api")
+        .unwrap()
+        .clone();
+    assert_eq!(api["done"], true);
+}
