@@ -254,6 +254,18 @@ fn wait_for(mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Starts `lanes` in the background, stdout discarded.
+fn spawn_lanes(repo: &TestRepo, args: &[&str], stderr: Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_lanes"))
+        .current_dir(repo.path())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 /// The file `name` in the artifacts of `component`'s versions, once a step wrote it.
 fn artifact_marker(repo: &TestRepo, component: &str, name: &str) -> Option<std::path::PathBuf> {
     let dir = repo.path().join(".git/lanes/artifacts").join(component);
@@ -266,14 +278,7 @@ fn artifact_marker(repo: &TestRepo, component: &str, name: &str) -> Option<std::
 
 /// Starts `lanes run` and SIGKILLs it once `component`'s step wrote the marker `name`.
 fn kill_when(repo: &TestRepo, component: &str, name: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lanes"))
-        .current_dir(repo.path())
-        .args(["run", "--jobs", "4"])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_lanes(repo, &["run", "--jobs", "4"], Stdio::null());
     wait_for(|| artifact_marker(repo, component, name).is_some());
     child.kill().unwrap();
     child.wait().unwrap();
@@ -375,13 +380,7 @@ fn ctrl_c_stops_the_steps_and_a_rerun_resumes() {
         &BUILD.replace("set -e\n", &format!("set -e\n{slow}")),
     );
     repo.commit("start");
-    let child = Command::new(env!("CARGO_BIN_EXE_lanes"))
-        .current_dir(repo.path())
-        .args(["run"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_lanes(&repo, &["run"], Stdio::piped());
     wait_for(|| artifact_marker(&repo, "api", "started").is_some());
     nix_free_interrupt(child.id());
     let output = child.wait_with_output().unwrap();
@@ -502,16 +501,7 @@ fn concurrent_runs_queue_for_an_environment_and_the_newest_wins() {
     let second = repo.commit("second");
     repo.write("api/a", "3");
     let third = repo.commit("third");
-    let spawn = |rev: &str| {
-        Command::new(env!("CARGO_BIN_EXE_lanes"))
-            .current_dir(repo.path())
-            .args(["run", rev])
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = |rev: &str| spawn_lanes(&repo, &["run", rev], Stdio::piped());
     let slow = spawn(&first);
     let started = repo
         .path()
@@ -609,13 +599,7 @@ fn fifo_queues_a_concurrent_run_and_an_older_version_never_replaces_a_newer_one(
     repo.write("api/a", "3");
     let third = repo.commit("third");
     // The first deploys slowly; the second, run meanwhile, queues behind it, then deploys.
-    let slow = Command::new(env!("CARGO_BIN_EXE_lanes"))
-        .current_dir(repo.path())
-        .args(["run", &first])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let slow = spawn_lanes(&repo, &["run", &first], Stdio::null());
     let started = repo
         .path()
         .join(".git/lanes/environments/test/shared/started");
@@ -655,13 +639,7 @@ fn an_older_lane_reaching_an_environment_late_is_superseded() {
     let older = repo.commit("older");
     repo.remove("api/slow-build");
     let newer = repo.commit("newer");
-    let slow = Command::new(env!("CARGO_BIN_EXE_lanes"))
-        .current_dir(repo.path())
-        .args(["run", &older])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let slow = spawn_lanes(&repo, &["run", &older], Stdio::null());
     let created = |rev: &str| {
         repo.lanes(&["status", rev, "--json"]).success().json()["lanes"]
             .as_array()
