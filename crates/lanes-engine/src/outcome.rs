@@ -4,7 +4,7 @@
 use lanes_manifest::Manifest;
 
 use crate::next_step::{instance_for, short};
-use crate::{AttemptOutcome, Event, LaneId, Millis, StageState, World};
+use crate::{AttemptOutcome, Event, Lane, LaneId, Millis, StageState, World};
 
 /// How the runner says an attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,15 @@ pub enum AttemptResult {
     },
 }
 
+/// The lane and the number of the attempt running at `stage` with this fencing token; `None`
+/// for a stale report (its attempt was abandoned and replaced, or has ended).
+fn fenced(world: &World, lane: LaneId, stage: usize, token: u64) -> Option<(&Lane, u32)> {
+    let attempt = world
+        .running_attempt(lane, stage)
+        .filter(|a| a.token == token)?;
+    Some((world.lane(lane)?, attempt.number))
+}
+
 /// The attempt's deploy finished: the instance now holds the lane's version.
 #[must_use]
 pub fn deploy_finished(
@@ -28,13 +37,9 @@ pub fn deploy_finished(
     token: u64,
     now: Millis,
 ) -> Vec<Event> {
-    let Some(attempt) = world
-        .running_attempt(lane, stage)
-        .filter(|a| a.token == token)
-    else {
+    let Some((lane_data, number)) = fenced(world, lane, stage, token) else {
         return Vec::new();
     };
-    let lane_data = world.lane(lane).expect("a running attempt has a lane");
     let Some(environment) = manifest.stages()[stage].environment.clone() else {
         return Vec::new();
     };
@@ -42,7 +47,7 @@ pub fn deploy_finished(
     vec![Event::Deployed {
         lane,
         stage,
-        attempt: attempt.number,
+        attempt: number,
         environment,
         instance,
         at: now,
@@ -62,14 +67,9 @@ pub fn attempt_finished(
     result: AttemptResult,
     now: Millis,
 ) -> Vec<Event> {
-    let Some(attempt) = world
-        .running_attempt(lane, stage)
-        .filter(|a| a.token == token)
-    else {
+    let Some((lane_data, number)) = fenced(world, lane, stage, token) else {
         return Vec::new();
     };
-    let number = attempt.number;
-    let lane_data = world.lane(lane).expect("a running attempt has a lane");
     let definition = &manifest.stages()[stage];
     let mut events = Vec::new();
     match result {

@@ -26,13 +26,13 @@ pub(crate) fn read(path: &Path) -> Option<Manifest> {
 
 /// Writes atomically (a temporary file renamed into place), so readers never see half a file.
 pub(crate) fn write(path: &Path, manifest: &Manifest) {
-    let Some(dir) = path.parent() else { return };
-    let written = std::fs::create_dir_all(dir).ok().and_then(|()| {
+    // A read-only repository or a full disk only costs the next run a parse: errors are dropped.
+    let _: Option<_> = (|| {
+        let dir = path.parent()?;
+        std::fs::create_dir_all(dir).ok()?;
         let bytes = serde_json::to_vec(manifest).ok()?;
         let mut file = tempfile::NamedTempFile::new_in(dir).ok()?;
         file.write_all(&bytes).ok()?;
         file.persist(path).ok()
-    });
-    // A read-only repository or a full disk only costs the next run a parse.
-    let _ = written;
+    })();
 }

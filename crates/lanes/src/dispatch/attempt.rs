@@ -4,32 +4,20 @@
 
 use std::path::{Path, PathBuf};
 
-use lanes_engine::{AttemptPlan, AttemptResult, LaneId};
+use lanes_engine::{AttemptPlan, AttemptResult, Event, LaneId};
 use lanes_runner::{StepOutcome, StepSpec, run_step};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+use crate::dispatch::now;
 use crate::state_dir::StateDir;
 
 /// What an attempt tells the dispatcher.
 #[derive(Debug)]
 pub(crate) enum Report {
-    StepStarted {
-        lane: LaneId,
-        stage: usize,
-        attempt: u32,
-        step: usize,
-        command: String,
-        pid: Option<u32>,
-    },
-    StepFinished {
-        lane: LaneId,
-        stage: usize,
-        attempt: u32,
-        step: usize,
-        result: String,
-        passed: bool,
-    },
+    /// A step started or finished: an `Event::StepStarted` or `Event::StepFinished`, stamped
+    /// when it happened. The dispatcher records these as they come, in batches.
+    Step(Event),
     DeployFinished {
         lane: LaneId,
         stage: usize,
@@ -142,14 +130,15 @@ async fn attempt(
             .map_err(|detail| failed(step, is_deploy, detail))?;
         let passed = outcome.is_success();
         let (lane, stage, attempt) = (plan.lane, plan.stage, plan.attempt);
-        let _ = reports.send(Report::StepFinished {
+        let _ = reports.send(Report::Step(Event::StepFinished {
             lane,
             stage,
             attempt,
             step,
             result: describe(outcome),
             passed,
-        });
+            at: now(),
+        }));
         if outcome == StepOutcome::Canceled {
             return Err(End::Canceled);
         }
@@ -189,14 +178,15 @@ async fn run_one(
     // Nothing comes when the step cannot start.
     let pid = pid.recv().await;
     let (lane, stage, attempt) = (plan.lane, plan.stage, plan.attempt);
-    let _ = reports.send(Report::StepStarted {
+    let _ = reports.send(Report::Step(Event::StepStarted {
         lane,
         stage,
         attempt,
         step,
         command: command.clone(),
         pid,
-    });
+        at: now(),
+    }));
     let error = match running.await {
         Ok(Ok(report)) => return Ok(report.outcome),
         Ok(Err(error)) => format!(
@@ -205,14 +195,15 @@ async fn run_one(
         ),
         Err(join) => format!("`{command}` lost its runner: {join}"),
     };
-    let _ = reports.send(Report::StepFinished {
+    let _ = reports.send(Report::Step(Event::StepFinished {
         lane,
         stage,
         attempt,
         step,
         result: "not started".into(),
         passed: false,
-    });
+        at: now(),
+    }));
     Err(error)
 }
 

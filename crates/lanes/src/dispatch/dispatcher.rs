@@ -241,47 +241,11 @@ impl Dispatcher {
         batch: Vec<Report>,
         running: &mut BTreeSet<LaneId>,
     ) -> Result<bool, Failure> {
-        let at = now();
         let mut steps = Vec::new();
         let mut others = Vec::new();
         for report in batch {
             match report {
-                Report::StepStarted {
-                    lane,
-                    stage,
-                    attempt,
-                    step,
-                    command,
-                    pid,
-                } => {
-                    steps.push(Event::StepStarted {
-                        lane,
-                        stage,
-                        attempt,
-                        step,
-                        command,
-                        pid,
-                        at,
-                    });
-                }
-                Report::StepFinished {
-                    lane,
-                    stage,
-                    attempt,
-                    step,
-                    result,
-                    passed,
-                } => {
-                    steps.push(Event::StepFinished {
-                        lane,
-                        stage,
-                        attempt,
-                        step,
-                        result,
-                        passed,
-                        at,
-                    });
-                }
+                Report::Step(event) => steps.push(event),
                 other => others.push(other),
             }
         }
@@ -300,9 +264,7 @@ impl Dispatcher {
     ) -> Result<(), Failure> {
         let manifest = self.manifest.clone();
         match report {
-            Report::StepStarted { .. } | Report::StepFinished { .. } => {
-                unreachable!("handle_batch records step reports")
-            }
+            Report::Step(event) => self.record(|_| vec![event.clone()]).await?,
             Report::DeployFinished { lane, stage, token } => {
                 self.record(|world| deploy_finished(world, &manifest, lane, stage, token, now()))
                     .await?;

@@ -267,7 +267,7 @@ fn an_unknown_revision_is_a_revision_error() {
     let run = repo
         .lanes(&["affected", "--base", "no-such-branch"])
         .failure(4);
-    assert!(run.stderr().contains("no-such-branch"), "{}", run.stderr());
+    run.stderr_has("no-such-branch");
 }
 
 #[test]
@@ -277,11 +277,7 @@ fn unrelated_histories_name_the_cause() {
     repo.write("src/Fhir/x.cs", "x");
     repo.commit("unrelated");
     let run = repo.lanes(&["affected", "--base", "main"]).failure(4);
-    assert!(
-        run.stderr().contains("share no history"),
-        "{}",
-        run.stderr()
-    );
+    run.stderr_has("share no history");
 }
 
 #[test]
@@ -309,18 +305,10 @@ fn a_base_missing_from_a_shallow_clone_says_how_to_fetch_it() {
         ],
     );
     let run = lanes_in(&clone, &["affected", "--base", "origin/main"]).failure(4);
-    assert!(
-        run.stderr().contains("git fetch --unshallow"),
-        "{}",
-        run.stderr()
-    );
+    run.stderr_has("git fetch --unshallow");
     let not_fetched = repo.git(&["rev-parse", "feature~1"]);
     let unknown = lanes_in(&clone, &["affected", "--base", not_fetched.trim()]).failure(4);
-    assert!(
-        unknown.stderr().contains("git fetch --unshallow"),
-        "{}",
-        unknown.stderr()
-    );
+    unknown.stderr_has("git fetch --unshallow");
 }
 
 #[test]
@@ -332,12 +320,8 @@ fn an_invalid_manifest_at_head_is_a_manifest_error() {
     );
     repo.commit("break it");
     let run = repo.lanes(&["affected", "--base", "main"]).failure(3);
-    assert!(
-        run.stderr().contains("unknown component `b`"),
-        "{}",
-        run.stderr()
-    );
-    assert!(run.stderr().contains("lanes.yml:3:"), "{}", run.stderr());
+    run.stderr_has("unknown component `b`");
+    run.stderr_has("lanes.yml:3:");
 }
 
 #[test]
@@ -362,7 +346,7 @@ fn no_manifest_at_head_gets_a_hint() {
     repo.write("README.md", "hello");
     repo.commit("no manifest");
     let run = repo.lanes(&["affected", "--base", "HEAD"]).failure(3);
-    assert!(run.stderr().contains("lanes init"), "{}", run.stderr());
+    run.stderr_has("lanes init");
 }
 
 #[test]

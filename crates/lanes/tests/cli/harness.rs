@@ -159,6 +159,17 @@ impl Run {
         self
     }
 
+    /// Asserts that stderr contains `text`.
+    #[track_caller]
+    pub(crate) fn stderr_has(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr().contains(text),
+            "{text:?} missing from stderr:\n{}",
+            self.stderr()
+        );
+        self
+    }
+
     pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout())
             .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", self.stdout()))

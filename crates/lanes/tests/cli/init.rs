@@ -74,7 +74,7 @@ fn init_never_overwrites_a_manifest() {
     repo.write("src/A/a.txt", "")
         .write("lanes.yml", "version: 1\ncomponents: {}\n");
     let run = repo.lanes(&["init"]).failure(1);
-    assert!(run.stderr().contains("already exists"), "{}", run.stderr());
+    run.stderr_has("already exists");
     assert_eq!(
         std::fs::read_to_string(repo.path().join("lanes.yml")).unwrap(),
         "version: 1\ncomponents: {}\n"

@@ -56,22 +56,14 @@ fn validate_json_lists_diagnostics() {
 fn validate_reads_the_manifest_of_the_repository_root_from_a_subdirectory() {
     let repo = repo();
     let run = lanes_in(&repo.path().join("src/Api"), &["validate"]).success();
-    assert!(
-        run.stderr().contains("is valid: 3 components"),
-        "{}",
-        run.stderr()
-    );
+    run.stderr_has("is valid: 3 components");
 }
 
 #[test]
 fn validate_without_a_manifest_suggests_init() {
     let repo = TestRepo::new();
     let run = repo.lanes(&["validate"]).failure(3);
-    assert!(
-        run.stderr().contains("hint: run `lanes init`"),
-        "{}",
-        run.stderr()
-    );
+    run.stderr_has("hint: run `lanes init`");
 }
 
 #[test]
@@ -183,9 +175,5 @@ fn demo_builds_a_repository_and_explains_each_commit() {
         "{init}"
     );
     let refused = lanes_in(home.path(), &["demo", "--dir", target.to_str().unwrap()]).failure(1);
-    assert!(
-        refused.stderr().contains("is not empty"),
-        "{}",
-        refused.stderr()
-    );
+    refused.stderr_has("is not empty");
 }
