@@ -3,13 +3,21 @@
 //! [`World`](lanes_engine::World) replayed from it. Several processes share one ledger file;
 //! an append made on an outdated world is refused, never merged.
 
+mod api_tokens;
+mod deliveries;
+mod delivery;
 mod event_check;
 mod projection;
+mod role;
 mod run_record;
 mod store;
 mod store_error;
 mod stored_event;
 
+pub use api_tokens::{ApiToken, ApiTokens};
+pub use deliveries::Deliveries;
+pub use delivery::{Delivery, NewDelivery};
+pub use role::Role;
 pub use run_record::{RunId, RunRecord};
 pub use store::Store;
 pub use store_error::StoreError;

@@ -31,7 +31,7 @@ const PAGE: i64 = 4096;
 #[derive(Debug)]
 pub struct Store {
     path: PathBuf,
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     world: World,
     /// The id of the newest event `world` holds; 0 for none.
     last_event: i64,

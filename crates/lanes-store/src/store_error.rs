@@ -114,4 +114,20 @@ pub enum StoreError {
         /// The run asked for.
         run: RunId,
     },
+    /// Reading or writing webhook deliveries failed.
+    #[error("record webhook deliveries in the ledger {}", path.display())]
+    Deliveries {
+        /// The database file.
+        path: PathBuf,
+        /// What the database reported.
+        source: sqlx::Error,
+    },
+    /// Reading or writing API tokens failed.
+    #[error("use the API tokens of the ledger {}", path.display())]
+    ApiTokens {
+        /// The database file.
+        path: PathBuf,
+        /// What the database reported.
+        source: sqlx::Error,
+    },
 }

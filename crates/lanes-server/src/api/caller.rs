@@ -1,0 +1,74 @@
+//! Who calls: the holder of the API token in `Authorization: Bearer`, or in the dashboard's
+//! cookie. Tokens are looked up by their SHA-256 digest.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use lanes_store::{ApiToken, Role};
+use sha2::{Digest as _, Sha256};
+
+use crate::App;
+use crate::api::ApiError;
+
+/// The cookie the dashboard keeps the token in.
+pub(crate) const COOKIE: &str = "lanes_token";
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub(crate) ApiToken);
+
+impl Caller {
+    /// Refuses callers whose role is below `needs`.
+    pub(crate) fn require(&self, needs: Role) -> Result<&str, ApiError> {
+        if self.0.role >= needs {
+            Ok(&self.0.name)
+        } else {
+            Err(ApiError::Forbidden {
+                has: self.0.role,
+                needs,
+            })
+        }
+    }
+}
+
+/// The digest a token is kept as.
+#[must_use]
+pub fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The token a request carries, from its `Authorization` header or the dashboard cookie.
+pub(crate) fn presented_token(parts: &Parts) -> Option<String> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(|token| token.trim().to_owned());
+    bearer.or_else(|| {
+        parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .find_map(|pair| {
+                pair.trim()
+                    .strip_prefix(&format!("{COOKIE}="))
+                    .map(str::to_owned)
+            })
+    })
+}
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let token = presented_token(parts).ok_or(ApiError::Unauthenticated)?;
+        app.tokens()
+            .find(&token_digest(&token))
+            .await?
+            .map(Caller)
+            .ok_or(ApiError::Unauthenticated)
+    }
+}

@@ -1,0 +1,44 @@
+//! The JSON API: reads served from the ledger, actions carried out by the `lanes` commands
+//! on behalf of the token's holder, live logs and events over server-sent events.
+
+mod actions;
+mod api_error;
+mod caller;
+mod events;
+mod logs;
+mod openapi;
+mod views;
+
+pub(crate) use api_error::ApiError;
+pub(crate) use caller::Caller;
+pub use caller::token_digest;
+pub(crate) use views::find_commit;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::App;
+
+/// The routes under `/api/v1`.
+pub(crate) fn routes() -> Router<App> {
+    Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/commits/{commit}", get(views::commit))
+        .route("/lanes", get(views::lanes))
+        .route("/queue", get(views::queue_json))
+        .route("/deliveries", get(views::deliveries))
+        .route("/board", get(actions::board))
+        .route("/lanes/{lane}/stages/{stage}/log", get(logs::log))
+        .route(
+            "/lanes/{lane}/stages/{stage}/log/stream",
+            get(logs::log_stream),
+        )
+        .route("/events", get(events::events))
+        .route("/whoami", get(views::whoami))
+        .route("/run", post(actions::run))
+        .route("/approve", post(actions::approve))
+        .route("/reject", post(actions::reject))
+        .route("/retry", post(actions::retry))
+        .route("/promote", post(actions::promote))
+        .route("/rollback", post(actions::rollback))
+}

@@ -1,0 +1,78 @@
+//! The state every handler shares: settings, the ledger, the backend and the channel to the
+//! dispatcher loop.
+
+use std::sync::Arc;
+
+use lanes_store::{ApiTokens, Deliveries, Store};
+use tokio::sync::{Mutex, mpsc};
+
+use crate::{Backend, Notice, ServerConfig};
+
+/// The server's shared state. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ServerConfig,
+    deliveries: Deliveries,
+    tokens: ApiTokens,
+    /// The server's own reader of the ledger (the dispatcher has its own): refreshed before
+    /// each read.
+    ledger: Mutex<Store>,
+    notices: mpsc::UnboundedSender<Notice>,
+    backend: Arc<dyn Backend>,
+}
+
+impl App {
+    /// A server over `store`, telling the dispatcher loop through `notices`.
+    #[must_use]
+    pub fn new(
+        config: ServerConfig,
+        store: Store,
+        notices: mpsc::UnboundedSender<Notice>,
+        backend: Arc<dyn Backend>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                deliveries: store.deliveries(),
+                tokens: store.api_tokens(),
+                ledger: Mutex::new(store),
+                notices,
+                backend,
+            }),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn deliveries(&self) -> &Deliveries {
+        &self.inner.deliveries
+    }
+
+    pub(crate) fn tokens(&self) -> &ApiTokens {
+        &self.inner.tokens
+    }
+
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        self.inner.backend.as_ref()
+    }
+
+    /// The ledger, read up to its newest event.
+    pub(crate) async fn ledger(
+        &self,
+    ) -> Result<tokio::sync::MutexGuard<'_, Store>, lanes_store::StoreError> {
+        let mut store = self.inner.ledger.lock().await;
+        store.refresh().await?;
+        Ok(store)
+    }
+
+    /// Tells the dispatcher loop; a loop that has stopped (shutting down) is not told.
+    pub(crate) fn notify(&self, notice: Notice) {
+        let _ = self.inner.notices.send(notice);
+    }
+}

@@ -1,0 +1,30 @@
+//! What the server asks of the program it runs in: the `lanes` commands that act (approve,
+//! promote, rollback, ...) and where logs are. The server knows HTTP; the backend knows git,
+//! the state directory and the command line.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use lanes_engine::LaneId;
+
+/// The outcome of a `lanes` command the backend ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// The exit status (see `lanes --help`): 0 done, 2 bad arguments, 5 refused, ...
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A future of a command's outcome.
+pub type CommandFuture = Pin<Box<dyn Future<Output = CommandOutput> + Send>>;
+
+/// The program around the server.
+pub trait Backend: Send + Sync + 'static {
+    /// Runs `lanes` with these arguments (given as argv: never through a shell).
+    fn command(&self, args: Vec<String>) -> CommandFuture;
+
+    /// The log file of an attempt.
+    fn log_path(&self, lane: LaneId, stage: &str, attempt: u32) -> PathBuf;
+}

@@ -1,0 +1,28 @@
+//! The HTTP side of lanes: webhooks from GitHub, GitLab and Azure DevOps recorded in the
+//! ledger before they are acknowledged, a JSON API with token roles, live logs and events over
+//! server-sent events, and the dashboard. Only this crate knows HTTP and HTML; the program
+//! around it runs the lanes (see [`Backend`] and [`Notice`]).
+
+mod api;
+mod app;
+mod backend;
+mod clock;
+mod dashboard;
+mod notice;
+mod problem;
+mod router;
+mod serve;
+mod server_config;
+mod server_error;
+mod webhook;
+
+pub use api::token_digest;
+pub use app::App;
+pub use backend::{Backend, CommandFuture, CommandOutput};
+pub use clock::now;
+pub use notice::Notice;
+pub use router::router;
+pub use serve::serve;
+pub use server_config::{ServerConfig, WebhookSecrets};
+pub use server_error::ServerError;
+pub use webhook::{Host, Trigger, github_signature_matches};

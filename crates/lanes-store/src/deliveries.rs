@@ -1,0 +1,123 @@
+//! The deliveries table: webhook deliveries recorded once by their id, and the ones whose
+//! lanes have not run yet.
+
+use std::path::PathBuf;
+
+use lanes_engine::Millis;
+use sqlx::sqlite::SqlitePool;
+
+use crate::{Delivery, NewDelivery, Store, StoreError};
+
+/// The webhook deliveries of a ledger. Cheap to clone: it shares the store's connections.
+#[derive(Debug, Clone)]
+pub struct Deliveries {
+    path: PathBuf,
+    pool: SqlitePool,
+}
+
+type DeliveryRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+
+impl Store {
+    /// The webhook deliveries kept in this ledger.
+    #[must_use]
+    pub fn deliveries(&self) -> Deliveries {
+        Deliveries {
+            path: self.path().to_path_buf(),
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+impl Deliveries {
+    /// Records a delivery durably; `None` when one with the same host and id is already
+    /// recorded (a redelivery: nothing new to do).
+    pub async fn record(&self, new: &NewDelivery, at: Millis) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO deliveries (host, delivery, event, commit_id, ref_name, reason, received_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host, delivery) DO NOTHING RETURNING id",
+        )
+        .bind(&new.host)
+        .bind(&new.delivery)
+        .bind(&new.event)
+        .bind(&new.commit)
+        .bind(&new.ref_name)
+        .bind(&new.reason)
+        .bind(at)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|source| self.error(source))
+    }
+
+    /// Deliveries asking for lanes that have not run yet, oldest first.
+    pub async fn pending(&self) -> Result<Vec<Delivery>, StoreError> {
+        let rows: Vec<DeliveryRow> = sqlx::query_as(
+            "SELECT id, host, delivery, event, commit_id, ref_name, reason, received_at, \
+             handled_at, outcome FROM deliveries \
+             WHERE commit_id IS NOT NULL AND handled_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.error(source))?;
+        Ok(rows.into_iter().map(delivery).collect())
+    }
+
+    /// The newest `limit` deliveries, newest first.
+    pub async fn recent(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
+        let rows: Vec<DeliveryRow> = sqlx::query_as(
+            "SELECT id, host, delivery, event, commit_id, ref_name, reason, received_at, \
+             handled_at, outcome FROM deliveries ORDER BY id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.error(source))?;
+        Ok(rows.into_iter().map(delivery).collect())
+    }
+
+    /// Records what came of a delivery.
+    pub async fn finish(&self, id: i64, outcome: &str, at: Millis) -> Result<(), StoreError> {
+        sqlx::query("UPDATE deliveries SET handled_at = ?, outcome = ? WHERE id = ?")
+            .bind(at)
+            .bind(outcome)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|source| self.error(source))?;
+        Ok(())
+    }
+
+    fn error(&self, source: sqlx::Error) -> StoreError {
+        StoreError::Deliveries {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+fn delivery(
+    (id, host, delivery, event, commit, ref_name, reason, received_at, handled_at, outcome): DeliveryRow,
+) -> Delivery {
+    Delivery {
+        id,
+        host,
+        delivery,
+        event,
+        commit,
+        ref_name,
+        reason,
+        received_at,
+        handled_at,
+        outcome,
+    }
+}

@@ -1,0 +1,36 @@
+//! A webhook delivery as the ledger keeps it: which host sent it, what it asks for, and what
+//! came of it.
+
+use lanes_engine::Millis;
+
+/// A delivery to record: what a webhook said, once authenticated and understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// `github`, `gitlab` or `azure-devops`.
+    pub host: String,
+    /// The host's id for the delivery: a redelivery carries the same one.
+    pub delivery: String,
+    /// `push`, `pull_request.opened`, ...
+    pub event: String,
+    /// The commit whose lanes to run; `None` for events lanes does not act on.
+    pub commit: Option<String>,
+    /// The branch or tag.
+    pub ref_name: Option<String>,
+    /// Why lanes runs it, or why not.
+    pub reason: String,
+}
+
+/// A recorded delivery.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub host: String,
+    pub delivery: String,
+    pub event: String,
+    pub commit: Option<String>,
+    pub ref_name: Option<String>,
+    pub reason: String,
+    pub received_at: Millis,
+    pub handled_at: Option<Millis>,
+    pub outcome: Option<String>,
+}
