@@ -115,6 +115,17 @@ pub(crate) enum Command {
     /// Build a sample monorepo and show lanes at work on its history.
     #[command(after_help = EXIT_STATUS_HELP)]
     Demo(DemoArgs),
+    /// Serve webhooks, the HTTP API and the dashboard, and run the lanes of every commit the
+    /// git host reports, until interrupted.
+    ///
+    /// Webhook credentials come from the environment: `LANES_GITHUB_SECRET`,
+    /// `LANES_GITLAB_TOKEN`, `LANES_AZURE_DEVOPS_USER` and `LANES_AZURE_DEVOPS_PASSWORD` (a host whose variable is unset
+    /// has no endpoint; an empty one is refused). Prints the server's address on stdout.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Serve(ServeArgs),
+    /// Make or revoke API tokens of the server.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Token(TokenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -320,4 +331,53 @@ pub(crate) struct DemoArgs {
     /// temporary directory, kept afterwards).
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDRESS")]
+    pub(crate) bind: String,
+    /// Fetch `origin` every SECONDS and run the head of the default branch when it moves: for
+    /// remotes that send no webhooks.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) poll: Option<u64>,
+    /// How many attempts each commit's run runs at once.
+    #[arg(long, short = 'j', default_value_t = default_jobs(), value_name = "N")]
+    pub(crate) jobs: usize,
+    /// How many commits are driven at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub(crate) parallel: usize,
+    /// The largest webhook body accepted, in bytes (larger ones get 413).
+    #[arg(long, default_value_t = 5 * 1024 * 1024, value_name = "BYTES")]
+    pub(crate) body_limit: usize,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    #[command(subcommand)]
+    pub(crate) action: TokenAction,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenAction {
+    /// Make a token and print it (only this once). Decisions taken with it are recorded under
+    /// NAME, so name it after the person.
+    Add {
+        /// Who holds it.
+        name: String,
+        /// viewer (reads), developer (also runs and promotes), approver (also approves,
+        /// rejects, retries and rolls back) or admin.
+        #[arg(long)]
+        role: String,
+    },
+    /// Revoke the token named NAME.
+    Revoke {
+        /// Who holds it.
+        name: String,
+    },
 }

@@ -11,6 +11,7 @@ mod init;
 mod ledger;
 mod manifest_cache;
 mod output;
+mod service;
 mod state_dir;
 mod workspace;
 
@@ -55,5 +56,7 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Promote(args) => commands::promote(&directory, &args, output),
         Command::Rollback(args) => commands::rollback(&directory, &args, output),
         Command::Demo(args) => commands::demo(&args, output),
+        Command::Serve(args) => commands::serve(&directory, &args, output),
+        Command::Token(args) => commands::token(&directory, &args, output),
     }
 }

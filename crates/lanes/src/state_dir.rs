@@ -35,6 +35,11 @@ impl StateDir {
         format!("{}#{token}", self.root.display())
     }
 
+    /// The directory itself.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub(crate) fn ledger(&self) -> PathBuf {
         self.root.join("ledger.db")
     }

@@ -11,8 +11,7 @@ use crate::api::{ApiError, Caller};
 use crate::{App, Notice};
 
 /// An action asked for, with its arguments.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "action", rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub(crate) enum Action {
     Approve(Gate),
     Reject(Rejection),
@@ -22,8 +21,10 @@ pub(crate) enum Action {
     Run(RunRequest),
 }
 
-/// A lane waiting at a gate.
+/// A lane waiting at a gate. Unknown fields are refused: who decides is never taken from the
+/// request.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Gate {
     pub(crate) component: String,
     pub(crate) stage: String,
@@ -32,19 +33,33 @@ pub(crate) struct Gate {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Rejection {
-    #[serde(flatten)]
-    pub(crate) gate: Gate,
+    pub(crate) component: String,
+    pub(crate) stage: String,
+    pub(crate) commit: Option<String>,
     pub(crate) reason: String,
 }
 
+impl Rejection {
+    fn gate(&self) -> Gate {
+        Gate {
+            component: self.component.clone(),
+            stage: self.stage.clone(),
+            commit: self.commit.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Promotion {
     pub(crate) component: String,
     pub(crate) to: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Rollback {
     pub(crate) component: String,
     pub(crate) env: String,
@@ -52,6 +67,7 @@ pub(crate) struct Rollback {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RunRequest {
     pub(crate) commit: String,
 }
@@ -96,7 +112,7 @@ impl Action {
             Action::Approve(target) => gate("approve", target),
             Action::Retry(target) => gate("retry", target),
             Action::Reject(rejection) => {
-                let mut args = gate("reject", &rejection.gate);
+                let mut args = gate("reject", &rejection.gate());
                 args.splice(1..1, ["--reason".to_owned(), rejection.reason.clone()]);
                 args
             }
@@ -168,7 +184,7 @@ pub(crate) async fn act(
 async fn decided_commit(app: &App, action: &Action) -> Option<String> {
     let (component, commit) = match action {
         Action::Approve(gate) | Action::Retry(gate) => (&gate.component, gate.commit.as_ref()),
-        Action::Reject(rejection) => (&rejection.gate.component, rejection.gate.commit.as_ref()),
+        Action::Reject(rejection) => (&rejection.component, rejection.commit.as_ref()),
         Action::Promote(Promotion { component, .. })
         | Action::Rollback(Rollback { component, .. }) => (component, None),
         Action::Run(_) => return None,

@@ -12,7 +12,9 @@ mod promote;
 mod rollback;
 pub(crate) mod run;
 mod schema;
+mod serve;
 mod status;
+mod token;
 mod validate;
 
 pub(crate) use affected::affected;
@@ -27,5 +29,7 @@ pub(crate) use promote::promote;
 pub(crate) use rollback::rollback;
 pub(crate) use run::run;
 pub(crate) use schema::schema;
+pub(crate) use serve::serve;
 pub(crate) use status::status;
+pub(crate) use token::token;
 pub(crate) use validate::validate;

@@ -14,6 +14,7 @@ use crate::output::Output;
 use crate::workspace::{repository, required_manifest_at};
 
 pub(crate) fn run(directory: &Path, args: &RunArgs, output: &Output) -> Result<(), Failure> {
+    crate::service::follow_serving_parent();
     let repo = repository(directory)?;
     let commit = repo.resolve_commit(&args.rev)?;
     let manifest = required_manifest_at(&repo, commit, &args.rev)?;

@@ -9,3 +9,5 @@ mod init;
 mod manifest_commands;
 mod oracle;
 mod run;
+mod serve;
+mod serving;

@@ -1,0 +1,48 @@
+//! The server's backend: `lanes` commands run as child processes of this same binary, in the
+//! served repository, with the served state directory; logs where the runs write them.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use lanes_engine::LaneId;
+use lanes_server::{Backend, CommandFuture, CommandOutput};
+
+use crate::state_dir::StateDir;
+
+pub(crate) struct CommandBackend {
+    pub(crate) exe: PathBuf,
+    pub(crate) repo_dir: PathBuf,
+    pub(crate) state: StateDir,
+    pub(crate) state_root: PathBuf,
+}
+
+impl Backend for CommandBackend {
+    fn command(&self, args: Vec<String>) -> CommandFuture {
+        let mut command = tokio::process::Command::new(&self.exe);
+        command
+            .arg("-C")
+            .arg(&self.repo_dir)
+            .args(&args)
+            .env("LANES_STATE_DIR", &self.state_root)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        Box::pin(async move {
+            match command.output().await {
+                Ok(output) => CommandOutput {
+                    status: output.status.code().unwrap_or(1),
+                    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+                },
+                Err(error) => CommandOutput {
+                    status: 1,
+                    stdout: String::new(),
+                    stderr: format!("failed to start lanes: {error}"),
+                },
+            }
+        })
+    }
+
+    fn log_path(&self, lane: LaneId, stage: &str, attempt: u32) -> PathBuf {
+        self.state.log(lane, stage, attempt)
+    }
+}

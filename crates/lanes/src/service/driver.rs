@@ -1,0 +1,258 @@
+//! The loop of `lanes serve` that runs lanes: each commit the server is told about (a
+//! delivery, a decision, a poll of the remote, or unfinished work found at start) is driven by
+//! a `lanes run` child, one at a time per commit and up to a limit at once. A delivery is
+//! marked handled only when its run ended on its own; one cut short stays pending for the
+//! next start.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use lanes_engine::World;
+use lanes_server::{Notice, now};
+use lanes_store::Deliveries;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::failure::Failure;
+use crate::service::PARENT_VARIABLE;
+
+pub(crate) struct Driver {
+    pub(crate) exe: PathBuf,
+    pub(crate) repo_dir: PathBuf,
+    pub(crate) state_root: PathBuf,
+    pub(crate) jobs: usize,
+    /// How many commits are driven at once.
+    pub(crate) parallel: usize,
+    pub(crate) deliveries: Deliveries,
+    /// Fetch `origin` this often and run the head of this remote branch when it moves.
+    pub(crate) poll: Option<(Duration, String)>,
+}
+
+/// A `lanes run` that ended: its commit, the deliveries it handled, its exit status.
+type Ended = (String, Vec<i64>, Option<i32>);
+
+#[derive(Default)]
+struct Schedule {
+    /// Deliveries waiting for their commit's next run.
+    deliveries: BTreeMap<String, Vec<i64>>,
+    queue: VecDeque<String>,
+    /// Commits being driven, with the pid of their run.
+    running: BTreeMap<String, u32>,
+    /// Commits told about while being driven: they run again after.
+    again: BTreeSet<String>,
+}
+
+impl Schedule {
+    fn add(&mut self, commit: String, delivery: Option<i64>) {
+        if let Some(id) = delivery {
+            self.deliveries.entry(commit.clone()).or_default().push(id);
+        }
+        if self.running.contains_key(&commit) {
+            self.again.insert(commit);
+        } else if !self.queue.contains(&commit) {
+            self.queue.push_back(commit);
+        }
+    }
+}
+
+/// Commits with lanes that may still move: not done, not failed. Running `lanes run` on one
+/// whose lanes only wait for a person changes nothing, so erring on this side is safe.
+pub(crate) fn commits_to_resume(world: &World) -> Vec<String> {
+    let mut commits = BTreeSet::new();
+    for lane in world.lanes() {
+        let stopped = lane.stages.iter().any(|stage| {
+            matches!(
+                stage.state,
+                lanes_engine::StageState::Failed | lanes_engine::StageState::Canceled
+            )
+        });
+        if !lane.is_done() && !stopped {
+            commits.insert(lane.commit.clone());
+        }
+    }
+    commits.into_iter().collect()
+}
+
+/// Whether `text` is a full commit id (SHA-1 or SHA-256 hex): what webhooks must carry.
+fn is_commit_id(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
+impl Driver {
+    /// Drives commits until SIGINT or SIGTERM, then stops the runs (they abandon their
+    /// attempts cleanly) and waits for them.
+    pub(crate) async fn run(
+        self,
+        mut notices: mpsc::UnboundedReceiver<Notice>,
+        resume: Vec<String>,
+    ) -> Result<(), Failure> {
+        let mut interrupt = signal(SignalKind::interrupt())
+            .map_err(|error| Failure::io("listen for Ctrl-C", error))?;
+        let mut terminate = signal(SignalKind::terminate())
+            .map_err(|error| Failure::io("listen for SIGTERM", error))?;
+        let mut schedule = Schedule::default();
+        for delivery in self.deliveries.pending().await.map_err(Failure::store)? {
+            if let Some(commit) = delivery.commit {
+                schedule.add(commit, Some(delivery.id));
+            }
+        }
+        for commit in resume {
+            schedule.add(commit, None);
+        }
+        let mut tasks: JoinSet<Ended> = JoinSet::new();
+        let mut poll = tokio::time::interval(
+            self.poll
+                .as_ref()
+                .map_or(Duration::from_hours(1), |(every, _)| *every),
+        );
+        let mut polled_head: Option<String> = None;
+        loop {
+            self.start_ready(&mut schedule, &mut tasks).await;
+            tokio::select! {
+                Some(notice) = notices.recv() => match notice {
+                    Notice::Delivery { id, commit } => schedule.add(commit, Some(id)),
+                    Notice::Decision { commit } => schedule.add(commit, None),
+                },
+                Some(ended) = tasks.join_next() => {
+                    if let Ok(ended) = ended {
+                        self.ended(&mut schedule, ended).await;
+                    }
+                }
+                _ = poll.tick(), if self.poll.is_some() => {
+                    if let Some(head) = self.poll_remote().await
+                        && polled_head.as_ref() != Some(&head)
+                    {
+                        polled_head = Some(head.clone());
+                        schedule.add(head, None);
+                    }
+                }
+                _ = interrupt.recv() => break,
+                _ = terminate.recv() => break,
+            }
+        }
+        eprintln!("lanes serve: stopping; running steps are handed back to the ledger");
+        for pid in schedule.running.values() {
+            if let Ok(pid) = i32::try_from(*pid) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+        }
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    async fn start_ready(&self, schedule: &mut Schedule, tasks: &mut JoinSet<Ended>) {
+        while schedule.running.len() < self.parallel.max(1) {
+            let Some(commit) = schedule.queue.pop_front() else {
+                return;
+            };
+            let deliveries = schedule.deliveries.remove(&commit).unwrap_or_default();
+            if !is_commit_id(&commit) || !self.has_commit(&commit).await {
+                for id in deliveries {
+                    let _ = self
+                        .deliveries
+                        .finish(
+                            id,
+                            "failed: the commit is not in the served repository",
+                            now(),
+                        )
+                        .await;
+                }
+                continue;
+            }
+            let mut command = tokio::process::Command::new(&self.exe);
+            command
+                .arg("-C")
+                .arg(&self.repo_dir)
+                .args(["run", "--jobs", &self.jobs.to_string(), &commit])
+                .env("LANES_STATE_DIR", &self.state_root)
+                .env(PARENT_VARIABLE, std::process::id().to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null());
+            match command.spawn() {
+                Ok(mut child) => {
+                    schedule
+                        .running
+                        .insert(commit.clone(), child.id().unwrap_or_default());
+                    tasks.spawn(async move {
+                        let status = child.wait().await.ok().and_then(|status| status.code());
+                        (commit, deliveries, status)
+                    });
+                }
+                Err(error) => {
+                    eprintln!("lanes serve: failed to start lanes run: {error}");
+                    schedule.deliveries.insert(commit, deliveries);
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn ended(&self, schedule: &mut Schedule, (commit, deliveries, status): Ended) {
+        schedule.running.remove(&commit);
+        let outcome = match status {
+            Some(0) => Some("ran: every lane is done or waiting".to_owned()),
+            Some(5) => Some("ran: a lane failed or needs a decision".to_owned()),
+            // Cut short (the server stopping, or killed): the next start runs it again.
+            Some(130) | None => None,
+            Some(other) => Some(format!("failed: lanes run exited with {other}")),
+        };
+        match outcome {
+            Some(outcome) => {
+                for id in deliveries {
+                    let _ = self.deliveries.finish(id, &outcome, now()).await;
+                }
+            }
+            None => schedule
+                .deliveries
+                .entry(commit.clone())
+                .or_default()
+                .extend(deliveries),
+        }
+        if schedule.again.remove(&commit) {
+            schedule.add(commit, None);
+        }
+    }
+
+    /// Whether the commit is in the repository, fetching `origin` once if it is not.
+    async fn has_commit(&self, commit: &str) -> bool {
+        let object = format!("{commit}^{{commit}}");
+        if self.git(&["cat-file", "-e", &object]).await.is_some() {
+            return true;
+        }
+        self.git(&["fetch", "--quiet", "origin"]).await;
+        self.git(&["cat-file", "-e", &object]).await.is_some()
+    }
+
+    /// Fetches `origin` and returns the head of the polled branch.
+    async fn poll_remote(&self) -> Option<String> {
+        let (_, branch) = self.poll.as_ref()?;
+        self.git(&["fetch", "--quiet", "origin"]).await;
+        let reference = format!("refs/remotes/origin/{branch}");
+        self.git(&["rev-parse", "--verify", "--quiet", &reference])
+            .await
+            .map(|out| out.trim().to_owned())
+    }
+
+    /// Runs git in the repository; its stdout when it succeeded.
+    async fn git(&self, args: &[&str]) -> Option<String> {
+        let output = tokio::process::Command::new("git")
+            .arg("-C")
+            .arg(&self.repo_dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .await
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}

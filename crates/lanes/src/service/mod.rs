@@ -1,0 +1,10 @@
+//! `lanes serve` at work: the backend the server acts through, the loop that drives the lanes
+//! of the commits the server is told about, and the link of each driven run to its server.
+
+mod command_backend;
+mod driver;
+mod parent_link;
+
+pub(crate) use command_backend::CommandBackend;
+pub(crate) use driver::{Driver, commits_to_resume};
+pub(crate) use parent_link::{PARENT_VARIABLE, follow_serving_parent};

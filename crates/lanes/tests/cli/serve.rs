@@ -1,0 +1,227 @@
+//! `lanes serve` end to end: webhooks start real lanes, the API decides as the token's holder,
+//! and a `kill -9` of the server loses nothing it acknowledged.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::harness::TestRepo;
+use crate::serving::{Serving, get, post, push_webhook, stage_of, state_of, token, wait_for_view};
+
+const MANIFEST: &str = r#"version: 1
+components:
+  api: { path: api, approvers: [alice, bob] }
+  web: { path: web, approvers: [alice] }
+environments:
+  staging: {}
+  prod: { approval: { required: 1 } }
+stages:
+  - { name: pr, run: ["sh ./build.sh"] }
+  - { name: staging, environment: staging, deploy: "sh ./deploy.sh" }
+  - { name: production, environment: prod, deploy: "sh ./deploy.sh", gate: approval }
+"#;
+
+/// Steps that sleep once, the first time, when a file names them (for the crash test).
+fn repo_sleeping_once(once: &std::path::Path) -> TestRepo {
+    let repo = TestRepo::new();
+    let once = once.display();
+    repo.write("lanes.yml", MANIFEST)
+        .write(
+            "build.sh",
+            &format!(
+                "echo \"building $LANES_COMPONENT\"\nif [ -e \"{once}/build-$LANES_COMPONENT\" ]; then rm \"{once}/build-$LANES_COMPONENT\"; touch \"{once}/building-$LANES_COMPONENT\"; sleep 60; fi\necho built\n"
+            ),
+        )
+        .write(
+            "deploy.sh",
+            &format!(
+                "echo \"deploying $LANES_COMPONENT to $LANES_ENVIRONMENT\"\nif [ -e \"{once}/deploy-$LANES_COMPONENT-$LANES_ENVIRONMENT\" ]; then rm \"{once}/deploy-$LANES_COMPONENT-$LANES_ENVIRONMENT\"; touch \"{once}/deploying-$LANES_COMPONENT\"; sleep 60; fi\n"
+            ),
+        )
+        .write("api/main.c", "1")
+        .write("web/app.js", "1");
+    repo
+}
+
+#[test]
+fn a_pushed_commit_runs_to_the_gate_and_only_an_approver_approves_as_themselves() {
+    let once = tempfile::TempDir::new().unwrap();
+    let repo = repo_sleeping_once(once.path());
+    let commit = repo.commit("two components");
+    let alice = token(&repo, "alice", "approver");
+    let viewer = token(&repo, "vic", "viewer");
+    let server = Serving::start(&repo);
+
+    let (status, body) = push_webhook(&server, &commit, "push-1");
+    assert_eq!(status, 202, "{body}");
+    let view = wait_for_view(
+        &server,
+        &viewer,
+        &commit,
+        "both lanes wait for approval",
+        |view| {
+            state_of(view, "api", "production") == "waiting"
+                && state_of(view, "web", "production") == "waiting"
+        },
+    );
+    assert_eq!(state_of(&view, "api", "pr"), "succeeded");
+
+    let (status, body) = push_webhook(&server, &commit, "push-1");
+    assert_eq!(
+        (status, body.contains("\"duplicate\":true")),
+        (200, true),
+        "{body}"
+    );
+
+    let approve = format!("{}/api/v1/approve", server.url);
+    let gate = json!({"component": "api", "stage": "production", "commit": &commit[..8]});
+    assert_eq!(
+        post(&approve, &viewer, &gate).0,
+        403,
+        "a viewer cannot approve"
+    );
+    assert_eq!(post(&approve, "not-a-token", &gate).0, 401);
+    let forged = json!({"component": "api", "stage": "production", "as": "bob"});
+    assert!(
+        post(&approve, &alice, &forged).0 >= 400,
+        "who approves comes from the token, never the request"
+    );
+    let (status, body) = post(&approve, &alice, &gate);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"by\":\"alice\""), "{body}");
+    wait_for_view(
+        &server,
+        &viewer,
+        &commit,
+        "api reaches production",
+        |view| view["lanes"][0]["done"] == true,
+    );
+    let status = repo.lanes(&["status", &commit, "--json"]).success().json();
+    assert_eq!(status["lanes"][1]["summary"], "waiting", "web still waits");
+
+    let (status, deliveries) = get(&format!("{}/api/v1/deliveries", server.url), &viewer);
+    assert_eq!(status, 200);
+    let deliveries: serde_json::Value = serde_json::from_str(&deliveries).unwrap();
+    assert_eq!(deliveries.as_array().unwrap().len(), 1, "{deliveries:#}");
+    assert!(
+        deliveries[0]["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("ran")
+    );
+    let (status, log) = get(
+        &format!("{}/api/v1/lanes/1/stages/pr/log", server.url),
+        &viewer,
+    );
+    assert_eq!(status, 200);
+    assert!(log.contains("building api"), "{log}");
+    assert!(server.stop().success(), "SIGTERM stops the server cleanly");
+}
+
+/// Whether a `lanes run` of `commit` is still alive (a server's child finishing its stop).
+fn run_alive(commit: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+        .any(|cmdline| {
+            let text = String::from_utf8_lossy(&cmdline);
+            text.contains("\0run\0") && text.contains(commit)
+        })
+}
+
+#[test]
+fn kill_9_while_lanes_run_then_a_restart_resumes_builds_and_deploys_wait_for_a_decision() {
+    let once = tempfile::TempDir::new().unwrap();
+    let repo = repo_sleeping_once(once.path());
+    let commit = repo.commit("two components");
+    // api's build and web's staging deploy hang the first time they run.
+    std::fs::write(once.path().join("build-api"), "").unwrap();
+    std::fs::write(once.path().join("deploy-web-staging"), "").unwrap();
+    let approver = token(&repo, "alice", "approver");
+    let server = Serving::start(&repo);
+    assert_eq!(push_webhook(&server, &commit, "crash-1").0, 202);
+    wait_for_view(
+        &server,
+        &approver,
+        &commit,
+        "api builds and web deploys",
+        |view| {
+            state_of(view, "api", "pr") == "running"
+                && state_of(view, "web", "staging") == "running"
+        },
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(once.path().join("building-api").exists() && once.path().join("deploying-web").exists())
+    {
+        assert!(Instant::now() < deadline, "the steps never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let old = server.pid();
+    server.kill_9();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while run_alive(&commit) {
+        assert!(
+            Instant::now() < deadline,
+            "the run of the killed server (pid {old}) lives on"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let server = Serving::start(&repo);
+    let view = wait_for_view(
+        &server,
+        &approver,
+        &commit,
+        "the build resumed and the deploy waits",
+        |view| {
+            state_of(view, "api", "production") == "waiting"
+                && state_of(view, "web", "staging") == "interrupted"
+        },
+    );
+    assert_eq!(
+        stage_of(&view, "api", "pr")["attempts"],
+        2,
+        "the build ran again: {view:#}"
+    );
+    assert_eq!(state_of(&view, "web", "production"), "pending");
+
+    let (status, body) = post(
+        &format!("{}/api/v1/retry", server.url),
+        &approver,
+        &json!({"component": "web", "stage": "staging"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    wait_for_view(
+        &server,
+        &approver,
+        &commit,
+        "web's deploy ran again on the decision",
+        |view| {
+            state_of(view, "web", "staging") == "succeeded"
+                && state_of(view, "web", "production") == "waiting"
+        },
+    );
+    let (_, deliveries) = get(&format!("{}/api/v1/deliveries", server.url), &approver);
+    assert!(
+        deliveries.contains("\"outcome\":\"ran"),
+        "the acknowledged delivery was handled: {deliveries}"
+    );
+}
+
+#[test]
+fn an_empty_webhook_secret_refuses_to_start() {
+    let repo = TestRepo::with_manifest(MANIFEST);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lanes"))
+        .current_dir(repo.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("LANES_GITLAB_TOKEN", "")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("gitlab webhook secret is empty"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,196 @@
+//! A `lanes serve` child process on a loopback port, and HTTP calls to it.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::TestRepo;
+
+pub(crate) const GITHUB_SECRET: &str = "a-long-random-github-secret";
+
+/// A running `lanes serve`.
+pub(crate) struct Serving {
+    child: Child,
+    pub(crate) url: String,
+}
+
+impl Serving {
+    pub(crate) fn start(repo: &TestRepo) -> Self {
+        Self::start_in(repo.path(), repo.git_home())
+    }
+
+    pub(crate) fn start_in(dir: &Path, home: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lanes"))
+            .current_dir(dir)
+            .args(["serve", "--bind", "127.0.0.1:0", "--jobs", "4"])
+            .env("HOME", home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .env("LANES_GITHUB_SECRET", GITHUB_SECRET)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("lanes serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("http://"), "lanes serve printed {line:?}");
+        Self {
+            child,
+            url: line.trim().trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub(crate) fn kill_9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for it to stop.
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
+        terminate(&mut self.child)
+    }
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    child.wait().unwrap()
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            terminate(&mut self.child);
+        }
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// GET with a token; `(status, body)`.
+pub(crate) fn get(url: &str, token: &str) -> (u16, String) {
+    let mut answer = agent()
+        .get(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.body_mut().read_to_string().unwrap())
+}
+
+/// POST JSON with a token; `(status, body)`.
+pub(crate) fn post(url: &str, token: &str, body: &serde_json::Value) -> (u16, String) {
+    let mut answer = agent()
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body.to_string().as_bytes())
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.body_mut().read_to_string().unwrap())
+}
+
+/// Delivers GitHub's published push payload, pointed at `commit`, signed.
+pub(crate) fn push_webhook(server: &Serving, commit: &str, delivery: &str) -> (u16, String) {
+    use hmac::Mac as _;
+    let fixture = std::env::var_os("LANES_WEBHOOK_FIXTURES").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/webhooks"),
+        std::path::PathBuf::from,
+    );
+    let text =
+        std::fs::read_to_string(fixture.join("github/push.branch-update.go-playground.json"))
+            .expect("the webhook fixtures are beside the checkout (or set LANES_WEBHOOK_FIXTURES)");
+    let mut payload: serde_json::Value = serde_json::from_str(&text).unwrap();
+    payload["after"] = serde_json::json!(commit);
+    payload["ref"] = serde_json::json!("refs/heads/main");
+    let body = payload.to_string();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(GITHUB_SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let mut answer = agent()
+        .post(&format!("{}/webhooks/github", server.url))
+        .header("X-GitHub-Event", "push")
+        .header("X-GitHub-Delivery", delivery)
+        .header("X-Hub-Signature-256", &signature)
+        .send(body.as_bytes())
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.body_mut().read_to_string().unwrap())
+}
+
+/// Makes an API token in the repository's ledger.
+pub(crate) fn token(repo: &TestRepo, name: &str, role: &str) -> String {
+    repo.lanes(&["token", "add", name, "--role", role])
+        .success()
+        .stdout()
+        .trim()
+        .to_owned()
+}
+
+/// Polls until `check` holds for the commit's unified view (from the API), or panics.
+pub(crate) fn wait_for_view(
+    server: &Serving,
+    token: &str,
+    commit: &str,
+    what: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_mins(1);
+    let mut last = serde_json::Value::Null;
+    while Instant::now() < deadline {
+        let (status, body) = get(&format!("{}/api/v1/commits/{commit}", server.url), token);
+        if status == 200 {
+            last = serde_json::from_str(&body).unwrap();
+            if check(&last) {
+                return last;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting until {what}; last view: {last:#}");
+}
+
+/// The state of `component`'s stage named `stage` in a unified view.
+pub(crate) fn state_of(view: &serde_json::Value, component: &str, stage: &str) -> String {
+    stage_of(view, component, stage)["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub(crate) fn stage_of(
+    view: &serde_json::Value,
+    component: &str,
+    stage: &str,
+) -> serde_json::Value {
+    view["lanes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|lane| lane["component"] == component)
+        .and_then(|lane| {
+            lane["stages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["name"] == stage)
+                .cloned()
+        })
+        .unwrap_or_default()
+}
