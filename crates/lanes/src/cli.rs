@@ -24,6 +24,11 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub(crate) color: ColorChoice,
 
+    /// Talk to a `lanes serve` at this URL instead of the local ledger (status, board, logs,
+    /// run, approve, reject, retry, promote, rollback), with the API token in `LANES_API_TOKEN`.
+    #[arg(long, global = true, env = "LANES_SERVER", value_name = "URL")]
+    pub(crate) server: Option<String>,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -321,6 +326,9 @@ pub(crate) struct LogsArgs {
     /// The attempt (default: the last).
     #[arg(long)]
     pub(crate) attempt: Option<u32>,
+    /// Keep printing lines as the attempt writes them, until it ends (with --server).
+    #[arg(long, short = 'f')]
+    pub(crate) follow: bool,
     #[command(flatten)]
     pub(crate) state: StateArg,
 }
@@ -331,6 +339,12 @@ pub(crate) struct DemoArgs {
     /// temporary directory, kept afterwards).
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
+    /// End after the lanes instead of serving the dashboard of them until interrupted.
+    #[arg(long)]
+    pub(crate) no_serve: bool,
+    /// Where the dashboard listens.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDRESS")]
+    pub(crate) bind: String,
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,9 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         None => std::env::current_dir()
             .map_err(|source| Failure::io("read the current directory", source))?,
     };
+    if let Some(server) = &cli.server {
+        return commands::remote(server, &directory, &cli.command, output);
+    }
     match cli.command {
         Command::Init(args) => commands::init(&directory, &args, output),
         Command::Validate(args) => commands::validate(&directory, &args, output),

@@ -2,8 +2,8 @@
 //! cookie. Tokens are looked up by their SHA-256 digest.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use lanes_store::{ApiToken, Role};
 use sha2::{Digest as _, Sha256};
 
@@ -38,16 +38,14 @@ pub fn token_digest(token: &str) -> String {
 }
 
 /// The token a request carries, from its `Authorization` header or the dashboard cookie.
-pub(crate) fn presented_token(parts: &Parts) -> Option<String> {
-    let bearer = parts
-        .headers
+pub(crate) fn presented_token(headers: &HeaderMap) -> Option<String> {
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(|token| token.trim().to_owned());
     bearer.or_else(|| {
-        parts
-            .headers
+        headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
@@ -64,11 +62,16 @@ impl FromRequestParts<App> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let token = presented_token(parts).ok_or(ApiError::Unauthenticated)?;
-        app.tokens()
-            .find(&token_digest(&token))
+        caller_of(app, &parts.headers)
             .await?
-            .map(Caller)
             .ok_or(ApiError::Unauthenticated)
     }
+}
+
+/// The holder of the token the request carries, if it carries a known one.
+pub(crate) async fn caller_of(app: &App, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+    let Some(token) = presented_token(headers) else {
+        return Ok(None);
+    };
+    Ok(app.tokens().find(&token_digest(&token)).await?.map(Caller))
 }

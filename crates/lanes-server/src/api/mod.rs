@@ -9,10 +9,13 @@ mod logs;
 mod openapi;
 mod views;
 
+pub(crate) use actions::{Action, Gate, Rejection, act, board_json};
 pub(crate) use api_error::ApiError;
-pub(crate) use caller::Caller;
 pub use caller::token_digest;
+pub(crate) use caller::{COOKIE, Caller, caller_of};
+pub(crate) use logs::log_text;
 pub(crate) use views::find_commit;
+pub(crate) use views::{HistoryQuery, LaneSummary, history, queue};
 
 use axum::Router;
 use axum::routing::{get, post};

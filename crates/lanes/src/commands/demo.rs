@@ -87,7 +87,10 @@ pub(crate) fn demo(args: &DemoArgs, output: &Output) -> Result<(), Failure> {
     output.say("  lanes status HEAD~1      # the unified view of a commit");
     output.say("  lanes board              # what is deployed where");
     output.say("  lanes logs fhir pr --commit HEAD~1");
-    Ok(())
+    if args.no_serve {
+        return Ok(());
+    }
+    crate::service::serve_demo(&dir, &args.bind, output)
 }
 
 /// The lanes part: every component walks its lane for the first commit and reaches

@@ -21,29 +21,7 @@ pub(crate) fn token(directory: &Path, args: &TokenArgs, output: &Output) -> Resu
                 message,
                 hint: None,
             })?;
-            let secret = format!("lanes_{}", random_hex()?);
-            block_on(async {
-                let (_, store) = open(&repo, &args.state).await?;
-                let token = ApiToken {
-                    name: name.clone(),
-                    role,
-                };
-                store
-                    .api_tokens()
-                    .add(
-                        &token,
-                        &lanes_server::token_digest(&secret),
-                        lanes_server::now(),
-                    )
-                    .await
-                    .map_err(|error| Failure::Refused {
-                        message: format!(
-                            "{}: is there a token named `{name}` already?",
-                            crate::failure::chain(&error)
-                        ),
-                        hint: Some(format!("`lanes token revoke {name}` frees the name")),
-                    })
-            })?;
+            let secret = make_token(&repo, &args.state, name, role)?;
             output.data(&secret);
             output.say(&format!(
                 "token `{name}` ({role}) made; it is shown only now (send it as `Authorization: Bearer <token>`, or set LANES_API_TOKEN for --server)"
@@ -68,6 +46,39 @@ pub(crate) fn token(directory: &Path, args: &TokenArgs, output: &Output) -> Resu
         }
     }
     Ok(())
+}
+
+/// Makes a token for `name` with `role` in the repository's ledger; returns its secret.
+pub(crate) fn make_token(
+    repo: &lanes_git::Repo,
+    state: &crate::cli::StateArg,
+    name: &str,
+    role: Role,
+) -> Result<String, Failure> {
+    let secret = format!("lanes_{}", random_hex()?);
+    block_on(async {
+        let (_, store) = open(repo, state).await?;
+        let token = ApiToken {
+            name: name.to_owned(),
+            role,
+        };
+        store
+            .api_tokens()
+            .add(
+                &token,
+                &lanes_server::token_digest(&secret),
+                lanes_server::now(),
+            )
+            .await
+            .map_err(|error| Failure::Refused {
+                message: format!(
+                    "{}: is there a token named `{name}` already?",
+                    crate::failure::chain(&error)
+                ),
+                hint: Some(format!("`lanes token revoke {name}` frees the name")),
+            })
+    })?;
+    Ok(secret)
 }
 
 /// 32 random bytes from the kernel, as hex.

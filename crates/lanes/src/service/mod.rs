@@ -2,9 +2,11 @@
 //! of the commits the server is told about, and the link of each driven run to its server.
 
 mod command_backend;
+mod demo_serving;
 mod driver;
 mod parent_link;
 
 pub(crate) use command_backend::CommandBackend;
+pub(crate) use demo_serving::serve_demo;
 pub(crate) use driver::{Driver, commits_to_resume};
 pub(crate) use parent_link::{PARENT_VARIABLE, follow_serving_parent};

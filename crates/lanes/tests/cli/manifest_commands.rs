@@ -101,7 +101,11 @@ fn graph_as_dot_and_json() {
 fn demo_builds_a_repository_and_explains_each_commit() {
     let home = tempfile::TempDir::new().unwrap();
     let target = home.path().join("demo");
-    let run = lanes_in(home.path(), &["demo", "--dir", target.to_str().unwrap()]).success();
+    let run = lanes_in(
+        home.path(),
+        &["demo", "--no-serve", "--dir", target.to_str().unwrap()],
+    )
+    .success();
     let stdout = run.stdout();
     for expected in [
         "Commit 1/7",
@@ -174,6 +178,10 @@ fn demo_builds_a_repository_and_explains_each_commit() {
         ),
         "{init}"
     );
-    let refused = lanes_in(home.path(), &["demo", "--dir", target.to_str().unwrap()]).failure(1);
+    let refused = lanes_in(
+        home.path(),
+        &["demo", "--no-serve", "--dir", target.to_str().unwrap()],
+    )
+    .failure(1);
     refused.stderr_has("is not empty");
 }

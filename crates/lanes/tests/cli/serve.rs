@@ -29,7 +29,7 @@ fn repo_sleeping_once(once: &std::path::Path) -> TestRepo {
         .write(
             "build.sh",
             &format!(
-                "echo \"building $LANES_COMPONENT\"\nif [ -e \"{once}/build-$LANES_COMPONENT\" ]; then rm \"{once}/build-$LANES_COMPONENT\"; touch \"{once}/building-$LANES_COMPONENT\"; sleep 60; fi\necho built\n"
+                "echo \"building $LANES_COMPONENT\"\nif [ -e \"{once}/slow-$LANES_COMPONENT\" ]; then echo first; sleep 2; echo second; fi\nif [ -e \"{once}/build-$LANES_COMPONENT\" ]; then rm \"{once}/build-$LANES_COMPONENT\"; touch \"{once}/building-$LANES_COMPONENT\"; sleep 60; fi\necho built\n"
             ),
         )
         .write(
@@ -223,5 +223,156 @@ fn an_empty_webhook_secret_refuses_to_start() {
     assert!(
         stderr.contains("gitlab webhook secret is empty"),
         "{stderr}"
+    );
+}
+
+/// `lanes` with `--server` and a token, in `dir`.
+fn lanes_remote(
+    dir: &std::path::Path,
+    server: &Serving,
+    token: &str,
+    args: &[&str],
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lanes"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--server", &server.url])
+        .env("LANES_API_TOKEN", token)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_command_line_talks_to_a_server_and_follows_a_log_while_it_is_written() {
+    let once = tempfile::TempDir::new().unwrap();
+    let repo = repo_sleeping_once(once.path());
+    let commit = repo.commit("two components");
+    std::fs::write(once.path().join("slow-api"), "").unwrap();
+    let alice = token(&repo, "alice", "approver");
+    let server = Serving::start(&repo);
+    assert_eq!(push_webhook(&server, &commit, "cli-1").0, 202);
+    wait_for_view(&server, &alice, &commit, "api builds", |view| {
+        state_of(view, "api", "pr") == "running"
+    });
+    let followed = lanes_remote(
+        repo.path(),
+        &server,
+        &alice,
+        &["logs", "api", "pr", "--commit", &commit, "-f"],
+    );
+    assert!(
+        followed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&followed.stderr)
+    );
+    let log = String::from_utf8_lossy(&followed.stdout);
+    let first = log.find("stdout | first").expect("the first line");
+    let second = log
+        .find("stdout | second")
+        .expect("the line written two seconds later");
+    assert!(first < second && log.contains("step succeeded"), "{log}");
+
+    wait_for_view(&server, &alice, &commit, "both lanes wait", |view| {
+        state_of(view, "api", "production") == "waiting"
+            && state_of(view, "web", "production") == "waiting"
+    });
+    let status = lanes_remote(repo.path(), &server, &alice, &["status", &commit, "--json"]);
+    assert!(status.status.success());
+    let view: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(view["lanes"].as_array().unwrap().len(), 2);
+    let text = lanes_remote(repo.path(), &server, &alice, &["status", &commit]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("waiting for approval"));
+
+    let impostor = lanes_remote(
+        repo.path(),
+        &server,
+        &alice,
+        &["approve", "api", "production", "--as", "bob"],
+    );
+    assert_eq!(impostor.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&impostor.stderr).contains("token's holder `alice`"));
+    let approved = lanes_remote(
+        repo.path(),
+        &server,
+        &alice,
+        &["approve", "api", "production", "--as", "alice"],
+    );
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    wait_for_view(&server, &alice, &commit, "api is done", |view| {
+        view["lanes"][0]["done"] == true
+    });
+    let again = lanes_remote(
+        repo.path(),
+        &server,
+        &alice,
+        &["approve", "api", "production", "--as", "alice"],
+    );
+    assert_eq!(again.status.code(), Some(5), "nothing waits any more");
+    let local_only = lanes_remote(repo.path(), &server, &alice, &["graph"]);
+    assert_eq!(local_only.status.code(), Some(1));
+}
+
+/// A page of the dashboard as the holder of `token` (its cookie), `(status, body)`.
+fn page(server: &Serving, token: &str, path: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let mut answer = agent
+        .get(&format!("{}{path}", server.url))
+        .header("Cookie", &format!("lanes_token={token}"))
+        .call()
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.body_mut().read_to_string().unwrap())
+}
+
+#[test]
+fn the_dashboard_reads_without_javascript_and_only_approvers_get_buttons() {
+    let once = tempfile::TempDir::new().unwrap();
+    let repo = repo_sleeping_once(once.path());
+    let commit = repo.commit("two components");
+    let alice = token(&repo, "alice", "approver");
+    let viewer = token(&repo, "vic", "viewer");
+    let server = Serving::start(&repo);
+    assert_eq!(push_webhook(&server, &commit, "page-1").0, 202);
+    wait_for_view(&server, &viewer, &commit, "both lanes wait", |view| {
+        state_of(view, "api", "production") == "waiting"
+            && state_of(view, "web", "production") == "waiting"
+    });
+    assert_eq!(
+        page(&server, "", &format!("/commits/{commit}")).0,
+        303,
+        "signing in comes first"
+    );
+    let (status, as_viewer) = page(&server, &viewer, &format!("/commits/{commit}"));
+    assert_eq!(status, 200);
+    assert!(
+        as_viewer.contains("data-component=\"api\"")
+            && as_viewer.contains("data-component=\"web\"")
+    );
+    assert!(as_viewer.contains("waiting for approval"), "{as_viewer}");
+    assert!(!as_viewer.contains("Approve"), "a viewer gets no buttons");
+    let (_, as_approver) = page(&server, &alice, &format!("/commits/{}", &commit[..8]));
+    assert_eq!(as_approver.matches("value=\"approve\"").count(), 2);
+    for path in [
+        "/",
+        "/queue",
+        "/board",
+        "/lanes/1/stages/pr",
+        "/assets/htmx.min.js",
+    ] {
+        assert_eq!(page(&server, &viewer, path).0, 200, "{path}");
+    }
+    assert!(
+        page(&server, &viewer, "/lanes/1/stages/pr")
+            .1
+            .contains("building api")
     );
 }

@@ -1,0 +1,104 @@
+//! The board: components by environments, with the deployed version, the last known good
+//! one, drift, versions marked bad and how far behind the default branch each is.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::App;
+use crate::api::board_json;
+use crate::dashboard::page::{Chrome, render, signed_in};
+
+struct Cell {
+    deployed: String,
+    deployed_commit: String,
+    lkg: String,
+    drift: bool,
+    bad: String,
+    behind: String,
+}
+
+struct BoardRow {
+    name: String,
+    cells: Vec<Cell>,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    user: String,
+    role: String,
+    flash: Option<String>,
+    flash_error: bool,
+    environments: Vec<String>,
+    rows: Vec<BoardRow>,
+}
+
+fn short(version: &Value) -> String {
+    version["commit"]
+        .as_str()
+        .map(|commit| commit[..7.min(commit.len())].to_owned())
+        .unwrap_or_default()
+}
+
+fn cell(value: &Value) -> Cell {
+    let behind = match value["behind"].as_u64() {
+        Some(0) | None => String::new(),
+        Some(1) => "1 commit behind".to_owned(),
+        Some(count) => format!("{count} commits behind"),
+    };
+    Cell {
+        deployed: short(&value["deployed"]),
+        deployed_commit: value["deployed"]["commit"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        lkg: short(&value["last_known_good"]),
+        drift: value["drift"] == true,
+        bad: value["deployed"]["bad"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        behind,
+    }
+}
+
+pub(crate) async fn board(State(app): State<App>, headers: HeaderMap) -> Response {
+    let caller = match signed_in(&app, &headers).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let board = match board_json(&app).await {
+        Ok(board) => board,
+        Err(error) => return error.into_response(),
+    };
+    let environments: Vec<String> = board["environments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|name| name.as_str().map(str::to_owned))
+        .collect();
+    let rows = board["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|component| BoardRow {
+            name: component["name"].as_str().unwrap_or_default().to_owned(),
+            cells: environments
+                .iter()
+                .map(|environment| cell(&component["environments"][environment]))
+                .collect(),
+        })
+        .collect();
+    let chrome = Chrome::of(&caller);
+    render(&BoardPage {
+        user: chrome.user,
+        role: chrome.role,
+        flash: None,
+        flash_error: false,
+        environments,
+        rows,
+    })
+}

@@ -1,0 +1,168 @@
+//! The commit page: the unified view, every affected component's lane across the stages with
+//! durations, waits and reasons, "done" once in production, and the approval buttons for
+//! those allowed. Its lanes refresh themselves every second.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use lanes_engine::{StageState, World};
+use lanes_store::Role;
+use serde::Deserialize;
+
+use crate::api::find_commit;
+use crate::dashboard::page::{Chrome, render, signed_in};
+use crate::{App, now};
+
+/// One stage as shown.
+#[derive(Debug)]
+pub(crate) struct StageCell {
+    pub(crate) name: String,
+    pub(crate) state: &'static str,
+    pub(crate) reason: String,
+    pub(crate) duration: String,
+    pub(crate) attempts: usize,
+    /// Waits for approval: approvers get buttons.
+    pub(crate) approvable: bool,
+}
+
+/// One lane as shown.
+#[derive(Debug)]
+pub(crate) struct LaneRow {
+    pub(crate) id: u64,
+    pub(crate) component: String,
+    pub(crate) version: String,
+    pub(crate) summary: &'static str,
+    pub(crate) done: bool,
+    pub(crate) stages: Vec<StageCell>,
+}
+
+#[derive(Template)]
+#[template(path = "commit.html")]
+struct CommitPage {
+    user: String,
+    role: String,
+    flash: Option<String>,
+    flash_error: bool,
+    commit: String,
+    short: String,
+    lanes: Vec<LaneRow>,
+    can_approve: bool,
+    live: bool,
+}
+
+#[derive(Template)]
+#[template(path = "lanes.html")]
+struct LanesFragment {
+    commit: String,
+    lanes: Vec<LaneRow>,
+    can_approve: bool,
+    live: bool,
+}
+
+/// Seconds as people read them.
+pub(crate) fn duration(ms: i64) -> String {
+    if ms < 60_000 {
+        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
+    } else {
+        format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+pub(crate) fn lane_rows(world: &World, commit: &str) -> Vec<LaneRow> {
+    let view = world.commit_view(commit, now());
+    view.lanes
+        .into_iter()
+        .map(|lane| LaneRow {
+            id: world
+                .lane_of(commit, &lane.component)
+                .map_or(0, |found| found.id.0),
+            version: lane.fingerprint[..12.min(lane.fingerprint.len())].to_owned(),
+            component: lane.component,
+            summary: lane.summary,
+            done: lane.done,
+            stages: lane
+                .stages
+                .into_iter()
+                .map(|stage| StageCell {
+                    approvable: stage.state == StageState::Waiting
+                        && stage
+                            .reason
+                            .as_deref()
+                            .is_some_and(|reason| reason.contains("approval")),
+                    state: stage.state.as_str(),
+                    reason: stage.reason.unwrap_or_default(),
+                    duration: stage.duration_ms.map(duration).unwrap_or_default(),
+                    attempts: stage.attempts,
+                    name: stage.name,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A message shown after an action (`?said=`, `?failed=`).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Said {
+    said: Option<String>,
+    failed: Option<String>,
+}
+
+pub(crate) async fn commit(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(given): Path<String>,
+    Query(said): Query<Said>,
+) -> Response {
+    let caller = match signed_in(&app, &headers).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let store = match app.ledger().await {
+        Ok(store) => store,
+        Err(error) => return crate::api::ApiError::from(error).into_response(),
+    };
+    let commit = match find_commit(store.world(), &given) {
+        Ok(commit) => commit,
+        Err(error) => return error.into_response(),
+    };
+    let chrome = Chrome::of(&caller);
+    let page = CommitPage {
+        user: chrome.user,
+        role: chrome.role,
+        flash_error: said.failed.is_some(),
+        flash: said.failed.or(said.said),
+        short: commit[..7.min(commit.len())].to_owned(),
+        lanes: lane_rows(store.world(), &commit),
+        commit,
+        can_approve: caller.0.role >= Role::Approver,
+        live: true,
+    };
+    render(&page)
+}
+
+/// The lanes alone, for the page's refresh.
+pub(crate) async fn lanes(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(given): Path<String>,
+) -> Response {
+    let caller = match signed_in(&app, &headers).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let store = match app.ledger().await {
+        Ok(store) => store,
+        Err(error) => return crate::api::ApiError::from(error).into_response(),
+    };
+    let commit = match find_commit(store.world(), &given) {
+        Ok(commit) => commit,
+        Err(error) => return error.into_response(),
+    };
+    render(&LanesFragment {
+        lanes: lane_rows(store.world(), &commit),
+        commit,
+        can_approve: caller.0.role >= Role::Approver,
+        live: true,
+    })
+}

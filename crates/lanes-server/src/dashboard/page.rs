@@ -1,0 +1,51 @@
+//! What every page shares: who is signed in, a message after an action, rendering, and the
+//! way to the sign-in page for those who are not.
+
+use askama::Template;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::App;
+use crate::api::{ApiError, Caller, caller_of};
+
+/// Who is signed in, as the header of every page shows.
+#[derive(Debug, Default)]
+pub(crate) struct Chrome {
+    pub(crate) user: String,
+    pub(crate) role: String,
+}
+
+impl Chrome {
+    pub(crate) fn of(caller: &Caller) -> Self {
+        Self {
+            user: caller.0.name.clone(),
+            role: caller.0.role.to_string(),
+        }
+    }
+}
+
+/// The signed-in caller, or a redirect to the sign-in page.
+pub(crate) async fn signed_in(app: &App, headers: &HeaderMap) -> Result<Caller, Response> {
+    match caller_of(app, headers).await {
+        Ok(Some(caller)) => Ok(caller),
+        Ok(None) => Err(Redirect::to("/login").into_response()),
+        Err(error) => Err(error.into_response()),
+    }
+}
+
+/// A rendered page.
+pub(crate) fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            ApiError::Internal(format!("failed to render the page: {error}")).into_response()
+        }
+    }
+}
+
+/// A rendered page with a status other than 200.
+pub(crate) fn render_with(status: StatusCode, template: &impl Template) -> Response {
+    let mut response = render(template);
+    *response.status_mut() = status;
+    response
+}

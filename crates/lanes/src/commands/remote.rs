@@ -1,0 +1,353 @@
+//! The command line against a server (`--server URL`): the commands that read or decide go
+//! through the HTTP API with the token in `LANES_API_TOKEN`; who decides is the token's holder.
+
+use std::fmt::Write as _;
+use std::io::{BufRead as _, Write as _};
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::cli::{Command, DecisionArgs, LogsArgs};
+use crate::failure::Failure;
+use crate::output::Output;
+use crate::workspace::repository;
+
+/// The API of one server, as one token's holder.
+struct Client {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+pub(crate) fn remote(
+    server: &str,
+    directory: &Path,
+    command: &Command,
+    output: &Output,
+) -> Result<(), Failure> {
+    let token = std::env::var("LANES_API_TOKEN").map_err(|_| Failure::Refused {
+        message: "--server needs an API token in LANES_API_TOKEN".to_owned(),
+        hint: Some("`lanes token add NAME --role ROLE` on the server makes one".to_owned()),
+    })?;
+    let client = Client {
+        base: format!("{}/api/v1", server.trim_end_matches('/')),
+        token,
+        agent: ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .build()
+            .into(),
+    };
+    match command {
+        Command::Status(args) => {
+            let commit = commit_id(directory, &args.rev);
+            let view = client.get(&format!("/commits/{commit}"))?;
+            if args.json {
+                output.data(&pretty(&view));
+            } else {
+                print_view(&view, output);
+            }
+        }
+        Command::Board(args) => {
+            let board = client.get("/board")?;
+            if args.json {
+                output.data(&pretty(&board));
+            } else {
+                print_board(&board, output);
+            }
+        }
+        Command::Run(args) => {
+            let commit = commit_id(directory, &args.rev);
+            client.act("/run", &json!({ "commit": commit }), output)?;
+        }
+        Command::Approve(args) => client.decide("/approve", args, None, output)?,
+        Command::Retry(args) => client.decide("/retry", args, None, output)?,
+        Command::Reject(args) => {
+            client.decide("/reject", &args.decision, Some(&args.reason), output)?;
+        }
+        Command::Promote(args) => {
+            client.act(
+                "/promote",
+                &json!({ "component": args.component, "to": args.to }),
+                output,
+            )?;
+        }
+        Command::Rollback(args) => {
+            client.same_holder(&args.user)?;
+            client.act(
+                "/rollback",
+                &json!({ "component": args.component, "env": args.env, "reason": args.reason }),
+                output,
+            )?;
+        }
+        Command::Logs(args) => logs(&client, directory, args)?,
+        _ => {
+            return Err(Failure::Refused {
+                message: "this command works on a local repository, not through --server"
+                    .to_owned(),
+                hint: Some("leave out --server (and LANES_SERVER)".to_owned()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `lanes logs` through the API: the text so far, or (`-f`) every line until the attempt ends.
+fn logs(client: &Client, directory: &Path, args: &LogsArgs) -> Result<(), Failure> {
+    let commit = commit_id(directory, &args.commit);
+    let lanes = client.get(&format!(
+        "/lanes?commit={commit}&component={}&limit=1",
+        args.component
+    ))?;
+    let lane = lanes[0]["lane"].as_u64().ok_or_else(|| Failure::Refused {
+        message: format!("no lane of `{}` for {commit}", args.component),
+        hint: None,
+    })?;
+    let stage = match &args.stage {
+        Some(stage) => stage.clone(),
+        None => lanes[0]["stages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .rev()
+            .find(|stage| stage["attempts"].as_u64().unwrap_or(0) > 0)
+            .and_then(|stage| stage["name"].as_str())
+            .ok_or_else(|| Failure::Refused {
+                message: format!("no stage of `{}` has run yet", args.component),
+                hint: None,
+            })?
+            .to_owned(),
+    };
+    let mut path = format!("/lanes/{lane}/stages/{stage}/log");
+    if args.follow {
+        path.push_str("/stream");
+    }
+    if let Some(attempt) = args.attempt {
+        let _ = write!(path, "?attempt={attempt}");
+    }
+    if args.follow {
+        client.follow(&path)?;
+    } else {
+        let text = client.text(&path)?;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+    }
+    Ok(())
+}
+
+/// A full commit id when the revision resolves here; else the text as given (the server
+/// takes ids and prefixes).
+fn commit_id(directory: &Path, rev: &str) -> String {
+    repository(directory)
+        .and_then(|repo| Ok(repo.resolve_commit(rev)?.to_string()))
+        .unwrap_or_else(|_| rev.to_owned())
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).expect("JSON values serialize")
+}
+
+impl Client {
+    fn send(
+        &self,
+        request: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<(u16, String), Failure> {
+        let mut response = request.map_err(|error| Failure::Refused {
+            message: format!("failed to reach the server at {}: {error}", self.base),
+            hint: None,
+        })?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|error| Failure::Refused {
+                message: format!("failed to read the server's answer: {error}"),
+                hint: None,
+            })?;
+        Ok((status, body))
+    }
+
+    fn checked(status: u16, body: String) -> Result<String, Failure> {
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let message = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|value| value["error"].as_str().map(str::to_owned))
+            .unwrap_or(body);
+        Err(match status {
+            409 => Failure::Reported({
+                eprintln!("error: {message}");
+                5
+            }),
+            _ => Failure::Refused {
+                message: format!("the server answered {status}: {message}"),
+                hint: None,
+            },
+        })
+    }
+
+    fn text(&self, path: &str) -> Result<String, Failure> {
+        let (status, body) = self.send(
+            self.agent
+                .get(&format!("{}{path}", self.base))
+                .header("Authorization", &format!("Bearer {}", self.token))
+                .call(),
+        )?;
+        Self::checked(status, body)
+    }
+
+    fn get(&self, path: &str) -> Result<Value, Failure> {
+        let body = self.text(path)?;
+        serde_json::from_str(&body).map_err(|error| Failure::Refused {
+            message: format!("failed to read the server's answer: {error}"),
+            hint: None,
+        })
+    }
+
+    fn act(&self, path: &str, body: &Value, output: &Output) -> Result<(), Failure> {
+        let (status, text) = self.send(
+            self.agent
+                .post(&format!("{}{path}", self.base))
+                .header("Authorization", &format!("Bearer {}", self.token))
+                .header("Content-Type", "application/json")
+                .send(body.to_string().as_bytes()),
+        )?;
+        let answer: Value = serde_json::from_str(&Self::checked(status, text)?).unwrap_or_default();
+        if let Some(message) = answer["message"].as_str() {
+            output.say(message);
+        }
+        Ok(())
+    }
+
+    /// Refuses `--as` naming someone other than the token's holder: the server decides as
+    /// the holder.
+    fn same_holder(&self, user: &str) -> Result<(), Failure> {
+        let holder = self.get("/whoami")?;
+        let name = holder["name"].as_str().unwrap_or_default();
+        if name == user {
+            Ok(())
+        } else {
+            Err(Failure::Refused {
+                message: format!("the server decides as the token's holder `{name}`, not `{user}`"),
+                hint: Some(format!("pass --as {name}, or use {user}'s token")),
+            })
+        }
+    }
+
+    fn decide(
+        &self,
+        path: &str,
+        args: &DecisionArgs,
+        reason: Option<&str>,
+        output: &Output,
+    ) -> Result<(), Failure> {
+        self.same_holder(&args.user)?;
+        let mut body = json!({ "component": args.component, "stage": args.stage });
+        if let Some(commit) = &args.commit {
+            body["commit"] = json!(commit);
+        }
+        if let Some(reason) = reason {
+            body["reason"] = json!(reason);
+        }
+        self.act(path, &body, output)
+    }
+
+    /// Prints the `line` events of a server-sent event stream until its `end` event.
+    fn follow(&self, path: &str) -> Result<(), Failure> {
+        let response = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Accept", "text/event-stream")
+            .call()
+            .map_err(|error| Failure::Refused {
+                message: format!("failed to reach the server at {}: {error}", self.base),
+                hint: None,
+            })?;
+        if !response.status().is_success() {
+            let status = response.status().as_u16();
+            let mut response = response;
+            let body = response.body_mut().read_to_string().unwrap_or_default();
+            Self::checked(status, body)?;
+            return Ok(());
+        }
+        let mut body = response.into_body();
+        let reader = std::io::BufReader::new(body.as_reader());
+        let mut event = String::new();
+        let mut stdout = std::io::stdout();
+        for line in reader.lines() {
+            let line = line.map_err(|error| Failure::io("read the log stream", error))?;
+            if let Some(name) = line.strip_prefix("event:") {
+                name.trim().clone_into(&mut event);
+            } else if let Some(data) = line.strip_prefix("data:") {
+                let data = data.strip_prefix(' ').unwrap_or(data);
+                match event.as_str() {
+                    "line" => {
+                        if writeln!(stdout, "{data}").is_err() {
+                            return Ok(());
+                        }
+                        let _ = stdout.flush();
+                    }
+                    "end" => return Ok(()),
+                    _ => {}
+                }
+            } else if line.is_empty() {
+                event.clear();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The unified view as `lanes status` prints it, from its JSON.
+fn print_view(view: &Value, output: &Output) {
+    for lane in view["lanes"].as_array().into_iter().flatten() {
+        let summary = if lane["done"] == true {
+            "done: in production".to_owned()
+        } else {
+            lane["summary"].as_str().unwrap_or_default().to_owned()
+        };
+        let fingerprint = lane["fingerprint"].as_str().unwrap_or_default();
+        output.data(&format!(
+            "\n{}  version {}  {summary}",
+            lane["component"].as_str().unwrap_or_default(),
+            &fingerprint[..12.min(fingerprint.len())]
+        ));
+        for stage in lane["stages"].as_array().into_iter().flatten() {
+            let duration = stage["duration_ms"]
+                .as_i64()
+                .map(crate::output::seconds)
+                .unwrap_or_default();
+            output.data(&format!(
+                "  {:12}  {:<11} {:>7}  {}",
+                stage["name"].as_str().unwrap_or_default(),
+                stage["state"].as_str().unwrap_or_default(),
+                duration,
+                stage["reason"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+}
+
+/// The board as lines: component, environment, what is deployed, the last known good.
+fn print_board(board: &Value, output: &Output) {
+    let short = |value: &Value| {
+        value["commit"].as_str().map_or_else(
+            || "-".to_owned(),
+            |commit| commit[..7.min(commit.len())].to_owned(),
+        )
+    };
+    for component in board["components"].as_array().into_iter().flatten() {
+        let name = component["name"].as_str().unwrap_or_default();
+        for (environment, cell) in component["environments"].as_object().into_iter().flatten() {
+            output.data(&format!(
+                "{name:16} {environment:10} deployed {:8} lkg {:8}{}",
+                short(&cell["deployed"]),
+                short(&cell["last_known_good"]),
+                if cell["drift"] == true { " drift" } else { "" }
+            ));
+        }
+    }
+}

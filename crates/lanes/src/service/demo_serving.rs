@@ -1,0 +1,32 @@
+//! How `lanes demo` ends: the dashboard of the demo's lanes, served until interrupted, with
+//! tokens for an approver and a viewer to sign in with.
+
+use std::path::Path;
+
+use lanes_store::Role;
+
+use crate::cli::{ServeArgs, StateArg};
+use crate::commands::token::make_token;
+use crate::failure::Failure;
+use crate::output::Output;
+use crate::workspace::repository;
+
+pub(crate) fn serve_demo(dir: &Path, bind: &str, output: &Output) -> Result<(), Failure> {
+    let repo = repository(dir)?;
+    let state = StateArg { state_dir: None };
+    let approver = make_token(&repo, &state, "olga", Role::Approver)?;
+    let viewer = make_token(&repo, &state, "victor", Role::Viewer)?;
+    output.data("");
+    output.say("serving the demo's dashboard; sign in as");
+    output.say(&format!("  olga (approver): {approver}"));
+    output.say(&format!("  victor (viewer): {viewer}"));
+    let args = ServeArgs {
+        bind: bind.to_owned(),
+        poll: None,
+        jobs: 4,
+        parallel: 4,
+        body_limit: 5 * 1024 * 1024,
+        state,
+    };
+    crate::commands::serve(dir, &args, output)
+}
