@@ -4,6 +4,7 @@
 mod harness;
 
 mod affected;
+mod browser;
 mod fingerprint;
 mod init;
 mod manifest_commands;
@@ -11,3 +12,4 @@ mod oracle;
 mod run;
 mod serve;
 mod serving;
+mod webdriver;

@@ -22,14 +22,14 @@ stages:
 "#;
 
 /// Steps that sleep once, the first time, when a file names them (for the crash test).
-fn repo_sleeping_once(once: &std::path::Path) -> TestRepo {
+pub(crate) fn repo_sleeping_once(once: &std::path::Path) -> TestRepo {
     let repo = TestRepo::new();
     let once = once.display();
     repo.write("lanes.yml", MANIFEST)
         .write(
             "build.sh",
             &format!(
-                "echo \"building $LANES_COMPONENT\"\nif [ -e \"{once}/slow-$LANES_COMPONENT\" ]; then echo first; sleep 2; echo second; fi\nif [ -e \"{once}/build-$LANES_COMPONENT\" ]; then rm \"{once}/build-$LANES_COMPONENT\"; touch \"{once}/building-$LANES_COMPONENT\"; sleep 60; fi\necho built\n"
+                "echo \"building $LANES_COMPONENT\"\nif [ -e \"{once}/slow-$LANES_COMPONENT\" ]; then echo first; s=$(cat \"{once}/slow-$LANES_COMPONENT\"); sleep \"${{s:-2}}\"; echo second; fi\nif [ -e \"{once}/build-$LANES_COMPONENT\" ]; then rm \"{once}/build-$LANES_COMPONENT\"; touch \"{once}/building-$LANES_COMPONENT\"; sleep 60; fi\necho built\n"
             ),
         )
         .write(

@@ -1,0 +1,112 @@
+//! The dashboard in headless Chromium, over a `lanes serve` running real lanes: the commit
+//! page follows a running step without reloading, a log streams, an approver approves with a
+//! click and a viewer has nothing to click. Screenshots go to `target/test-artifacts/browser`.
+
+use crate::serve::repo_sleeping_once;
+use crate::serving::{Serving, push_webhook, token};
+use crate::webdriver::{Browser, browser};
+
+fn sign_in(browser: &Browser, server: &Serving, token: &str) {
+    browser.open(&format!("{}/logout", server.url));
+    browser.type_into("input[name=token]", token);
+    browser.click("form button");
+    browser.wait_until("signed in", |b| b.text("header .who").contains('('));
+}
+
+/// The state a stage shows (the page writes it in capitals).
+fn stage_state(browser: &Browser, component: &str, stage: &str) -> String {
+    browser
+        .text(&format!(
+            "section[data-component={component}] li[data-stage={stage}] .state"
+        ))
+        .to_lowercase()
+}
+
+#[test]
+fn the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click() {
+    let Some(browser) =
+        browser("the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click")
+    else {
+        return;
+    };
+    let once = tempfile::TempDir::new().unwrap();
+    let repo = repo_sleeping_once(once.path());
+    let commit = repo.commit("two components");
+    // web's build writes a line, waits, writes another; api's build takes a while.
+    std::fs::write(once.path().join("slow-web"), "3").unwrap();
+    std::fs::write(once.path().join("slow-api"), "10").unwrap();
+    let alice = token(&repo, "alice", "approver");
+    let viewer = token(&repo, "vic", "viewer");
+    let server = Serving::start(&repo);
+    assert_eq!(push_webhook(&server, &commit, "browser-1").0, 202);
+
+    sign_in(&browser, &server, &viewer);
+    // The run page of web's build streams its log while the step writes it.
+    browser.wait_until("web's build started", |b| {
+        b.open(&format!("{}/lanes/2/stages/pr", server.url));
+        b.text("#log").contains("stdout | first")
+    });
+    assert!(
+        !browser.text("#log").contains("stdout | second"),
+        "the step is still running"
+    );
+    browser.screenshot("run-page-streaming");
+    browser.wait_until("the second line streamed in", |b| {
+        b.text("#log").contains("stdout | second")
+    });
+    browser.wait_until("the stream ended with the attempt", |b| {
+        b.script("return document.getElementById('log').dataset.ended || ''") == "true"
+    });
+    browser.screenshot("run-page-ended");
+
+    // The commit page follows api's running build without a reload.
+    browser.open(&format!("{}/commits/{commit}", server.url));
+    assert_eq!(
+        stage_state(&browser, "api", "pr"),
+        "running",
+        "api still builds"
+    );
+    browser.script("window.notReloaded = true; return null;");
+    browser.screenshot("commit-page-running");
+    browser.wait_until("api's build succeeded and production waits", |b| {
+        stage_state(b, "api", "production") == "waiting"
+            && stage_state(b, "web", "production") == "waiting"
+    });
+    assert_eq!(stage_state(&browser, "api", "pr"), "succeeded");
+    assert_eq!(
+        browser.script("return window.notReloaded === true"),
+        true,
+        "updated in place"
+    );
+    assert!(
+        browser
+            .text("section[data-component=api]")
+            .contains("waiting for approval")
+    );
+    assert!(
+        browser.all("button.approve").is_empty(),
+        "a viewer has no approve button"
+    );
+    browser.screenshot("commit-page-viewer");
+
+    sign_in(&browser, &server, &alice);
+    browser.open(&format!("{}/commits/{commit}", server.url));
+    browser.click("section[data-component=api] button.approve");
+    browser.wait_until("the approval is said", |b| {
+        b.text(".flash").contains("alice approved api")
+    });
+    browser.wait_until("api is in production", |b| {
+        b.text("section[data-component=api] h2")
+            .contains("done: in production")
+    });
+    assert_eq!(stage_state(&browser, "web", "production"), "waiting");
+    browser.screenshot("commit-page-approved");
+
+    for (path, name) in [("/board", "board"), ("/queue", "queue"), ("/", "history")] {
+        browser.open(&format!("{}{path}", server.url));
+        browser.screenshot(name);
+    }
+    browser.resize(390, 844);
+    browser.open(&format!("{}/commits/{commit}", server.url));
+    browser.screenshot("commit-page-phone");
+}
