@@ -4,6 +4,7 @@
 //! an append made on an outdated world is refused, never merged.
 
 mod event_check;
+mod flow_projection;
 mod projection;
 mod run_record;
 mod store;
