@@ -31,6 +31,16 @@ impl Repo {
         self.push_refspec(remote, &format!("{commit}:{full_ref}"))
     }
 
+    /// Pushes `commit` to `full_ref` on `remote` whatever it held: for refs only lanes writes.
+    pub fn push_forced(
+        &self,
+        remote: &str,
+        commit: CommitId,
+        full_ref: &str,
+    ) -> Result<PushOutcome, GitError> {
+        self.push_refspec(remote, &format!("+{commit}:{full_ref}"))
+    }
+
     /// Deletes `full_ref` on `remote` (nothing happens when it is not there).
     pub fn push_delete(&self, remote: &str, full_ref: &str) -> Result<PushOutcome, GitError> {
         self.push_refspec(remote, &format!(":{full_ref}"))
