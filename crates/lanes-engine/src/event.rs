@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AttemptOutcome, LaneId, Millis, StageState};
+use crate::{AttemptOutcome, ChangeId, ForwardPort, LaneId, Millis, StageState};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -148,12 +148,81 @@ pub enum Event {
         user: String,
         at: Millis,
     },
+    /// The lane's version was tagged in git as deployed to `environment`.
+    Tagged {
+        lane: LaneId,
+        environment: String,
+        tag: String,
+        at: Millis,
+    },
+    /// A change entered the acceptance queue (`lanes submit`).
+    ChangeSubmitted {
+        change: ChangeId,
+        branch: String,
+        head: String,
+        author: String,
+        components: Vec<String>,
+        batch: ChangeId,
+        at: Millis,
+    },
+    /// The intermediate commit `group` is accepted on was built and its branch created.
+    CandidateBuilt {
+        group: Vec<ChangeId>,
+        commit: String,
+        branch: String,
+        base: String,
+        includes: Vec<ChangeId>,
+        at: Millis,
+    },
+    /// The default branch moved to `commit`, which holds the change.
+    ChangeMerged {
+        change: ChangeId,
+        commit: String,
+        at: Millis,
+    },
+    /// The change left the queue without being merged.
+    ChangeEvicted {
+        change: ChangeId,
+        reason: String,
+        at: Millis,
+    },
+    /// `commit` passed the stage whose success merges into the release branch, and was merged
+    /// there: the release branch is at `release_commit`.
+    ReleaseMerged {
+        commit: String,
+        branch: String,
+        release_commit: String,
+        at: Millis,
+    },
+    /// `hotfix/<component>/<number>` was cut from the production tag `tag` at `base`.
+    HotfixCut {
+        component: String,
+        number: u64,
+        branch: String,
+        tag: String,
+        base: String,
+        at: Millis,
+    },
+    /// The lanes of `commit` are the hotfix's: they walk the hotfix stages only.
+    HotfixStarted {
+        component: String,
+        number: u64,
+        commit: String,
+        at: Millis,
+    },
+    /// The hotfix was carried to the default branch, or could not be.
+    HotfixForwardPorted {
+        component: String,
+        number: u64,
+        port: ForwardPort,
+        at: Millis,
+    },
 }
 
 impl Event {
-    /// The lane the event is about.
+    /// The lane the event is about; `None` for events about changes, branches and hotfixes.
     #[must_use]
-    pub fn lane(&self) -> LaneId {
+    pub fn lane(&self) -> Option<LaneId> {
         match self {
             Self::LaneCreated { lane, .. }
             | Self::StageUnchanged { lane, .. }
@@ -172,7 +241,16 @@ impl Event {
             | Self::Approved { lane, .. }
             | Self::Rejected { lane, .. }
             | Self::MarkedBad { lane, .. }
-            | Self::RolledBack { lane, .. } => *lane,
+            | Self::RolledBack { lane, .. }
+            | Self::Tagged { lane, .. } => Some(*lane),
+            Self::ChangeSubmitted { .. }
+            | Self::CandidateBuilt { .. }
+            | Self::ChangeMerged { .. }
+            | Self::ChangeEvicted { .. }
+            | Self::ReleaseMerged { .. }
+            | Self::HotfixCut { .. }
+            | Self::HotfixStarted { .. }
+            | Self::HotfixForwardPorted { .. } => None,
         }
     }
 
@@ -198,6 +276,15 @@ impl Event {
             Self::Rejected { .. } => "rejected",
             Self::MarkedBad { .. } => "marked_bad",
             Self::RolledBack { .. } => "rolled_back",
+            Self::Tagged { .. } => "tagged",
+            Self::ChangeSubmitted { .. } => "change_submitted",
+            Self::CandidateBuilt { .. } => "candidate_built",
+            Self::ChangeMerged { .. } => "change_merged",
+            Self::ChangeEvicted { .. } => "change_evicted",
+            Self::ReleaseMerged { .. } => "release_merged",
+            Self::HotfixCut { .. } => "hotfix_cut",
+            Self::HotfixStarted { .. } => "hotfix_started",
+            Self::HotfixForwardPorted { .. } => "hotfix_forward_ported",
         }
     }
 }

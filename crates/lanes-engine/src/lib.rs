@@ -5,24 +5,34 @@
 
 mod approval;
 mod attempt_plan;
+mod change;
 mod commit_view;
 mod decision_error;
 mod event;
+mod flow;
+mod flow_gate;
+mod hotfix;
 mod lane;
 mod next_step;
 mod outcome;
+mod queue;
 mod rollback;
 mod stage_state;
 mod world;
 
 pub use approval::{GateTarget, approve, reject};
 pub use attempt_plan::{AttemptPlan, DeployPlan, VectorEntry, VersionVector};
+pub use change::{Candidate, Change, ChangeId, ChangeState};
 pub use commit_view::{CommitView, LaneView, StageView};
 pub use decision_error::DecisionError;
 pub use event::Event;
+pub use flow::{Flow, ReleaseMerge};
+pub use flow_gate::missing_fix;
+pub use hotfix::{ForwardPort, Hotfix};
 pub use lane::{Attempt, AttemptOutcome, Lane, LaneId, Millis, StageRun, StepRecord};
 pub use next_step::{Idle, Next, instance_for, next_step};
 pub use outcome::{AttemptResult, attempt_finished, deploy_finished, recover, retry_interrupted};
+pub use queue::{QueuePlan, candidate_is_current, queue_plan};
 pub use rollback::{RollbackPlan, plan_rollback};
 pub use stage_state::StageState;
-pub use world::{ApprovalRecord, Deployment, World};
+pub use world::{ApprovalRecord, Deployment, TagRecord, World};

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use lanes_manifest::{Gate, Instances, LockPolicy, Manifest, Stage};
 
+use crate::flow_gate::{FlowGate, flow_gate};
 use crate::{
     AttemptPlan, DeployPlan, Event, Lane, LaneId, Millis, StageState, VectorEntry, VersionVector,
     World,
@@ -72,14 +73,12 @@ pub fn next_step(world: &World, manifest: &Manifest, id: LaneId, now: Millis) ->
         StageState::Succeeded
         | StageState::Unchanged
         | StageState::Failed
-        | StageState::Canceled => {
+        | StageState::Canceled
+        | StageState::Skipped => {
             unreachable!("current_stage skips green stages and stopped lanes returned above")
         }
     }
     let stage = &manifest.stages()[index];
-    if let Some(event) = unchanged(world, manifest, lane, index, stage, now) {
-        return Next::Record(vec![event]);
-    }
     let hold = |reason: String, idle: Idle| {
         let run = &lane.stages[index];
         if run.state == StageState::Waiting && run.reason.as_deref() == Some(reason.as_str()) {
@@ -93,6 +92,25 @@ pub fn next_step(world: &World, manifest: &Manifest, id: LaneId, now: Millis) ->
             }])
         }
     };
+    let finish = |state: StageState, reason: String| {
+        Next::Record(vec![Event::StageFinished {
+            lane: id,
+            stage: index,
+            state,
+            reason: Some(reason),
+            flaky: false,
+            at: now,
+        }])
+    };
+    match flow_gate(world, manifest, lane, index) {
+        Some(FlowGate::Hold(reason)) => return hold(reason, Idle::Waiting),
+        Some(FlowGate::Cancel(reason)) => return finish(StageState::Canceled, reason),
+        Some(FlowGate::Skip(reason)) => return finish(StageState::Skipped, reason),
+        None => {}
+    }
+    if let Some(event) = unchanged(world, manifest, lane, index, stage, now) {
+        return Next::Record(vec![event]);
+    }
     if let Some(reason) = missing_approvals(world, manifest, lane, index, stage) {
         return hold(reason, Idle::Waiting);
     }
@@ -111,14 +129,7 @@ pub fn next_step(world: &World, manifest: &Manifest, id: LaneId, now: Millis) ->
             }
             EnvironmentGate::Hold(reason) => return hold(reason, Idle::Queued),
             EnvironmentGate::Superseded(reason) => {
-                return Next::Record(vec![Event::StageFinished {
-                    lane: id,
-                    stage: index,
-                    state: StageState::Canceled,
-                    reason: Some(reason),
-                    flaky: false,
-                    at: now,
-                }]);
+                return finish(StageState::Canceled, reason);
             }
         }
     }

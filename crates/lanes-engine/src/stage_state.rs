@@ -23,6 +23,8 @@ pub enum StageState {
     Interrupted,
     /// It will not run: an earlier stage failed, or a newer version superseded this one.
     Canceled,
+    /// Not part of this lane: a hotfix walks only the stages the manifest requires for hotfixes.
+    Skipped,
 }
 
 impl StageState {
@@ -31,14 +33,14 @@ impl StageState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            Self::Succeeded | Self::Failed | Self::Unchanged | Self::Canceled
+            Self::Succeeded | Self::Failed | Self::Unchanged | Self::Canceled | Self::Skipped
         )
     }
 
     /// Whether the lane may go on past this stage.
     #[must_use]
     pub fn is_green(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Unchanged)
+        matches!(self, Self::Succeeded | Self::Unchanged | Self::Skipped)
     }
 
     #[must_use]
@@ -52,6 +54,7 @@ impl StageState {
             Self::Unchanged => "unchanged",
             Self::Interrupted => "interrupted",
             Self::Canceled => "canceled",
+            Self::Skipped => "skipped",
         }
     }
 }

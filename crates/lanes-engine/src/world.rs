@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Attempt, Event, Lane, LaneId, Millis, StageRun, StageState, StepRecord};
+use crate::{Attempt, Event, Flow, Lane, LaneId, Millis, StageRun, StageState, StepRecord};
 
 /// A version of a component in an environment (instance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +27,17 @@ pub struct ApprovalRecord {
     pub at: Millis,
 }
 
+/// A git tag marking a version deployed to an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagRecord {
+    pub lane: LaneId,
+    pub component: String,
+    pub environment: String,
+    pub commit: String,
+    pub tag: String,
+    pub at: Millis,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct World {
     lanes: BTreeMap<LaneId, Lane>,
@@ -41,6 +52,8 @@ pub struct World {
     approvals: Vec<ApprovalRecord>,
     /// `(component, fingerprint)` of versions marked bad, with the reason.
     bad: BTreeMap<(String, String), String>,
+    tags: Vec<TagRecord>,
+    flow: Flow,
     next_token: u64,
 }
 
@@ -57,6 +70,9 @@ impl World {
         reason = "one arm per event reads best as one match"
     )]
     pub fn apply(&mut self, event: &Event) {
+        if self.flow.apply(event) {
+            return;
+        }
         if let Event::LaneCreated {
             lane,
             commit,
@@ -83,11 +99,32 @@ impl World {
             );
             return;
         }
-        let Some(lane) = self.lanes.get_mut(&event.lane()) else {
+        let Some(lane) = event.lane().and_then(|id| self.lanes.get_mut(&id)) else {
             return;
         };
         match event {
-            Event::LaneCreated { .. } => unreachable!("handled above"),
+            Event::LaneCreated { .. }
+            | Event::ChangeSubmitted { .. }
+            | Event::CandidateBuilt { .. }
+            | Event::ChangeMerged { .. }
+            | Event::ChangeEvicted { .. }
+            | Event::ReleaseMerged { .. }
+            | Event::HotfixCut { .. }
+            | Event::HotfixStarted { .. }
+            | Event::HotfixForwardPorted { .. } => unreachable!("handled above"),
+            Event::Tagged {
+                environment,
+                tag,
+                at,
+                ..
+            } => self.tags.push(TagRecord {
+                lane: lane.id,
+                component: lane.component.clone(),
+                environment: environment.clone(),
+                commit: lane.commit.clone(),
+                tag: tag.clone(),
+                at: *at,
+            }),
             Event::StageUnchanged {
                 stage,
                 provenance,
@@ -189,6 +226,7 @@ impl World {
                 {
                     run.deploying = false;
                 }
+                self.flow.deployed(&lane.commit, environment);
                 let deployment = Deployment {
                     lane: lane.id,
                     commit: lane.commit.clone(),
@@ -333,6 +371,29 @@ impl World {
                     .push(deployment);
             }
         }
+    }
+
+    /// Changes, release merges and hotfixes.
+    #[must_use]
+    pub fn flow(&self) -> &Flow {
+        &self.flow
+    }
+
+    /// Every tag lanes created, oldest first.
+    #[must_use]
+    pub fn tags(&self) -> &[TagRecord] {
+        &self.tags
+    }
+
+    /// Tags of deploys of `component` to `environment`, oldest first.
+    pub fn tags_of<'a>(
+        &'a self,
+        environment: &'a str,
+        component: &'a str,
+    ) -> impl DoubleEndedIterator<Item = &'a TagRecord> + 'a {
+        self.tags
+            .iter()
+            .filter(move |tag| tag.environment == environment && tag.component == component)
     }
 
     #[must_use]

@@ -13,6 +13,49 @@ impl Repo {
         run(self.command_dir(), args, &[], None)
     }
 
+    /// Runs `git` with `args` and extra environment; a non-zero exit is not an error but
+    /// returned, with stdout and stderr, for the caller to read.
+    pub(crate) fn git_unchecked(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Unchecked, GitError> {
+        let dir = self.command_dir();
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| GitError::Spawn {
+                args: owned(args),
+                dir: dir.to_path_buf(),
+                source,
+            })?;
+        Ok(Unchecked {
+            success: output.status.success(),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            failure: GitError::Command {
+                args: owned(args),
+                dir: dir.to_path_buf(),
+                status: output.status,
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            },
+        })
+    }
+
+    /// Runs `git` with `args`, extra environment and `stdin`; a non-zero exit is an error.
+    pub(crate) fn git_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&[u8]>,
+    ) -> Result<String, GitError> {
+        run(self.command_dir(), args, env, stdin)
+    }
+
     /// Creates a repository in `dir` (made if missing) whose first branch is `default_branch`.
     pub fn init(dir: &Path, default_branch: &str) -> Result<Repo, GitError> {
         std::fs::create_dir_all(dir).map_err(|source| GitError::Io {
@@ -51,6 +94,16 @@ impl Repo {
         )?;
         self.resolve_commit("HEAD")
     }
+}
+
+/// What a `git` call that may fail said.
+pub(crate) struct Unchecked {
+    pub(crate) success: bool,
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    /// The error to report when the failure is not one the caller expects.
+    pub(crate) failure: GitError,
 }
 
 /// Runs `git args` in `dir` with extra `env`, feeding `stdin`; non-zero exit is an error.

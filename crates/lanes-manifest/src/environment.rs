@@ -8,6 +8,8 @@ pub struct Environment {
     pub instances: Instances,
     pub lock: LockPolicy,
     pub approval: Approval,
+    /// Deploys here are tagged in git (production's always are).
+    pub tag: bool,
 }
 
 /// How many copies of an environment there are.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Component, ComponentId, Environment, ManifestSource, Pattern, Stage};
+use crate::{Component, ComponentId, Environment, ManifestSource, Pattern, Queue, Stage};
 
 /// A `lanes.yml` that passed validation: names are unique, references resolve, globs parse and
 /// the dependency graph has no cycle.
@@ -21,6 +21,9 @@ pub struct Manifest {
     pub(crate) components: Vec<Component>,
     pub(crate) environments: Vec<Environment>,
     pub(crate) stages: Vec<Stage>,
+    pub(crate) queue: Queue,
+    /// Names of the stages a hotfix lane walks, in lane order.
+    pub(crate) hotfix_stages: Vec<String>,
     pub(crate) source: ManifestSource,
 }
 
@@ -98,6 +101,45 @@ impl Manifest {
         &self.stages
     }
 
+    /// How `lanes submit` orders and merges changes.
+    #[must_use]
+    pub fn queue(&self) -> Queue {
+        self.queue
+    }
+
+    /// Whether a hotfix lane walks this stage.
+    #[must_use]
+    pub fn hotfix_walks(&self, stage: &str) -> bool {
+        self.hotfix_stages.iter().any(|name| name == stage)
+    }
+
+    /// Production: the environment of the last stage that deploys.
+    #[must_use]
+    pub fn production(&self) -> Option<&str> {
+        self.stages
+            .iter()
+            .rev()
+            .find_map(|stage| stage.environment.as_deref())
+    }
+
+    /// Whether deploys to `environment` are tagged in git: production's always are.
+    #[must_use]
+    pub fn tags_deploys_to(&self, environment: &str) -> bool {
+        self.production() == Some(environment)
+            || self
+                .environments
+                .iter()
+                .any(|env| env.name == environment && env.tag)
+    }
+
+    /// The index of the first stage with this on-success action.
+    #[must_use]
+    pub fn stage_with(&self, action: crate::OnSuccess) -> Option<usize> {
+        self.stages
+            .iter()
+            .position(|stage| stage.on_success == Some(action))
+    }
+
     /// The text the manifest was read from, for diagnostics about it.
     #[must_use]
     pub fn source(&self) -> &ManifestSource {
@@ -117,6 +159,7 @@ impl Manifest {
             secrets: &'a [String],
             environments: &'a [Environment],
             stages: &'a [Stage],
+            hotfix_stages: &'a [String],
         }
         serde_json::to_string(&Global {
             version: self.version,
@@ -126,6 +169,7 @@ impl Manifest {
             secrets: &self.secrets,
             environments: &self.environments,
             stages: &self.stages,
+            hotfix_stages: &self.hotfix_stages,
         })
         .expect("manifest data serializes")
     }

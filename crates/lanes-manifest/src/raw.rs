@@ -44,6 +44,56 @@ pub(crate) struct RawManifest {
     /// The lane: the stages every affected component walks, in order.
     #[serde(default)]
     pub(crate) stages: Vec<RawStage>,
+    /// How `lanes submit` accepts changes and merges them into the default branch.
+    #[serde(default)]
+    pub(crate) queue: Option<RawQueue>,
+    /// What a hotfix lane walks (`lanes hotfix`).
+    #[serde(default)]
+    pub(crate) hotfix: Option<RawHotfix>,
+}
+
+/// The acceptance queue of `lanes submit`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Queue")]
+pub(crate) struct RawQueue {
+    /// `component` (default): changes touching disjoint components are accepted in parallel and
+    /// only changes sharing a component are ordered; `shared`: one queue orders every change.
+    pub(crate) split: Option<RawQueueSplit>,
+    /// How an accepted change enters the default branch: `fast-forward` (default; a merge
+    /// commit only when the change is not based on the branch's tip) or `merge-commit`
+    /// (always one).
+    pub(crate) merge: Option<RawMergeStyle>,
+}
+
+/// How the acceptance queue is split.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "QueueSplit")]
+pub(crate) enum RawQueueSplit {
+    Component,
+    Shared,
+}
+
+/// How accepted changes are merged.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "MergeStyle")]
+pub(crate) enum RawMergeStyle {
+    FastForward,
+    MergeCommit,
+}
+
+/// Hotfix lanes: cut from the commit deployed in production, deployed after approval, then
+/// forward-ported to the default branch.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Hotfix")]
+pub(crate) struct RawHotfix {
+    /// The stages a hotfix walks, by name (default: every stage); the others are skipped. The
+    /// stage deploying to production must be one of them.
+    #[schemars(with = "Vec<String>")]
+    pub(crate) stages: Vec<Spanned<String>>,
 }
 
 /// Branch names lanes uses.
@@ -109,6 +159,10 @@ pub(crate) struct RawEnvironment {
     /// Approvals a stage deploying here needs when its gate is `approval`.
     #[serde(default)]
     pub(crate) approval: Option<RawApproval>,
+    /// Tag every deploy here in git as `lanes/<environment>/<component>/<n>` (production,
+    /// the environment of the last stage that deploys, is always tagged).
+    #[serde(default)]
+    pub(crate) tag: bool,
 }
 
 /// How many instances an environment has.

@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_saphyr::{Location, Spanned};
 
 use crate::raw::{
-    RawApproval, RawComponent, RawEnvironment, RawGate, RawInstances, RawLock, RawManifest,
-    RawOnSuccess, RawStage,
+    RawApproval, RawComponent, RawEnvironment, RawGate, RawHotfix, RawInstances, RawLock,
+    RawManifest, RawMergeStyle, RawOnSuccess, RawQueue, RawQueueSplit, RawStage,
 };
 use crate::suggest::did_you_mean;
 use crate::{
     Approval, Branches, Component, ComponentId, Diagnostic, Environment, Gate, Instances,
-    LockPolicy, Manifest, ManifestError, ManifestSource, OnSuccess, Pattern, SourceSpan, Stage,
-    StageOverride,
+    LockPolicy, Manifest, ManifestError, ManifestSource, MergeStyle, OnSuccess, Pattern, Queue,
+    QueueSplit, SourceSpan, Stage, StageOverride,
 };
 
 /// A manifest larger than this is refused before it is parsed.
@@ -195,6 +195,8 @@ impl Validator<'_> {
         let environments = self.environments(raw.environments);
         let stages = self.stages(raw.stages, &environments);
         let components = self.components(raw.components, &stages);
+        let queue = Self::queue(raw.queue);
+        let hotfix_stages = self.hotfix_stages(raw.hotfix, &stages);
         if self.diagnostics.is_empty() {
             self.check_cycles(&components);
         }
@@ -210,6 +212,8 @@ impl Validator<'_> {
                 .collect(),
             environments,
             stages,
+            queue,
+            hotfix_stages,
             source: self.source.clone(),
         }
     }
@@ -231,6 +235,62 @@ impl Validator<'_> {
             default: default.map_or_else(|| "main".to_owned(), |branch| branch.value),
             release: release.map(|branch| branch.value),
         }
+    }
+
+    fn queue(raw: Option<RawQueue>) -> Queue {
+        let Some(raw) = raw else {
+            return Queue::default();
+        };
+        Queue {
+            split: match raw.split {
+                None | Some(RawQueueSplit::Component) => QueueSplit::Component,
+                Some(RawQueueSplit::Shared) => QueueSplit::Shared,
+            },
+            merge: match raw.merge {
+                None | Some(RawMergeStyle::FastForward) => MergeStyle::FastForward,
+                Some(RawMergeStyle::MergeCommit) => MergeStyle::MergeCommit,
+            },
+        }
+    }
+
+    /// The stages hotfix lanes walk, in lane order: every stage unless `hotfix.stages` names
+    /// some, and then production's among them.
+    fn hotfix_stages(&mut self, raw: Option<RawHotfix>, stages: &[Stage]) -> Vec<String> {
+        let names: Vec<&str> = stages.iter().map(|stage| stage.name.as_str()).collect();
+        let Some(raw) = raw else {
+            return names.into_iter().map(str::to_owned).collect();
+        };
+        for name in &raw.stages {
+            if !names.contains(&name.value.as_str()) {
+                let message = format!("unknown stage `{}`", name.value);
+                let help = did_you_mean(&name.value, "stage", &names);
+                self.error(name, message, "not in `stages`", Some(help));
+            }
+        }
+        let walked: Vec<String> = names
+            .iter()
+            .filter(|name| raw.stages.iter().any(|listed| listed.value == **name))
+            .map(|&name| name.to_owned())
+            .collect();
+        let production = stages
+            .iter()
+            .rev()
+            .find(|stage| stage.environment.is_some());
+        if let (Some(production), Some(first)) = (production, raw.stages.first())
+            && !walked.contains(&production.name)
+        {
+            let message = format!(
+                "hotfix lanes skip `{}`, the stage that deploys to production",
+                production.name
+            );
+            self.error(
+                first,
+                message,
+                "production missing",
+                Some(format!("add `{}` to `hotfix.stages`", production.name)),
+            );
+        }
+        walked
     }
 
     fn global_patterns(&mut self, raw: &[Spanned<String>], key: &str) -> Vec<Pattern> {
@@ -344,6 +404,7 @@ impl Validator<'_> {
                     Some(RawLock::NewestWins) => LockPolicy::NewestWins,
                 },
                 approval: self.approval(raw.approval),
+                tag: raw.tag,
             })
             .collect()
     }

@@ -28,7 +28,9 @@ impl<'w> EventCheck<'w> {
 
     /// Why `event` cannot follow the world and the events checked before it, if it cannot.
     pub(crate) fn check(&mut self, event: &Event) -> Result<(), String> {
-        let id = event.lane();
+        let Some(id) = event.lane() else {
+            return Ok(());
+        };
         if let Event::LaneCreated {
             commit,
             component,
@@ -95,6 +97,15 @@ fn stage_of(event: &Event) -> Option<usize> {
         | Event::LockAcquired { .. }
         | Event::LockReleased { .. }
         | Event::MarkedBad { .. }
-        | Event::RolledBack { .. } => None,
+        | Event::RolledBack { .. }
+        | Event::Tagged { .. }
+        | Event::ChangeSubmitted { .. }
+        | Event::CandidateBuilt { .. }
+        | Event::ChangeMerged { .. }
+        | Event::ChangeEvicted { .. }
+        | Event::ReleaseMerged { .. }
+        | Event::HotfixCut { .. }
+        | Event::HotfixStarted { .. }
+        | Event::HotfixForwardPorted { .. } => None,
     }
 }

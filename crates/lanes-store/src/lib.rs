@@ -7,6 +7,7 @@ mod api_tokens;
 mod deliveries;
 mod delivery;
 mod event_check;
+mod flow_projection;
 mod projection;
 mod role;
 mod run_record;

@@ -9,6 +9,8 @@ use lanes_engine::{
 };
 use sqlx::SqliteConnection;
 
+use crate::flow_projection::FlowProjection;
+
 /// The rows a batch of events changes.
 #[derive(Debug, Default)]
 pub(crate) struct Projection {
@@ -25,6 +27,7 @@ pub(crate) struct Projection {
     versions: Vec<VersionRow>,
     /// `(lane, user, reason, at)` of versions marked bad.
     bad: Vec<(LaneId, String, String, Millis)>,
+    flow: FlowProjection,
 }
 
 #[derive(Debug)]
@@ -48,7 +51,10 @@ struct VersionRow {
 impl Projection {
     /// Notes what `event`, the `index`th of the batch, changed; `world` has just applied it.
     pub(crate) fn record(&mut self, world: &World, index: usize, event: &Event) {
-        let id = event.lane();
+        self.flow.record(world, event);
+        let Some(id) = event.lane() else {
+            return;
+        };
         match event {
             Event::LaneCreated { stages, .. } => {
                 self.new_lanes.push(id);
@@ -145,6 +151,16 @@ impl Projection {
                 self.record_deployment(world, environment, instance, &lane.component);
                 self.record_last_known_good(world, environment, &lane.component);
             }
+            // Written by the flow projection.
+            Event::Tagged { .. }
+            | Event::ChangeSubmitted { .. }
+            | Event::CandidateBuilt { .. }
+            | Event::ChangeMerged { .. }
+            | Event::ChangeEvicted { .. }
+            | Event::ReleaseMerged { .. }
+            | Event::HotfixCut { .. }
+            | Event::HotfixStarted { .. }
+            | Event::HotfixForwardPorted { .. } => {}
         }
     }
 
@@ -229,6 +245,7 @@ impl Projection {
     ) -> Result<(), sqlx::Error> {
         self.write_stages(conn, world).await?;
         self.write_attempts(conn, world).await?;
+        self.flow.write(conn, world).await?;
         for ((environment, instance, component), deployment) in &self.deployments {
             sqlx::query(
                 "INSERT INTO deployments \

@@ -410,7 +410,7 @@ async fn write(
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO events (lane, kind, body, recorded_at) VALUES (?, ?, ?, ?) RETURNING id",
         )
-        .bind(lane_key(event.lane()))
+        .bind(event.lane().map(lane_key))
         .bind(event.kind())
         .bind(body)
         .bind(recorded_at)

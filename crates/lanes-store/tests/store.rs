@@ -121,7 +121,7 @@ impl Sim {
         {
             *own = fingerprint.into();
         }
-        let lane = event.lane();
+        let lane = event.lane().expect("a lane event");
         store.append(&[event]).await.unwrap();
         lane
     }
@@ -643,7 +643,7 @@ async fn assert_projection(sql: &SqlitePool, world: &World, events: &[StoredEven
         .iter()
         .map(|stored| {
             let event = &stored.event;
-            (stored.id, Some(key(event.lane())), event.kind().to_owned())
+            (stored.id, event.lane().map(key), event.kind().to_owned())
         })
         .collect();
     assert_eq!(rows, expected, "events");
@@ -740,7 +740,7 @@ async fn an_append_on_an_outdated_world_is_refused_until_refresh() {
 
     // `second` still believes lane 1 is free.
     let stale = sim.lane_created(second.world(), "c1", "web");
-    assert_eq!(stale.lane(), LaneId(1));
+    assert_eq!(stale.lane().expect("a lane event"), LaneId(1));
     let error = second.append(&[stale]).await.unwrap_err();
     assert!(
         matches!(
@@ -760,7 +760,7 @@ async fn an_append_on_an_outdated_world_is_refused_until_refresh() {
     second.refresh().await.unwrap();
     assert_eq!(second.world(), first.world());
     let decided_again = sim.lane_created(second.world(), "c1", "web");
-    assert_eq!(decided_again.lane(), LaneId(2));
+    assert_eq!(decided_again.lane().expect("a lane event"), LaneId(2));
     second.append(&[decided_again]).await.unwrap();
     first.refresh().await.unwrap();
     assert_eq!(first.world(), second.world());
@@ -795,13 +795,13 @@ async fn a_batch_that_fails_midway_leaves_no_trace() {
             at: sim.tick(),
         },
         Event::StageWaiting {
-            lane: web.lane(),
+            lane: web.lane().expect("a lane event"),
             stage: 0,
             reason: "waiting".into(),
             at: sim.tick(),
         },
         Event::LockAcquired {
-            lane: web.lane(),
+            lane: web.lane().expect("a lane event"),
             environment: "test".into(),
             component: "web".into(),
             at: sim.tick(),
@@ -842,7 +842,7 @@ async fn an_append_cancelled_at_any_point_leaves_the_ledger_whole() {
         let batch = |sim: &mut Sim, world: &World| {
             let created = sim.lane_created(world, &commit, "api");
             let waiting = Event::StageWaiting {
-                lane: created.lane(),
+                lane: created.lane().expect("a lane event"),
                 stage: 0,
                 reason: "waiting".into(),
                 at: sim.tick(),
@@ -963,7 +963,7 @@ async fn events_that_contradict_the_world_are_refused_whole() {
     assert_eq!(all_events(&store).await.len(), 1);
     // Events about a lane created earlier in the same batch are fine.
     store
-        .append(&[web.clone(), waiting(web.lane(), 3)])
+        .append(&[web.clone(), waiting(web.lane().expect("a lane event"), 3)])
         .await
         .unwrap();
 }
@@ -1008,7 +1008,7 @@ async fn concurrent_writers_decide_again_on_conflict_and_lose_nothing() {
                         // The lane id depends on the world: a stale world gives a wrong one.
                         let created = sim.lane_created(store.world(), &format!("{name}{n}"), "api");
                         let waiting = Event::StageWaiting {
-                            lane: created.lane(),
+                            lane: created.lane().expect("a lane event"),
                             stage: 0,
                             reason: format!("written by {name}"),
                             at: sim.tick(),
@@ -1093,7 +1093,7 @@ async fn followers_page_through_the_events_after_an_id() {
     let history = store.events_of_lane(lane).await.unwrap();
     let expected: Vec<_> = all
         .iter()
-        .filter(|stored| stored.event.lane() == lane)
+        .filter(|stored| stored.event.lane() == Some(lane))
         .cloned()
         .collect();
     assert_eq!(history, expected);
@@ -1204,7 +1204,7 @@ async fn kill_9_helper() {
     for n in 0.. {
         let commit = format!("c{n}");
         let created = sim.lane_created(store.world(), &commit, "api");
-        let lane = created.lane();
+        let lane = created.lane().expect("a lane event");
         let batch = [
             created,
             Event::StageWaiting {

@@ -114,6 +114,28 @@ pub(crate) enum Command {
     /// promoted again) and the previous last known good version is deployed again.
     #[command(after_help = EXIT_STATUS_HELP)]
     Rollback(RollbackArgs),
+    /// Put finished changes into the acceptance queue and walk them to the default branch.
+    ///
+    /// Each branch becomes a change: lanes builds an intermediate branch `lanes/accept/<id>`
+    /// holding the default branch, the changes ahead of it in the queue that share a component
+    /// with it, and the change; runs the affected components' lanes up to the stage with
+    /// `on_success: merge-default` against the last known good versions of the others; and,
+    /// once nothing is ahead and every lane passed, moves the default branch to it and deletes
+    /// the intermediate branch. A change that fails leaves the queue and evicts nobody. Several
+    /// branches are one batch, accepted together and bisected when the batch fails. Then the
+    /// merged commits' lanes go on (integration, the release merge, staging, production and
+    /// its tags) like `lanes run`. With a remote `origin`, branches are fetched from and
+    /// pushed to it. Submitting a branch again resumes its change.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Submit(SubmitArgs),
+    /// Cut `hotfix/<component>/<n>` from the commit tagged as deployed in production.
+    ///
+    /// Commit the fix on that branch, then `lanes run hotfix/<component>/<n>`: its lane walks
+    /// the stages `hotfix.stages` lists, waits for production's approval, deploys, and is then
+    /// cherry-picked onto the default branch and submitted to the queue. Until a version carries
+    /// the fix, no other version of the component is deployed to production.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Hotfix(HotfixArgs),
     /// Print the log of a stage of a component's lane.
     #[command(after_help = EXIT_STATUS_HELP)]
     Logs(LogsArgs),
@@ -310,6 +332,35 @@ pub(crate) struct RollbackArgs {
     /// Why: recorded with the version marked bad.
     #[arg(long)]
     pub(crate) reason: String,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SubmitArgs {
+    /// The branches to submit: one change each, accepted together as a batch when several.
+    #[arg(value_name = "BRANCH", required = true)]
+    pub(crate) branches: Vec<String>,
+    /// Stop once the changes are merged (or left the queue): do not run the later stages.
+    #[arg(long)]
+    pub(crate) until_merged: bool,
+    /// How many attempts run at once.
+    #[arg(long, short = 'j', default_value_t = default_jobs(), value_name = "N")]
+    pub(crate) jobs: usize,
+    /// Print every ledger event as a JSON line on stdout, then the outcome as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HotfixArgs {
+    /// The component to fix in production.
+    pub(crate) component: String,
+    /// Print the new branch as JSON on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
     #[command(flatten)]
     pub(crate) state: StateArg,
 }

@@ -24,3 +24,23 @@ pub(crate) async fn open(repo: &Repo, state: &StateArg) -> Result<(StateDir, Sto
     let store = Store::open(&dir.ledger()).await.map_err(Failure::store)?;
     Ok((dir, store))
 }
+
+/// Appends the events `decide` derives from the newest world, deciding again when another
+/// process appended first. Returns what was appended.
+pub(crate) async fn record(
+    store: &mut Store,
+    decide: impl Fn(&lanes_engine::World) -> Vec<lanes_engine::Event>,
+) -> Result<Vec<lanes_engine::Event>, Failure> {
+    loop {
+        store.refresh().await.map_err(Failure::store)?;
+        let events = decide(store.world());
+        if events.is_empty() {
+            return Ok(events);
+        }
+        match store.append(&events).await {
+            Ok(()) => return Ok(events),
+            Err(lanes_store::StoreError::Conflict { .. }) => {}
+            Err(error) => return Err(Failure::store(error)),
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod commands;
 mod demo;
 mod dispatch;
 mod failure;
+mod flow;
 mod init;
 mod ledger;
 mod manifest_cache;
@@ -55,6 +56,8 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Approve(args) => commands::approve(&directory, &args, output),
         Command::Reject(args) => commands::reject(&directory, &args, output),
         Command::Retry(args) => commands::retry(&directory, &args, output),
+        Command::Submit(args) => commands::submit(&directory, &args, output),
+        Command::Hotfix(args) => commands::hotfix(&directory, &args, output),
         Command::Logs(args) => commands::logs(&directory, &args, output),
         Command::Promote(args) => commands::promote(&directory, &args, output),
         Command::Rollback(args) => commands::rollback(&directory, &args, output),

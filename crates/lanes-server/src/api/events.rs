@@ -44,7 +44,7 @@ pub(crate) async fn events(
                 let data = serde_json::json!({
                     "id": stored.id,
                     "kind": stored.event.kind(),
-                    "lane": stored.event.lane().0,
+                    "lane": stored.event.lane().map(|lane| lane.0),
                     "event": stored.event,
                 });
                 let event = Event::default()

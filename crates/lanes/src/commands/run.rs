@@ -7,8 +7,9 @@ use lanes_git::{CommitId, Repo};
 use lanes_manifest::Manifest;
 
 use crate::cli::{RunArgs, StateArg};
-use crate::dispatch::{Dispatcher, Progress, RunSummary, Scope, commit_text, now, plan_lanes};
+use crate::dispatch::{Dispatcher, Progress, RunSummary, Scope, commit_text, now};
 use crate::failure::Failure;
+use crate::flow::{GitPath, Walk, WalkReport, Work};
 use crate::ledger::{block_on, open};
 use crate::output::Output;
 use crate::workspace::{repository, required_manifest_at};
@@ -24,48 +25,58 @@ pub(crate) fn run(directory: &Path, args: &RunArgs, output: &Output) -> Result<(
             hint: Some("describe the lane under `stages:` (see docs/manifest.md)".to_owned()),
         });
     }
-    let setup = plan_lanes(&repo, &manifest, commit)?;
-    let commit_id = commit.to_string();
-    let options = DriveOptions {
-        rev: &args.rev,
+    let walk = Walk {
+        path: GitPath::new(&repo)?,
         state: &args.state,
         jobs: args.jobs,
         json: args.json,
-        scope: Scope::default(),
+        until_merged: false,
+        output,
     };
-    let summary = block_on(drive(
-        &repo,
+    let report = block_on(walk.walk(vec![Work::FollowThrough {
         commit,
-        manifest,
-        &options,
-        |world, manifest| setup.events(world, manifest, &commit_id, now()),
-    ))?;
-    if setup.lanes.is_empty() {
-        output.say(&format!(
-            "{} affects no component: nothing to run",
-            commit.short()
-        ));
-        return Ok(());
-    }
-    output.say(&format!(
-        "{}: {} done, {} waiting, {} failed, {} need a decision",
-        commit.short(),
-        summary.done,
-        summary.waiting,
-        summary.stopped,
-        summary.needs_decision
-    ));
-    output.hint(&format!(
-        "`lanes status {}` shows every lane",
-        commit.short()
-    ));
-    if summary.interrupted {
+        rev: args.rev.clone(),
+        against: None,
+    }]))?;
+    print_report(&report, output);
+    if report.interrupted() {
         return Err(Failure::Reported(130));
     }
-    if summary.stopped > 0 || summary.needs_decision > 0 {
+    if report.failed() {
         return Err(Failure::Reported(5));
     }
     Ok(())
+}
+
+/// One line per commit whose lanes ran, and what became of the changes.
+pub(crate) fn print_report(report: &WalkReport, output: &Output) {
+    for (commit, summary) in &report.runs {
+        let total = summary.done + summary.waiting + summary.stopped + summary.needs_decision;
+        if total == 0 {
+            output.say(&format!(
+                "{} affects no component: nothing to run",
+                commit.short()
+            ));
+            continue;
+        }
+        output.say(&format!(
+            "{}: {} done, {} waiting, {} failed, {} need a decision",
+            commit.short(),
+            summary.done,
+            summary.waiting,
+            summary.stopped,
+            summary.needs_decision
+        ));
+    }
+    for (change, reason) in &report.evicted {
+        output.say(&format!("change {change} left the queue: {reason}"));
+    }
+    if let Some((commit, _)) = report.runs.last() {
+        output.hint(&format!(
+            "`lanes status {}` shows every lane",
+            commit.short()
+        ));
+    }
 }
 
 /// How `drive` runs a commit's lanes.
@@ -97,6 +108,7 @@ pub(crate) async fn drive(
     let worktree = state.worktree(&commit_id);
     repo.ensure_worktree(&worktree, commit)?;
     let mut dispatcher = Dispatcher {
+        repo: repo.clone(),
         store,
         manifest,
         commit: commit_id,

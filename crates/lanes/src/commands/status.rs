@@ -107,7 +107,7 @@ fn state_style(state: StageState) -> Style {
         StageState::Succeeded | StageState::Unchanged => Style::new().green(),
         StageState::Failed | StageState::Interrupted => Style::new().red(),
         StageState::Running | StageState::Waiting => Style::new().yellow(),
-        StageState::Pending | StageState::Canceled => Style::new().dim(),
+        StageState::Pending | StageState::Canceled | StageState::Skipped => Style::new().dim(),
     }
 }
 

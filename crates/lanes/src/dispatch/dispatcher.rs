@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use lanes_engine::{
-    Event, Idle, LaneId, Next, attempt_finished, deploy_finished, next_step, recover,
+    AttemptPlan, Event, Idle, LaneId, Next, StageState, attempt_finished, deploy_finished,
+    missing_fix, next_step, recover,
 };
 use lanes_manifest::Manifest;
 use lanes_store::{Store, StoreError};
@@ -32,6 +33,7 @@ pub(crate) struct RunSummary {
 }
 
 pub(crate) struct Dispatcher {
+    pub(crate) repo: lanes_git::Repo,
     pub(crate) store: Store,
     pub(crate) manifest: Manifest,
     pub(crate) commit: String,
@@ -201,6 +203,10 @@ impl Dispatcher {
                         self.try_append(&events).await?;
                         moved = true;
                     }
+                    Next::Start { plan, .. } if let Some(refusal) = self.refusal(&plan) => {
+                        self.try_append(&[refusal]).await?;
+                        moved = true;
+                    }
                     Next::Start { events, plan } if running.len() < self.jobs => {
                         if self.try_append(&events).await? {
                             running.insert(lane);
@@ -222,6 +228,27 @@ impl Dispatcher {
                 return Ok(queued);
             }
         }
+    }
+
+    /// A deploy the flow refuses: the version lacks a hotfix deployed to that environment.
+    fn refusal(&self, plan: &AttemptPlan) -> Option<Event> {
+        plan.deploy.as_ref()?;
+        let world = self.store.world();
+        let lane = world.lane(plan.lane)?;
+        let reason = missing_fix(world, &self.manifest, lane, plan.stage, |fix| {
+            let resolve = |commit: &str| self.repo.resolve_commit(commit);
+            resolve(fix)
+                .and_then(|fix| self.repo.is_ancestor(fix, resolve(&lane.commit)?))
+                .unwrap_or(false)
+        })?;
+        Some(Event::StageFinished {
+            lane: plan.lane,
+            stage: plan.stage,
+            state: StageState::Failed,
+            reason: Some(reason),
+            flaky: false,
+            at: now(),
+        })
     }
 
     fn context(&self, component: &str) -> AttemptContext {

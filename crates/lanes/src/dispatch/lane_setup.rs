@@ -1,5 +1,6 @@
 //! Which lanes a commit gets: one per component it affects compared with its first parent
-//! (every component for a root commit), each carrying the component's fingerprint.
+//! (every component for a root commit) or with the commit it was built on, each carrying the
+//! component's fingerprint.
 
 use lanes_engine::{Event, World};
 use lanes_git::{CommitId, Repo};
@@ -15,14 +16,17 @@ pub(crate) struct LaneSetup {
     pub(crate) author: String,
 }
 
+/// The lanes of `commit`: for the components it changes against `against` (default: its first
+/// parent).
 pub(crate) fn plan_lanes(
     repo: &Repo,
     manifest: &Manifest,
     commit: CommitId,
+    against: Option<CommitId>,
 ) -> Result<LaneSetup, Failure> {
     let info = repo.commit_info(commit)?;
-    let affected: Vec<String> = match info.parents.first() {
-        Some(&parent) => {
+    let affected: Vec<String> = match against.or_else(|| info.parents.first().copied()) {
+        Some(parent) => {
             let (result, _) = affected_between(repo, manifest, parent, parent, commit)?;
             result
                 .components

@@ -52,7 +52,7 @@ impl Progress {
             );
             return;
         }
-        let Some(lane) = world.lane(event.lane()) else {
+        let Some(lane) = event.lane().and_then(|id| world.lane(id)) else {
             return;
         };
         let text = match event {

@@ -1,0 +1,115 @@
+//! What the path through git asks of a lane before a stage: a hotfix skips the stages hotfixes
+//! do not walk; a candidate's lane goes past acceptance only once its change merged; in phase
+//! 1, past integration only once the commit is in the release branch; and no production deploy
+//! may lack a hotfix deployed there.
+
+use lanes_manifest::{Manifest, OnSuccess};
+
+use crate::next_step::short;
+use crate::{ChangeState, Lane, World};
+
+pub(crate) enum FlowGate {
+    /// Held until the flow moves (a merge happens).
+    Hold(String),
+    /// Never: the change left the queue or is accepted on another commit.
+    Cancel(String),
+    /// Not part of this lane.
+    Skip(String),
+}
+
+pub(crate) fn flow_gate(
+    world: &World,
+    manifest: &Manifest,
+    lane: &Lane,
+    index: usize,
+) -> Option<FlowGate> {
+    let flow = world.flow();
+    let stage = &manifest.stages()[index];
+    if let Some(hotfix) = flow.hotfix_of(&lane.commit) {
+        if !manifest.hotfix_walks(&stage.name) {
+            return Some(FlowGate::Skip(format!(
+                "{} walks only the hotfix stages",
+                hotfix.branch
+            )));
+        }
+        return None;
+    }
+    if let Some(merge) = manifest.stage_with(OnSuccess::MergeDefault)
+        && index > merge
+        && let Some(group) = flow.candidate_group(&lane.commit)
+    {
+        let changes: Vec<_> = group.iter().filter_map(|id| flow.change(*id)).collect();
+        let merged = changes.iter().any(|change| {
+            matches!(&change.state, ChangeState::Merged { commit, .. } if *commit == lane.commit)
+        });
+        if !merged {
+            let accepted_here = changes.iter().find(|change| {
+                change.is_queued()
+                    && change
+                        .candidate
+                        .as_ref()
+                        .is_some_and(|candidate| candidate.commit == lane.commit)
+            });
+            if let Some(change) = accepted_here {
+                return Some(FlowGate::Hold(format!(
+                    "waiting for change {} to merge into {}",
+                    change.id,
+                    manifest.branches().default
+                )));
+            }
+            let reason = changes
+                .iter()
+                .find_map(|change| match &change.state {
+                    ChangeState::Evicted { reason, .. } => {
+                        Some(format!("change {} left the queue: {reason}", change.id))
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| {
+                    format!(
+                        "superseded: the change is accepted on a newer commit than {}",
+                        short(&lane.commit)
+                    )
+                });
+            return Some(FlowGate::Cancel(reason));
+        }
+    }
+    if let Some(release) = &manifest.branches().release
+        && let Some(merge) = manifest.stage_with(OnSuccess::MergeRelease)
+        && index > merge
+        && flow.release_merge(&lane.commit).is_none()
+    {
+        return Some(FlowGate::Hold(format!(
+            "waiting for the merge into {release}"
+        )));
+    }
+    None
+}
+
+/// Why deploying `lane`'s version at stage `index` is refused: a hotfix of its component is
+/// deployed to that environment and the version lacks the fix. `contains(commit)` says
+/// whether the lane's commit holds `commit` (is it or descends from it).
+#[must_use]
+pub fn missing_fix(
+    world: &World,
+    manifest: &Manifest,
+    lane: &Lane,
+    index: usize,
+    contains: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let environment = manifest.stages()[index].environment.as_deref()?;
+    let flow = world.flow();
+    if flow.hotfix_of(&lane.commit).is_some() {
+        return None;
+    }
+    let missing = flow.hotfixes().find(|hotfix| {
+        hotfix.component == lane.component
+            && hotfix.deployed_to.iter().any(|env| env == environment)
+            && !hotfix.fix_commits().any(&contains)
+    })?;
+    Some(format!(
+        "refused: {} lacks the fix of {} (deployed to {environment}); forward-port it first",
+        short(&lane.commit),
+        missing.branch
+    ))
+}

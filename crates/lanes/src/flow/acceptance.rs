@@ -1,0 +1,442 @@
+//! Accepting changes: each group (one change, or the part of a batch under test) is merged on
+//! top of the default branch and of the changes ahead of it that share a component, its
+//! lanes run up to the stage whose success merges, and once nothing is ahead it merges or
+//! leaves the queue. A failing batch is bisected; a failing change evicts nobody else.
+
+use std::time::Duration;
+
+use lanes_engine::{
+    ChangeId, ChangeState, Event, QueuePlan, StageState, World, candidate_is_current, queue_plan,
+};
+use lanes_git::{CommitId, MergeOutcome};
+use lanes_manifest::{Manifest, MergeStyle, OnSuccess};
+use lanes_store::Store;
+
+use crate::commands::run::{DriveOptions, drive};
+use crate::dispatch::{Scope, now, plan_lanes};
+use crate::failure::Failure;
+use crate::flow::Walk;
+use crate::flow::git_path::LANES_IDENTITY;
+use crate::ledger::{open, record};
+use crate::workspace::required_manifest_at;
+
+/// How often a change waiting for the changes ahead of it looks at the ledger again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// What became of a batch.
+#[derive(Debug, Default)]
+pub(crate) struct Accepted {
+    /// Each merged change, the default branch's commit holding it, and its intermediate
+    /// branch.
+    pub(crate) merged: Vec<(ChangeId, CommitId, String)>,
+    pub(crate) evicted: Vec<(ChangeId, String)>,
+}
+
+enum Built {
+    Candidate {
+        commit: CommitId,
+        base: CommitId,
+    },
+    /// Merging this change conflicts.
+    Conflict {
+        change: ChangeId,
+        files: Vec<String>,
+    },
+    /// A change ahead cannot be merged on the tip now; it will be rebuilt or leave.
+    AheadUnmergeable,
+}
+
+enum Verdict {
+    Passed,
+    Failed(String),
+    /// A lane waits for a person (an approval inside acceptance, an interrupted deploy).
+    Held(String),
+}
+
+impl Walk<'_> {
+    pub(crate) async fn accept(&self, batch: Vec<ChangeId>) -> Result<Accepted, Failure> {
+        let repo = &self.path.repo;
+        let (_, mut store) = open(repo, self.state).await?;
+        let mut accepted = Accepted::default();
+        let mut pending = batch;
+        let mut group = pending.clone();
+        let mut said_waiting: Option<Vec<ChangeId>> = None;
+        loop {
+            store.refresh().await.map_err(Failure::store)?;
+            let world = store.world();
+            let queued = |id: &ChangeId| world.flow().change(*id).is_some_and(|c| c.is_queued());
+            pending.retain(queued);
+            group.retain(queued);
+            if pending.is_empty() {
+                return Ok(accepted);
+            }
+            if group.is_empty() {
+                group.clone_from(&pending);
+            }
+            let default = self.default_branch(world, &group)?;
+            let tip = self.path.tip(&default)?.ok_or_else(|| Failure::Refused {
+                message: format!("the default branch `{default}` does not exist"),
+                hint: Some(format!("push a `{default}` branch first")),
+            })?;
+            let manifest = required_manifest_at(repo, tip, &default)?;
+            let plan = queue_plan(world, manifest.queue().split, &group);
+            let ahead_unbuilt = plan.ahead.iter().any(|id| {
+                world
+                    .flow()
+                    .change(*id)
+                    .is_none_or(|change| change.candidate.is_none())
+            });
+            if ahead_unbuilt {
+                self.note_waiting(&mut said_waiting, &group, &plan);
+                wait_for_change(&mut store, &plan.ahead).await?;
+                continue;
+            }
+            let current = candidate_is_current(world, &plan, &group, &tip.to_string(), |a, b| {
+                self.is_ancestor(a, b)
+            });
+            if !current {
+                match self.build(world, &manifest, &plan, &group, tip)? {
+                    Built::Candidate { commit, base } => {
+                        self.record_candidate(&mut store, &group, &plan, commit, base)
+                            .await?;
+                    }
+                    Built::Conflict { change, files } if plan.at_front() => {
+                        let reason = format!("conflicts with {default} in {}", files.join(", "));
+                        self.fail_group(&mut store, &mut group, change, reason, &mut accepted)
+                            .await?;
+                    }
+                    Built::Conflict { .. } | Built::AheadUnmergeable => {
+                        self.note_waiting(&mut said_waiting, &group, &plan);
+                        wait_for_change(&mut store, &plan.ahead).await?;
+                    }
+                }
+                continue;
+            }
+            let candidate = store
+                .world()
+                .flow()
+                .change(group[0])
+                .and_then(|change| change.candidate.clone())
+                .expect("a current candidate exists");
+            let commit = repo.resolve_commit(&candidate.commit)?;
+            let verdict = self
+                .run_acceptance(&mut store, commit, &candidate.branch, &candidate.base)
+                .await?;
+            match verdict {
+                Verdict::Passed if plan.at_front() => {
+                    if self.path.advance(&default, Some(tip), commit)? {
+                        self.record_merge(&mut store, &group, commit, &candidate.branch)
+                            .await?;
+                        self.path.unpublish(&candidate.branch)?;
+                        accepted.merged.extend(
+                            group
+                                .iter()
+                                .map(|&change| (change, commit, candidate.branch.clone())),
+                        );
+                        group.clear();
+                    } else {
+                        self.output.say(&format!(
+                            "{default} moved while {} was accepted: fetching it and trying again",
+                            list(&group)
+                        ));
+                    }
+                }
+                Verdict::Failed(reason) if plan.at_front() => {
+                    let culprit = group[0];
+                    self.fail_group(&mut store, &mut group, culprit, reason, &mut accepted)
+                        .await?;
+                }
+                Verdict::Passed | Verdict::Failed(_) => {
+                    self.note_waiting(&mut said_waiting, &group, &plan);
+                    wait_for_change(&mut store, &plan.ahead).await?;
+                }
+                Verdict::Held(reason) => {
+                    return Err(Failure::Refused {
+                        message: format!("{} waits in acceptance: {reason}", list(&group)),
+                        hint: Some(
+                            "decide (`lanes approve`, `lanes retry`), then submit the same branch again to resume"
+                                .to_owned(),
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The default branch as the manifest of the group's first change's head names it.
+    fn default_branch(&self, world: &World, group: &[ChangeId]) -> Result<String, Failure> {
+        let head = world
+            .flow()
+            .change(group[0])
+            .map(|change| change.head.clone())
+            .unwrap_or_default();
+        let head = self.path.repo.resolve_commit(&head)?;
+        Ok(required_manifest_at(&self.path.repo, head, &head.short())?
+            .branches()
+            .default
+            .clone())
+    }
+
+    fn is_ancestor(&self, ancestor: &str, descendant: &str) -> bool {
+        let repo = &self.path.repo;
+        match (
+            repo.resolve_commit(ancestor),
+            repo.resolve_commit(descendant),
+        ) {
+            (Ok(a), Ok(d)) => repo.is_ancestor(a, d).unwrap_or(false),
+            _ => false,
+        }
+    }
+
+    /// The intermediate commit: the tip, then the candidates of the changes ahead, then the
+    /// group's heads.
+    fn build(
+        &self,
+        world: &World,
+        manifest: &Manifest,
+        plan: &QueuePlan,
+        group: &[ChangeId],
+        tip: CommitId,
+    ) -> Result<Built, Failure> {
+        let repo = &self.path.repo;
+        let flow = world.flow();
+        let mut base = tip;
+        for id in &plan.ahead {
+            let Some(candidate) = flow.change(*id).and_then(|c| c.candidate.as_ref()) else {
+                return Ok(Built::AheadUnmergeable);
+            };
+            let theirs = repo.resolve_commit(&candidate.commit)?;
+            let message = format!("Accept change {id} on top of {}", tip.short());
+            match repo.merge(base, theirs, true, &message, LANES_IDENTITY)? {
+                MergeOutcome::Clean(merged) => base = merged,
+                MergeOutcome::Conflict { .. } => return Ok(Built::AheadUnmergeable),
+            }
+        }
+        let fast_forward = manifest.queue().merge == MergeStyle::FastForward;
+        let mut commit = base;
+        for id in group {
+            let change = flow.change(*id).expect("changes in a group exist");
+            let head = repo.resolve_commit(&change.head)?;
+            let message = format!("Merge {} (change {id})", change.branch);
+            match repo.merge(commit, head, fast_forward, &message, LANES_IDENTITY)? {
+                MergeOutcome::Clean(merged) => commit = merged,
+                MergeOutcome::Conflict { files } => {
+                    return Ok(Built::Conflict { change: *id, files });
+                }
+            }
+        }
+        Ok(Built::Candidate { commit, base })
+    }
+
+    async fn record_candidate(
+        &self,
+        store: &mut Store,
+        group: &[ChangeId],
+        plan: &QueuePlan,
+        commit: CommitId,
+        base: CommitId,
+    ) -> Result<(), Failure> {
+        let branch = format!("lanes/accept/{}", group[0].0);
+        self.path.publish(&branch, commit)?;
+        let event = Event::CandidateBuilt {
+            group: group.to_vec(),
+            commit: commit.to_string(),
+            branch: branch.clone(),
+            base: base.to_string(),
+            includes: plan.ahead.clone(),
+            at: now(),
+        };
+        record(store, |_| vec![event.clone()]).await?;
+        let on_top = if plan.ahead.is_empty() {
+            String::new()
+        } else {
+            format!(" on top of {}", list(&plan.ahead))
+        };
+        self.output.say(&format!(
+            "{}: accepting on {branch} ({}){on_top}",
+            list(group),
+            commit.short()
+        ));
+        Ok(())
+    }
+
+    /// Runs the candidate's lanes up to the stage whose success merges, and judges them.
+    async fn run_acceptance(
+        &self,
+        store: &mut Store,
+        commit: CommitId,
+        branch: &str,
+        base: &str,
+    ) -> Result<Verdict, Failure> {
+        let repo = &self.path.repo;
+        let manifest = required_manifest_at(repo, commit, branch)?;
+        let Some(last) = manifest.stage_with(OnSuccess::MergeDefault) else {
+            return Err(Failure::Refused {
+                message: "no stage of lanes.yml merges accepted changes".to_owned(),
+                hint: Some(
+                    "add `on_success: merge-default` to the acceptance stage (see docs/manifest.md)"
+                        .to_owned(),
+                ),
+            });
+        };
+        let base = repo.resolve_commit(base)?;
+        let setup = plan_lanes(repo, &manifest, commit, Some(base))?;
+        let commit_id = commit.to_string();
+        let options = DriveOptions {
+            rev: branch,
+            state: self.state,
+            jobs: self.jobs,
+            json: self.json,
+            scope: Scope {
+                only: None,
+                last_stage: Some(last),
+            },
+        };
+        let summary = drive(repo, commit, manifest, &options, |world, manifest| {
+            setup.events(world, manifest, &commit_id, now())
+        })
+        .await?;
+        if summary.interrupted {
+            return Err(Failure::Reported(130));
+        }
+        store.refresh().await.map_err(Failure::store)?;
+        Ok(verdict(store.world(), &commit_id, last))
+    }
+
+    async fn record_merge(
+        &self,
+        store: &mut Store,
+        group: &[ChangeId],
+        commit: CommitId,
+        branch: &str,
+    ) -> Result<(), Failure> {
+        let at = now();
+        let events: Vec<Event> = group
+            .iter()
+            .map(|&change| Event::ChangeMerged {
+                change,
+                commit: commit.to_string(),
+                at,
+            })
+            .collect();
+        record(store, |_| events.clone()).await?;
+        self.output.say(&format!(
+            "{}: accepted and merged as {} (from {branch})",
+            list(group),
+            commit.short()
+        ));
+        Ok(())
+    }
+
+    /// The group failed at the front of the queue: a single change leaves it; a batch is
+    /// bisected and its first half tested alone.
+    async fn fail_group(
+        &self,
+        store: &mut Store,
+        group: &mut Vec<ChangeId>,
+        culprit: ChangeId,
+        reason: String,
+        accepted: &mut Accepted,
+    ) -> Result<(), Failure> {
+        if group.len() > 1 {
+            let half = group.len() / 2;
+            self.output.say(&format!(
+                "{} failed together ({reason}): bisecting, {} first",
+                list(group),
+                list(&group[..half])
+            ));
+            group.truncate(half);
+            return Ok(());
+        }
+        let event = Event::ChangeEvicted {
+            change: culprit,
+            reason: reason.clone(),
+            at: now(),
+        };
+        record(store, |_| vec![event.clone()]).await?;
+        let branch = format!("lanes/accept/{}", culprit.0);
+        self.path.unpublish(&branch)?;
+        self.output
+            .say(&format!("change {culprit} leaves the queue: {reason}"));
+        accepted.evicted.push((culprit, reason));
+        group.clear();
+        Ok(())
+    }
+
+    fn note_waiting(&self, said: &mut Option<Vec<ChangeId>>, group: &[ChangeId], plan: &QueuePlan) {
+        if said.as_ref() != Some(&plan.ahead) {
+            self.output.say(&format!(
+                "{}: waiting for {} ahead in the queue",
+                list(group),
+                list(&plan.ahead)
+            ));
+            *said = Some(plan.ahead.clone());
+        }
+    }
+}
+
+/// Waits until one of `ahead` moves: merged, evicted or accepted on a new candidate.
+async fn wait_for_change(store: &mut Store, ahead: &[ChangeId]) -> Result<(), Failure> {
+    let snapshot = |world: &World| -> Vec<(ChangeState, Option<String>)> {
+        ahead
+            .iter()
+            .filter_map(|id| world.flow().change(*id))
+            .map(|change| {
+                (
+                    change.state.clone(),
+                    change.candidate.as_ref().map(|c| c.commit.clone()),
+                )
+            })
+            .collect()
+    };
+    let before = snapshot(store.world());
+    loop {
+        tokio::time::sleep(POLL).await;
+        store.refresh().await.map_err(Failure::store)?;
+        if snapshot(store.world()) != before {
+            return Ok(());
+        }
+    }
+}
+
+/// Whether every lane of the candidate passed every stage up to `last`.
+fn verdict(world: &World, commit: &str, last: usize) -> Verdict {
+    let mut held = None;
+    for lane in world.lanes_of_commit(commit) {
+        for run in &lane.stages[..=last] {
+            match run.state {
+                state if state.is_green() => {}
+                StageState::Failed | StageState::Canceled => {
+                    let reason = run.reason.clone().unwrap_or_else(|| "failed".to_owned());
+                    return Verdict::Failed(format!(
+                        "{} failed {}: {reason}",
+                        lane.component, run.name
+                    ));
+                }
+                _ => {
+                    held.get_or_insert_with(|| {
+                        format!(
+                            "{} at {}: {}",
+                            lane.component,
+                            run.name,
+                            run.reason
+                                .clone()
+                                .unwrap_or_else(|| run.state.as_str().to_owned())
+                        )
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    held.map_or(Verdict::Passed, Verdict::Held)
+}
+
+/// `#1, #2`.
+pub(crate) fn list(changes: &[ChangeId]) -> String {
+    changes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

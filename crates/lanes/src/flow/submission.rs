@@ -1,0 +1,92 @@
+//! Putting changes into the acceptance queue: each branch's head, its author and the
+//! components it affects against the default branch, recorded in the ledger. Submitting a
+//! branch whose head is queued already resumes it.
+
+use lanes_engine::{ChangeId, Event};
+use lanes_git::CommitId;
+
+use crate::change_detection::affected_between;
+use crate::dispatch::now;
+use crate::failure::Failure;
+use crate::flow::Walk;
+use crate::ledger::{open, record};
+use crate::workspace::required_manifest_at;
+
+impl Walk<'_> {
+    /// Queues `branches` as one batch (a single change when there is one) and returns their
+    /// changes in queue order.
+    pub(crate) async fn submit(&self, branches: &[String]) -> Result<Vec<ChangeId>, Failure> {
+        let repo = &self.path.repo;
+        let mut heads = Vec::new();
+        for branch in branches {
+            let head = self.path.branch(branch)?;
+            let manifest = required_manifest_at(repo, head, branch)?;
+            let default = manifest.branches().default.clone();
+            let tip = self.path.tip(&default)?.ok_or_else(|| Failure::Refused {
+                message: format!("the default branch `{default}` does not exist"),
+                hint: Some(format!("push a `{default}` branch first")),
+            })?;
+            let from = repo.merge_base(tip, head)?;
+            let (affected, _) = affected_between(repo, &manifest, tip, from, head)?;
+            let components: Vec<String> = affected
+                .components
+                .into_iter()
+                .map(|component| component.name)
+                .collect();
+            let author = repo.commit_info(head)?.author;
+            heads.push((branch.clone(), head, author, components));
+        }
+        let (_, mut store) = open(repo, self.state).await?;
+        let decide = |world: &lanes_engine::World| {
+            let flow = world.flow();
+            let mut next = flow.next_change_id();
+            let mut batch = None;
+            let mut events = Vec::new();
+            for (branch, head, author, components) in &heads {
+                if queued_as(world, branch, *head).is_some() {
+                    continue;
+                }
+                let change = next;
+                next = ChangeId(next.0 + 1);
+                events.push(Event::ChangeSubmitted {
+                    change,
+                    branch: branch.clone(),
+                    head: head.to_string(),
+                    author: author.clone(),
+                    components: components.clone(),
+                    batch: *batch.get_or_insert(change),
+                    at: now(),
+                });
+            }
+            events
+        };
+        record(&mut store, decide).await?;
+        let world = store.world();
+        let changes: Vec<ChangeId> = heads
+            .iter()
+            .filter_map(|(branch, head, ..)| queued_as(world, branch, *head))
+            .collect();
+        for (id, (branch, head, _, components)) in changes.iter().zip(&heads) {
+            let touched = if components.is_empty() {
+                "no component".to_owned()
+            } else {
+                components.join(", ")
+            };
+            self.output.say(&format!(
+                "change {id}: {branch} at {} touches {touched}",
+                head.short()
+            ));
+        }
+        Ok(changes)
+    }
+}
+
+/// The queued change submitted from `branch` at `head`, if there is one.
+fn queued_as(world: &lanes_engine::World, branch: &str, head: CommitId) -> Option<ChangeId> {
+    let head = head.to_string();
+    world
+        .flow()
+        .changes()
+        .find(|change| change.is_queued() && change.branch == branch && change.head == head)
+        .map(|change| change.id)
+}
