@@ -19,6 +19,8 @@ pub(crate) enum Action {
     Promote(Promotion),
     Rollback(Rollback),
     Run(RunRequest),
+    Submit(Submission),
+    Hotfix(HotfixRequest),
 }
 
 /// A lane waiting at a gate. Unknown fields are refused: who decides is never taken from the
@@ -66,6 +68,22 @@ pub(crate) struct Rollback {
     pub(crate) reason: String,
 }
 
+/// Branches to put into the acceptance queue (`lanes submit`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Submission {
+    pub(crate) branches: Vec<String>,
+    #[serde(default)]
+    pub(crate) until_merged: bool,
+}
+
+/// A component to cut a hotfix branch for, from what production runs (`lanes hotfix`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HotfixRequest {
+    pub(crate) component: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RunRequest {
@@ -79,13 +97,18 @@ pub(crate) struct ActionOutcome {
     pub(crate) by: String,
     /// What the command said.
     pub(crate) message: String,
+    /// What the command printed as JSON, for those that print any (`hotfix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) result: Option<serde_json::Value>,
 }
 
 impl Action {
     /// The role it needs.
     fn needs(&self) -> Role {
         match self {
-            Action::Run(_) | Action::Promote(_) => Role::Developer,
+            Action::Run(_) | Action::Promote(_) | Action::Submit(_) | Action::Hotfix(_) => {
+                Role::Developer
+            }
             Action::Approve(_) | Action::Reject(_) | Action::Retry(_) | Action::Rollback(_) => {
                 Role::Approver
             }
@@ -134,6 +157,21 @@ impl Action {
                 "--".to_owned(),
                 rollback.component.clone(),
             ],
+            Action::Submit(submission) => {
+                let mut args = vec!["submit".to_owned()];
+                if submission.until_merged {
+                    args.push("--until-merged".to_owned());
+                }
+                args.push("--".to_owned());
+                args.extend(submission.branches.iter().cloned());
+                args
+            }
+            Action::Hotfix(hotfix) => vec![
+                "hotfix".to_owned(),
+                "--json".to_owned(),
+                "--".to_owned(),
+                hotfix.component.clone(),
+            ],
             Action::Run(_) => return None,
         })
     }
@@ -162,19 +200,54 @@ pub(crate) async fn act(
         return Ok(ActionOutcome {
             by: user,
             message: format!("the lanes of {commit} will run"),
+            result: None,
         });
     };
+    if let Action::Submit(submission) = &action {
+        if submission.branches.is_empty() {
+            return Err(ApiError::BadRequest("name at least one branch".to_owned()));
+        }
+        // A submission walks the acceptance queue for minutes: it runs on, and its lanes show
+        // on the queue and commit pages.
+        let command = app.backend().command(args);
+        tokio::spawn(async move {
+            let output = command.await;
+            if output.status != 0 {
+                eprintln!(
+                    "lanes serve: a submission ended with {}: {}",
+                    output.status,
+                    output.stderr.trim()
+                );
+            }
+        });
+        return Ok(ActionOutcome {
+            by: user,
+            message: format!("submitting {}", submission.branches.join(", ")),
+            result: None,
+        });
+    }
     let output = app.backend().command(args).await;
-    let message = output.stderr.trim().to_owned();
+    let message = output
+        .stderr
+        .trim()
+        .trim_start_matches("error: ")
+        .to_owned();
     match output.status {
         0 => {
             if let Some(commit) = decided_commit(app, &action).await {
                 app.notify(Notice::Decision { commit });
             }
-            Ok(ActionOutcome { by: user, message })
+            let result = serde_json::from_str(output.stdout.trim()).ok();
+            Ok(ActionOutcome {
+                by: user,
+                message,
+                result,
+            })
         }
         2 => Err(ApiError::BadRequest(message)),
-        3..=5 => Err(ApiError::Refused(message)),
+        // 1 is any failure the command explains itself (mostly a refusal: nothing in
+        // production to fix, a branch that does not exist); 3 to 5 are refusals by the rules.
+        1 | 3..=5 => Err(ApiError::Refused(message)),
         _ => Err(ApiError::Internal(message)),
     }
 }
@@ -187,7 +260,7 @@ async fn decided_commit(app: &App, action: &Action) -> Option<String> {
         Action::Reject(rejection) => (&rejection.component, rejection.commit.as_ref()),
         Action::Promote(Promotion { component, .. })
         | Action::Rollback(Rollback { component, .. }) => (component, None),
-        Action::Run(_) => return None,
+        Action::Run(_) | Action::Submit(_) | Action::Hotfix(_) => return None,
     };
     let store = app.ledger().await.ok()?;
     let world = store.world();
@@ -247,6 +320,22 @@ pub(crate) async fn rollback(
     Json(rollback): Json<Rollback>,
 ) -> Result<Json<ActionOutcome>, ApiError> {
     perform(app, caller, Action::Rollback(rollback)).await
+}
+
+pub(crate) async fn submit(
+    State(app): State<App>,
+    caller: Caller,
+    Json(submission): Json<Submission>,
+) -> Result<Json<ActionOutcome>, ApiError> {
+    perform(app, caller, Action::Submit(submission)).await
+}
+
+pub(crate) async fn hotfix(
+    State(app): State<App>,
+    caller: Caller,
+    Json(request): Json<HotfixRequest>,
+) -> Result<Json<ActionOutcome>, ApiError> {
+    perform(app, caller, Action::Hotfix(request)).await
 }
 
 pub(crate) async fn run(

@@ -44,4 +44,6 @@ pub(crate) fn routes() -> Router<App> {
         .route("/retry", post(actions::retry))
         .route("/promote", post(actions::promote))
         .route("/rollback", post(actions::rollback))
+        .route("/submit", post(actions::submit))
+        .route("/hotfix", post(actions::hotfix))
 }

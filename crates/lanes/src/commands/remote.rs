@@ -1,5 +1,6 @@
-//! The command line against a server (`--server URL`): the commands that read or decide go
-//! through the HTTP API with the token in `LANES_API_TOKEN`; who decides is the token's holder.
+//! The command line against a server (`--server URL`): the commands that read, decide, submit
+//! or cut hotfixes go through the HTTP API with the token in `LANES_API_TOKEN`; who decides is
+//! the token's holder.
 
 use std::fmt::Write as _;
 use std::io::{BufRead as _, Write as _};
@@ -65,6 +66,21 @@ pub(crate) fn remote(
         Command::Retry(args) => client.decide("/retry", args, None, output)?,
         Command::Reject(args) => {
             client.decide("/reject", &args.decision, Some(&args.reason), output)?;
+        }
+        Command::Submit(args) => {
+            client.act(
+                "/submit",
+                &json!({ "branches": args.branches, "until_merged": args.until_merged }),
+                output,
+            )?;
+        }
+        Command::Hotfix(args) => {
+            let answer = client.act("/hotfix", &json!({ "component": args.component }), output)?;
+            if args.json {
+                output.data(&answer["result"].to_string());
+            } else if let Some(branch) = answer["result"]["branch"].as_str() {
+                output.data(branch);
+            }
         }
         Command::Promote(args) => {
             client.act(
@@ -206,7 +222,7 @@ impl Client {
         })
     }
 
-    fn act(&self, path: &str, body: &Value, output: &Output) -> Result<(), Failure> {
+    fn act(&self, path: &str, body: &Value, output: &Output) -> Result<Value, Failure> {
         let (status, text) = self.send(
             self.agent
                 .post(&format!("{}{path}", self.base))
@@ -218,7 +234,7 @@ impl Client {
         if let Some(message) = answer["message"].as_str() {
             output.say(message);
         }
-        Ok(())
+        Ok(answer)
     }
 
     /// Refuses `--as` naming someone other than the token's holder: the server decides as
@@ -251,7 +267,7 @@ impl Client {
         if let Some(reason) = reason {
             body["reason"] = json!(reason);
         }
-        self.act(path, &body, output)
+        self.act(path, &body, output).map(drop)
     }
 
     /// Prints the `line` events of a server-sent event stream until its `end` event.

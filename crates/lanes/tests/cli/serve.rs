@@ -99,6 +99,28 @@ fn a_pushed_commit_runs_to_the_gate_and_only_an_approver_approves_as_themselves(
     let status = repo.lanes(&["status", &commit, "--json"]).success().json();
     assert_eq!(status["lanes"][1]["summary"], "waiting", "web still waits");
 
+    // The git path's commands through the API: a hotfix of what production runs.
+    let hotfix = format!("{}/api/v1/hotfix", server.url);
+    assert_eq!(post(&hotfix, &viewer, &json!({"component": "api"})).0, 403);
+    let (status, body) = post(&hotfix, &alice, &json!({"component": "api"}));
+    assert_eq!(status, 200, "{body}");
+    let branch = serde_json::from_str::<serde_json::Value>(&body).unwrap()["result"]["branch"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        repo.git(&["branch", "--list", &branch]).contains(&branch),
+        "{body}"
+    );
+    let (status, body) = post(&hotfix, &alice, &json!({"component": "web"}));
+    assert_eq!(status, 409, "web is not in production: {body}");
+    let submit = format!("{}/api/v1/submit", server.url);
+    assert_eq!(
+        post(&submit, &viewer, &json!({"branches": ["topic"]})).0,
+        403
+    );
+    assert_eq!(post(&submit, &alice, &json!({"branches": []})).0, 400);
+
     let (status, deliveries) = get(&format!("{}/api/v1/deliveries", server.url), &viewer);
     assert_eq!(status, 200);
     let deliveries: serde_json::Value = serde_json::from_str(&deliveries).unwrap();
