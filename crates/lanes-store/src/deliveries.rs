@@ -85,16 +85,26 @@ impl Deliveries {
         Ok(rows.into_iter().map(delivery).collect())
     }
 
-    /// Records what came of a delivery.
-    pub async fn finish(&self, id: i64, outcome: &str, at: Millis) -> Result<(), StoreError> {
-        sqlx::query("UPDATE deliveries SET handled_at = ?, outcome = ? WHERE id = ?")
-            .bind(at)
-            .bind(outcome)
-            .bind(id)
-            .execute(&self.pool)
+    /// Records what came of deliveries, in one transaction.
+    pub async fn finish(&self, ids: &[i64], outcome: &str, at: Millis) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self
+            .pool
+            .begin()
             .await
             .map_err(|source| self.error(source))?;
-        Ok(())
+        for id in ids {
+            sqlx::query("UPDATE deliveries SET handled_at = ?, outcome = ? WHERE id = ?")
+                .bind(at)
+                .bind(outcome)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|source| self.error(source))?;
+        }
+        tx.commit().await.map_err(|source| self.error(source))
     }
 
     fn error(&self, source: sqlx::Error) -> StoreError {

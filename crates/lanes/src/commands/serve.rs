@@ -49,9 +49,10 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
         ..ServerConfig::default()
     };
     block_on(async {
+        let driver_store = Store::open(&state.ledger()).await.map_err(Failure::store)?;
+        let resume = commits_to_resume(driver_store.world());
+        let deliveries = driver_store.deliveries();
         let store = Store::open(&state.ledger()).await.map_err(Failure::store)?;
-        let resume = commits_to_resume(store.world());
-        let deliveries = store.deliveries();
         let listener = tokio::net::TcpListener::bind(&args.bind)
             .await
             .map_err(|error| Failure::io(format!("listen on {}", args.bind), error))?;
@@ -83,6 +84,7 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
             jobs: args.jobs.max(1),
             parallel: args.parallel.max(1),
             deliveries,
+            ledger: tokio::sync::Mutex::new(driver_store),
             poll: args
                 .poll
                 .map(|seconds| (Duration::from_secs(seconds.max(1)), default_branch)),

@@ -27,6 +27,8 @@ pub(crate) struct Driver {
     /// How many commits are driven at once.
     pub(crate) parallel: usize,
     pub(crate) deliveries: Deliveries,
+    /// The driver's own reader of the ledger.
+    pub(crate) ledger: tokio::sync::Mutex<lanes_store::Store>,
     /// Fetch `origin` this often and run the head of this remote branch when it moves.
     pub(crate) poll: Option<(Duration, String)>,
 }
@@ -43,6 +45,8 @@ struct Schedule {
     running: BTreeMap<String, u32>,
     /// Commits told about while being driven: they run again after.
     again: BTreeSet<String>,
+    /// Commits whose run ended on its own since the server started: candidates for skipping.
+    finished: BTreeSet<String>,
 }
 
 impl Schedule {
@@ -153,16 +157,27 @@ impl Driver {
             };
             let deliveries = schedule.deliveries.remove(&commit).unwrap_or_default();
             if !is_commit_id(&commit) || !self.has_commit(&commit).await {
-                for id in deliveries {
-                    let _ = self
-                        .deliveries
-                        .finish(
-                            id,
-                            "failed: the commit is not in the served repository",
-                            now(),
-                        )
-                        .await;
-                }
+                let _ = self
+                    .deliveries
+                    .finish(
+                        &deliveries,
+                        "failed: the commit is not in the served repository",
+                        now(),
+                    )
+                    .await;
+                continue;
+            }
+            if schedule.finished.contains(&commit) && self.lanes_finished(&commit).await {
+                // Every lane of the commit is done or stopped: a run would change nothing (and
+                // would read the whole ledger to find that out).
+                let _ = self
+                    .deliveries
+                    .finish(
+                        &deliveries,
+                        "ran before: every lane is done or stopped",
+                        now(),
+                    )
+                    .await;
                 continue;
             }
             let mut command = tokio::process::Command::new(&self.exe);
@@ -204,9 +219,8 @@ impl Driver {
         };
         match outcome {
             Some(outcome) => {
-                for id in deliveries {
-                    let _ = self.deliveries.finish(id, &outcome, now()).await;
-                }
+                let _ = self.deliveries.finish(&deliveries, &outcome, now()).await;
+                schedule.finished.insert(commit.clone());
             }
             None => schedule
                 .deliveries
@@ -217,6 +231,25 @@ impl Driver {
         if schedule.again.remove(&commit) {
             schedule.add(commit, None);
         }
+    }
+
+    /// Whether every lane of the commit is done or stopped (failed, canceled).
+    async fn lanes_finished(&self, commit: &str) -> bool {
+        let mut ledger = self.ledger.lock().await;
+        if ledger.refresh().await.is_err() {
+            return false;
+        }
+        let mut lanes = ledger.world().lanes_of_commit(commit).peekable();
+        lanes.peek().is_some()
+            && lanes.all(|lane| {
+                lane.is_done()
+                    || lane.stages.iter().any(|stage| {
+                        matches!(
+                            stage.state,
+                            lanes_engine::StageState::Failed | lanes_engine::StageState::Canceled
+                        )
+                    })
+            })
     }
 
     /// Whether the commit is in the repository, fetching `origin` once if it is not.
