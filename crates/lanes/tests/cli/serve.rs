@@ -398,3 +398,120 @@ fn the_dashboard_reads_without_javascript_and_only_approvers_get_buttons() {
             .contains("building api")
     );
 }
+
+#[test]
+fn with_poll_a_remote_that_sends_no_webhooks_is_followed() {
+    let once = tempfile::TempDir::new().unwrap();
+    let developer = repo_sleeping_once(once.path());
+    let first = developer.commit("two components");
+    let origin = developer.sibling("origin.git");
+    crate::harness::git_in(
+        developer.git_home(),
+        developer.git_home(),
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            origin.to_str().unwrap(),
+        ],
+    );
+    developer.git(&["push", "-q", origin.to_str().unwrap(), "main"]);
+    let clone = developer.sibling("served");
+    crate::harness::git_in(
+        developer.git_home(),
+        developer.git_home(),
+        &[
+            "clone",
+            "-q",
+            origin.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let viewer = crate::harness::lanes_in(&clone, &["token", "add", "vic", "--role", "viewer"])
+        .success()
+        .stdout()
+        .trim()
+        .to_owned();
+    let server = Serving::start_with(&clone, developer.git_home(), &["--poll", "1"]);
+    wait_for_view(
+        &server,
+        &viewer,
+        &first,
+        "the head of origin/main runs",
+        |view| state_of(view, "api", "production") == "waiting",
+    );
+    developer.write("web/app.js", "2");
+    let second = developer.commit("web changes");
+    developer.git(&["push", "-q", origin.to_str().unwrap(), "main"]);
+    let view = wait_for_view(
+        &server,
+        &viewer,
+        &second,
+        "the pushed commit runs",
+        |view| state_of(view, "web", "production") == "waiting",
+    );
+    assert_eq!(
+        view["lanes"].as_array().unwrap().len(),
+        1,
+        "only web changed: {view:#}"
+    );
+}
+
+#[test]
+fn lanes_demo_ends_on_its_dashboard_until_interrupted() {
+    let home = tempfile::TempDir::new().unwrap();
+    let target = home.path().join("demo");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lanes"))
+        .current_dir(home.path())
+        .args([
+            "demo",
+            "--dir",
+            target.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .env("HOME", home.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let url = stdout
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|line| line.starts_with("http://"))
+        .expect("the demo prints its dashboard's address");
+    let rest = std::thread::spawn(move || stdout.count());
+    // Both pipes are read to their end: a closed pipe would fail the demo's own writes.
+    let stderr = child.stderr.take().unwrap();
+    let (sender, tokens) = std::sync::mpsc::channel();
+    let drain = std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            if let Some(token) = line.trim().strip_prefix("olga (approver): ") {
+                let _ = sender.send(token.to_owned());
+            }
+        }
+    });
+    let olga = tokens
+        .recv_timeout(Duration::from_mins(1))
+        .expect("the demo prints an approver's token");
+    let url = url.trim_end_matches('/');
+    let (status, board) = get(&format!("{url}/api/v1/board"), &olga);
+    assert_eq!(status, 200, "{board}");
+    assert!(board.contains("\"fhir\""), "{board}");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "Ctrl-C or SIGTERM ends the demo cleanly"
+    );
+    drain.join().unwrap();
+    rest.join().unwrap();
+}

@@ -21,9 +21,15 @@ impl Serving {
     }
 
     pub(crate) fn start_in(dir: &Path, home: &Path) -> Self {
+        Self::start_with(dir, home, &[])
+    }
+
+    /// `lanes serve` with more arguments.
+    pub(crate) fn start_with(dir: &Path, home: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lanes"))
             .current_dir(dir)
             .args(["serve", "--bind", "127.0.0.1:0", "--jobs", "4"])
+            .args(extra)
             .env("HOME", home)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
