@@ -153,3 +153,12 @@ pub(crate) async fn deliveries(
 pub(crate) async fn whoami(caller: Caller) -> Json<lanes_store::ApiToken> {
     Json(caller.0)
 }
+
+pub(crate) async fn hotfixes(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<Vec<lanes_engine::Hotfix>>, ApiError> {
+    caller.require(Role::Viewer)?;
+    let store = app.ledger().await?;
+    Ok(Json(store.world().flow().hotfixes().cloned().collect()))
+}

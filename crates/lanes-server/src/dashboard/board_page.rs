@@ -25,6 +25,15 @@ struct BoardRow {
     cells: Vec<Cell>,
 }
 
+/// A hotfix as the board lists it.
+pub(crate) struct HotfixRow {
+    component: String,
+    branch: String,
+    tag: String,
+    deployed_to: String,
+    forward_port: String,
+}
+
 #[derive(Template)]
 #[template(path = "board.html")]
 struct BoardPage {
@@ -34,6 +43,41 @@ struct BoardPage {
     flash_error: bool,
     environments: Vec<String>,
     rows: Vec<BoardRow>,
+    hotfixes: Vec<HotfixRow>,
+}
+
+/// Every hotfix, newest first.
+pub(crate) fn hotfix_rows(world: &lanes_engine::World) -> Vec<HotfixRow> {
+    let mut rows: Vec<(i64, HotfixRow)> = world
+        .flow()
+        .hotfixes()
+        .map(|hotfix| {
+            (
+                hotfix.cut_at,
+                HotfixRow {
+                    component: hotfix.component.clone(),
+                    branch: hotfix.branch.clone(),
+                    tag: hotfix.tag.clone(),
+                    deployed_to: if hotfix.deployed_to.is_empty() {
+                        "not deployed yet".to_owned()
+                    } else {
+                        hotfix.deployed_to.join(", ")
+                    },
+                    forward_port: match &hotfix.forward_port {
+                        None => "not yet".to_owned(),
+                        Some(lanes_engine::ForwardPort::Submitted { commit, .. }) => {
+                            format!("submitted as {}", &commit[..7.min(commit.len())])
+                        }
+                        Some(lanes_engine::ForwardPort::Conflict { files }) => {
+                            format!("conflicts in {}", files.join(", "))
+                        }
+                    },
+                },
+            )
+        })
+        .collect();
+    rows.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 fn short(version: &Value) -> String {
@@ -92,6 +136,10 @@ pub(crate) async fn board(State(app): State<App>, headers: HeaderMap) -> Respons
                 .collect(),
         })
         .collect();
+    let hotfixes = match app.ledger().await {
+        Ok(store) => hotfix_rows(store.world()),
+        Err(error) => return crate::api::ApiError::from(error).into_response(),
+    };
     let chrome = Chrome::of(&caller);
     render(&BoardPage {
         user: chrome.user,
@@ -100,5 +148,6 @@ pub(crate) async fn board(State(app): State<App>, headers: HeaderMap) -> Respons
         flash_error: false,
         environments,
         rows,
+        hotfixes,
     })
 }

@@ -46,6 +46,8 @@ struct CommitPage {
     flash_error: bool,
     commit: String,
     short: String,
+    /// What hotfix the commit belongs to, if any.
+    hotfix: String,
     lanes: Vec<LaneRow>,
     can_approve: bool,
     live: bool,
@@ -133,6 +135,17 @@ pub(crate) async fn commit(
         flash_error: said.failed.is_some(),
         flash: said.failed.or(said.said),
         short: commit[..7.min(commit.len())].to_owned(),
+        hotfix: store
+            .world()
+            .flow()
+            .hotfix_of(&commit)
+            .map(|hotfix| {
+                format!(
+                    "hotfix {} of {}, cut from {}",
+                    hotfix.branch, hotfix.component, hotfix.tag
+                )
+            })
+            .unwrap_or_default(),
         lanes: lane_rows(store.world(), &commit),
         commit,
         can_approve: caller.0.role >= Role::Approver,

@@ -515,3 +515,37 @@ fn lanes_demo_ends_on_its_dashboard_until_interrupted() {
     drain.join().unwrap();
     rest.join().unwrap();
 }
+
+#[test]
+fn sigterm_hands_running_steps_back_to_the_ledger_and_a_restart_resumes() {
+    let once = tempfile::TempDir::new().unwrap();
+    let repo = repo_sleeping_once(once.path());
+    let commit = repo.commit("two components");
+    std::fs::write(once.path().join("build-api"), "").unwrap();
+    let viewer = token(&repo, "vic", "viewer");
+    let server = Serving::start(&repo);
+    assert_eq!(push_webhook(&server, &commit, "term-1").0, 202);
+    wait_for_view(&server, &viewer, &commit, "api builds", |view| {
+        state_of(view, "api", "pr") == "running"
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !once.path().join("building-api").exists() {
+        assert!(Instant::now() < deadline, "the build never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The 60 s step is stopped, not waited for: its attempt is handed back unfinished.
+    assert!(server.stop().success());
+    let status = repo.lanes(&["status", &commit, "--json"]).success().json();
+    let pr = stage_of(&status, "api", "pr");
+    assert_eq!(pr["state"], "pending", "handed back: {pr:#}");
+    assert!(
+        pr["reason"].as_str().unwrap().contains("abandoned"),
+        "{pr:#}"
+    );
+
+    let server = Serving::start(&repo);
+    let view = wait_for_view(&server, &viewer, &commit, "the build ran again", |view| {
+        state_of(view, "api", "production") == "waiting"
+    });
+    assert_eq!(stage_of(&view, "api", "pr")["attempts"], 2);
+}
