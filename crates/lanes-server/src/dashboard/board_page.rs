@@ -3,13 +3,12 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::Value;
 
 use crate::App;
-use crate::api::board_json;
-use crate::dashboard::page::{Chrome, render, signed_in};
+use crate::api::{ApiError, board_json};
+use crate::dashboard::page::{Chrome, SignedIn, render};
 
 struct Cell {
     deployed: String,
@@ -109,15 +108,11 @@ fn cell(value: &Value) -> Cell {
     }
 }
 
-pub(crate) async fn board(State(app): State<App>, headers: HeaderMap) -> Response {
-    let caller = match signed_in(&app, &headers).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
-    let board = match board_json(&app).await {
-        Ok(board) => board,
-        Err(error) => return error.into_response(),
-    };
+pub(crate) async fn board(
+    State(app): State<App>,
+    SignedIn(caller): SignedIn,
+) -> Result<Response, ApiError> {
+    let board = board_json(&app).await?;
     let environments: Vec<String> = board["environments"]
         .as_array()
         .into_iter()
@@ -136,12 +131,9 @@ pub(crate) async fn board(State(app): State<App>, headers: HeaderMap) -> Respons
                 .collect(),
         })
         .collect();
-    let hotfixes = match app.ledger().await {
-        Ok(store) => hotfix_rows(store.world()),
-        Err(error) => return crate::api::ApiError::from(error).into_response(),
-    };
+    let hotfixes = hotfix_rows(app.ledger().await?.world());
     let chrome = Chrome::of(&caller);
-    render(&BoardPage {
+    Ok(render(&BoardPage {
         user: chrome.user,
         role: chrome.role,
         flash: None,
@@ -149,5 +141,5 @@ pub(crate) async fn board(State(app): State<App>, headers: HeaderMap) -> Respons
         environments,
         rows,
         hotfixes,
-    })
+    }))
 }

@@ -4,14 +4,14 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use lanes_engine::{StageState, World};
 use lanes_store::Role;
 use serde::Deserialize;
 
+use crate::api::ApiError;
 use crate::api::find_commit;
-use crate::dashboard::page::{Chrome, render, signed_in};
+use crate::dashboard::page::{Chrome, SignedIn, render};
 use crate::{App, now};
 
 /// One stage as shown.
@@ -112,22 +112,12 @@ pub(crate) struct Said {
 
 pub(crate) async fn commit(
     State(app): State<App>,
-    headers: HeaderMap,
+    SignedIn(caller): SignedIn,
     Path(given): Path<String>,
     Query(said): Query<Said>,
-) -> Response {
-    let caller = match signed_in(&app, &headers).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
-    let store = match app.ledger().await {
-        Ok(store) => store,
-        Err(error) => return crate::api::ApiError::from(error).into_response(),
-    };
-    let commit = match find_commit(store.world(), &given) {
-        Ok(commit) => commit,
-        Err(error) => return error.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let store = app.ledger().await?;
+    let commit = find_commit(store.world(), &given)?;
     let chrome = Chrome::of(&caller);
     let page = CommitPage {
         user: chrome.user,
@@ -151,31 +141,21 @@ pub(crate) async fn commit(
         can_approve: caller.0.role >= Role::Approver,
         live: true,
     };
-    render(&page)
+    Ok(render(&page))
 }
 
 /// The lanes alone, for the page's refresh.
 pub(crate) async fn lanes(
     State(app): State<App>,
-    headers: HeaderMap,
+    SignedIn(caller): SignedIn,
     Path(given): Path<String>,
-) -> Response {
-    let caller = match signed_in(&app, &headers).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
-    let store = match app.ledger().await {
-        Ok(store) => store,
-        Err(error) => return crate::api::ApiError::from(error).into_response(),
-    };
-    let commit = match find_commit(store.world(), &given) {
-        Ok(commit) => commit,
-        Err(error) => return error.into_response(),
-    };
-    render(&LanesFragment {
+) -> Result<Response, ApiError> {
+    let store = app.ledger().await?;
+    let commit = find_commit(store.world(), &given)?;
+    Ok(render(&LanesFragment {
         lanes: lane_rows(store.world(), &commit),
         commit,
         can_approve: caller.0.role >= Role::Approver,
         live: true,
-    })
+    }))
 }

@@ -3,13 +3,12 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::App;
 use crate::api::{Action, Gate, Rejection, act};
-use crate::dashboard::page::signed_in;
+use crate::dashboard::page::SignedIn;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct DecisionForm {
@@ -23,13 +22,9 @@ pub(crate) struct DecisionForm {
 
 pub(crate) async fn decide(
     State(app): State<App>,
-    headers: HeaderMap,
+    SignedIn(caller): SignedIn,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    let caller = match signed_in(&app, &headers).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
     let action = match form.action.as_str() {
         "approve" => Action::Approve(Gate {
             component: form.component.clone(),

@@ -3,12 +3,11 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::App;
-use crate::api::{HistoryQuery, LaneSummary};
-use crate::dashboard::page::{Chrome, render, signed_in};
+use crate::api::{ApiError, HistoryQuery, LaneSummary};
+use crate::dashboard::page::{Chrome, SignedIn, render};
 
 /// One lane in a table.
 pub(crate) struct Row {
@@ -77,19 +76,12 @@ struct QueuePage {
 
 pub(crate) async fn history(
     State(app): State<App>,
-    headers: HeaderMap,
+    SignedIn(caller): SignedIn,
     Query(query): Query<HistoryQuery>,
-) -> Response {
-    let caller = match signed_in(&app, &headers).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
-    let rows = match app.ledger().await {
-        Ok(store) => crate::api::history(store.world(), &query),
-        Err(error) => return crate::api::ApiError::from(error).into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let rows = crate::api::history(app.ledger().await?.world(), &query);
     let chrome = Chrome::of(&caller);
-    render(&HistoryPage {
+    Ok(render(&HistoryPage {
         user: chrome.user,
         role: chrome.role,
         flash: None,
@@ -114,20 +106,16 @@ pub(crate) async fn history(
         rows: rows.into_iter().map(row).collect(),
         live: false,
         refresh: String::new(),
-    })
+    }))
 }
 
-pub(crate) async fn queue(State(app): State<App>, headers: HeaderMap) -> Response {
-    let caller = match signed_in(&app, &headers).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
-    let rows = match app.ledger().await {
-        Ok(store) => crate::api::queue(store.world()),
-        Err(error) => return crate::api::ApiError::from(error).into_response(),
-    };
+pub(crate) async fn queue(
+    State(app): State<App>,
+    SignedIn(caller): SignedIn,
+) -> Result<Response, ApiError> {
+    let rows = crate::api::queue(app.ledger().await?.world());
     let chrome = Chrome::of(&caller);
-    render(&QueuePage {
+    Ok(render(&QueuePage {
         user: chrome.user,
         role: chrome.role,
         flash: None,
@@ -135,5 +123,5 @@ pub(crate) async fn queue(State(app): State<App>, headers: HeaderMap) -> Respons
         rows: rows.into_iter().map(row).collect(),
         live: true,
         refresh: "/queue".to_owned(),
-    })
+    }))
 }

@@ -2,7 +2,9 @@
 //! way to the sign-in page for those who are not.
 
 use askama::Template;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::App;
@@ -24,12 +26,18 @@ impl Chrome {
     }
 }
 
-/// The signed-in caller, or a redirect to the sign-in page.
-pub(crate) async fn signed_in(app: &App, headers: &HeaderMap) -> Result<Caller, Response> {
-    match caller_of(app, headers).await {
-        Ok(Some(caller)) => Ok(caller),
-        Ok(None) => Err(Redirect::to("/login").into_response()),
-        Err(error) => Err(error.into_response()),
+/// The signed-in caller of a page; anyone else is sent to the sign-in page.
+pub(crate) struct SignedIn(pub(crate) Caller);
+
+impl FromRequestParts<App> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        match caller_of(app, &parts.headers).await {
+            Ok(Some(caller)) => Ok(SignedIn(caller)),
+            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Err(error) => Err(error.into_response()),
+        }
     }
 }
 

@@ -3,14 +3,13 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use lanes_engine::LaneId;
 use serde::Deserialize;
 
 use crate::App;
 use crate::api::{ApiError, log_text};
-use crate::dashboard::page::{Chrome, render, signed_in};
+use crate::dashboard::page::{Chrome, SignedIn, render};
 
 #[derive(Template)]
 #[template(path = "run.html")]
@@ -35,35 +34,29 @@ pub(crate) struct AttemptQuery {
 
 pub(crate) async fn run(
     State(app): State<App>,
-    headers: HeaderMap,
+    SignedIn(caller): SignedIn,
     Path((lane, stage)): Path<(u64, String)>,
     Query(query): Query<AttemptQuery>,
-) -> Response {
-    let caller = match signed_in(&app, &headers).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
+) -> Result<Response, ApiError> {
+    let (component, commit, stage_state) = {
+        let store = app.ledger().await?;
+        let found = store
+            .world()
+            .lane(LaneId(lane))
+            .ok_or_else(|| ApiError::NotFound(format!("no lane {lane}")))?;
+        (
+            found.component.clone(),
+            found.commit.clone(),
+            found
+                .stages
+                .iter()
+                .find(|run| run.name == stage)
+                .map_or("pending", |run| run.state.as_str()),
+        )
     };
-    let (component, commit, stage_state) = match app.ledger().await {
-        Ok(store) => match store.world().lane(LaneId(lane)) {
-            Some(found) => (
-                found.component.clone(),
-                found.commit.clone(),
-                found
-                    .stages
-                    .iter()
-                    .find(|run| run.name == stage)
-                    .map_or("pending", |run| run.state.as_str()),
-            ),
-            None => return ApiError::NotFound(format!("no lane {lane}")).into_response(),
-        },
-        Err(error) => return ApiError::from(error).into_response(),
-    };
-    let (attempt, log) = match log_text(&app, lane, &stage, query.attempt).await {
-        Ok(found) => found,
-        Err(error) => return error.into_response(),
-    };
+    let (attempt, log) = log_text(&app, lane, &stage, query.attempt).await?;
     let chrome = Chrome::of(&caller);
-    render(&RunPage {
+    Ok(render(&RunPage {
         user: chrome.user,
         role: chrome.role,
         flash: None,
@@ -75,5 +68,5 @@ pub(crate) async fn run(
         attempt,
         state: stage_state,
         log,
-    })
+    }))
 }

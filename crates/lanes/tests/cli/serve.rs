@@ -140,6 +140,15 @@ fn a_pushed_commit_runs_to_the_gate_and_only_an_approver_approves_as_themselves(
     assert!(server.stop().success(), "SIGTERM stops the server cleanly");
 }
 
+/// Polls until `done` holds, or panics after 30 s.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Whether a `lanes run` of `commit` is still alive (a server's child finishing its stop).
 fn run_alive(commit: &str) -> bool {
     std::fs::read_dir("/proc")
@@ -173,22 +182,15 @@ fn kill_9_while_lanes_run_then_a_restart_resumes_builds_and_deploys_wait_for_a_d
                 && state_of(view, "web", "staging") == "running"
         },
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !(once.path().join("building-api").exists() && once.path().join("deploying-web").exists())
-    {
-        assert!(Instant::now() < deadline, "the steps never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("the steps started", || {
+        once.path().join("building-api").exists() && once.path().join("deploying-web").exists()
+    });
     let old = server.pid();
     server.kill_9();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while run_alive(&commit) {
-        assert!(
-            Instant::now() < deadline,
-            "the run of the killed server (pid {old}) lives on"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(
+        &format!("the run of the killed server (pid {old}) ended"),
+        || !run_alive(&commit),
+    );
 
     let server = Serving::start(&repo);
     let view = wait_for_view(
@@ -528,11 +530,9 @@ fn sigterm_hands_running_steps_back_to_the_ledger_and_a_restart_resumes() {
     wait_for_view(&server, &viewer, &commit, "api builds", |view| {
         state_of(view, "api", "pr") == "running"
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !once.path().join("building-api").exists() {
-        assert!(Instant::now() < deadline, "the build never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("the build started", || {
+        once.path().join("building-api").exists()
+    });
     // The 60 s step is stopped, not waited for: its attempt is handed back unfinished.
     assert!(server.stop().success());
     let status = repo.lanes(&["status", &commit, "--json"]).success().json();
