@@ -139,12 +139,12 @@ impl Connection {
 
 /// Sends `requests(n)` at `rate` per second for `seconds`, over a pool of connections; prints
 /// the achieved rate and latency percentiles.
-async fn drive(
-    address: String,
-    rate: u32,
-    seconds: u64,
-    requests: Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>,
-) {
+async fn drive(load: Load, requests: Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>) {
+    let Load {
+        address,
+        rate,
+        seconds,
+    } = load;
     let pool: Arc<Mutex<Vec<Connection>>> = Arc::new(Mutex::new(Vec::new()));
     let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
     let total = u64::from(rate) * seconds;
@@ -204,20 +204,38 @@ fn address_of(url: &str) -> String {
         .to_owned()
 }
 
+/// `URL RATE SECONDS`: where, how fast and how long to send.
+struct Load {
+    address: String,
+    rate: u32,
+    seconds: u64,
+}
+
+impl Load {
+    fn parse(args: &[String]) -> Self {
+        Self {
+            address: address_of(&args[0]),
+            rate: args[1]
+                .parse()
+                .expect("RATE is a number of requests per second"),
+            seconds: args[2].parse().expect("SECONDS is a number"),
+        }
+    }
+}
+
 async fn webhooks(args: &[String]) {
-    let address = address_of(&args[0]);
-    let rate = args[1].parse().unwrap();
-    let seconds = args[2].parse().unwrap();
+    let load = Load::parse(args);
     let body = std::fs::read(&args[3]).unwrap();
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(args[4].as_bytes()).unwrap();
     mac.update(&body);
     let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    let run = Instant::now().elapsed().as_nanos();
-    let host = address.clone();
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let host = load.address.clone();
     drive(
-        address,
-        rate,
-        seconds,
+        load,
         Arc::new(move |n| {
             let mut request = format!(
                 "POST /webhooks/github HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: bench-{run}-{}-{n}\r\nX-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\n\r\n",
@@ -233,16 +251,12 @@ async fn webhooks(args: &[String]) {
 }
 
 async fn pages(args: &[String]) {
-    let address = address_of(&args[0]);
-    let rate = args[1].parse().unwrap();
-    let seconds = args[2].parse().unwrap();
+    let load = Load::parse(args);
     let token = args[3].clone();
     let commits: Vec<String> = args[4..].to_vec();
-    let host = address.clone();
+    let host = load.address.clone();
     drive(
-        address,
-        rate,
-        seconds,
+        load,
         Arc::new(move |n| {
             let commit = &commits[usize::try_from(n).unwrap() % commits.len()];
             format!(
