@@ -62,6 +62,54 @@ struct HistoryPage {
     refresh: String,
 }
 
+/// A change in the acceptance queue (`lanes submit`).
+struct ChangeRow {
+    id: String,
+    branch: String,
+    components: String,
+    /// The commit it is accepted on, once built.
+    candidate: String,
+    candidate_short: String,
+    state: String,
+}
+
+/// The changes still in the acceptance queue, first in line first, then the 20 newest that left.
+fn change_rows(world: &lanes_engine::World) -> Vec<ChangeRow> {
+    let row = |change: &lanes_engine::Change| ChangeRow {
+        id: change.id.to_string(),
+        branch: change.branch.clone(),
+        components: change.components.join(", "),
+        candidate: change
+            .candidate
+            .as_ref()
+            .map(|candidate| candidate.commit.clone())
+            .unwrap_or_default(),
+        candidate_short: change
+            .candidate
+            .as_ref()
+            .map(|candidate| candidate.commit[..7.min(candidate.commit.len())].to_owned())
+            .unwrap_or_default(),
+        state: match &change.state {
+            lanes_engine::ChangeState::Queued => "queued".to_owned(),
+            lanes_engine::ChangeState::Merged { commit, .. } => {
+                format!("merged as {}", &commit[..7.min(commit.len())])
+            }
+            lanes_engine::ChangeState::Evicted { reason, .. } => format!("left: {reason}"),
+        },
+    };
+    let queued = world
+        .flow()
+        .changes()
+        .filter(|change| change.state == lanes_engine::ChangeState::Queued);
+    let left = world
+        .flow()
+        .changes()
+        .rev()
+        .filter(|change| change.state != lanes_engine::ChangeState::Queued)
+        .take(20);
+    queued.chain(left).map(row).collect()
+}
+
 #[derive(Template)]
 #[template(path = "queue.html")]
 struct QueuePage {
@@ -69,6 +117,7 @@ struct QueuePage {
     role: String,
     flash: Option<String>,
     flash_error: bool,
+    changes: Vec<ChangeRow>,
     rows: Vec<Row>,
     live: bool,
     refresh: String,
@@ -113,9 +162,13 @@ pub(crate) async fn queue(
     State(app): State<App>,
     SignedIn(caller): SignedIn,
 ) -> Result<Response, ApiError> {
-    let rows = crate::api::queue(app.ledger().await?.world());
+    let (rows, changes) = {
+        let store = app.ledger().await?;
+        (crate::api::queue(store.world()), change_rows(store.world()))
+    };
     let chrome = Chrome::of(&caller);
     Ok(render(&QueuePage {
+        changes,
         user: chrome.user,
         role: chrome.role,
         flash: None,

@@ -549,3 +549,46 @@ fn sigterm_hands_running_steps_back_to_the_ledger_and_a_restart_resumes() {
     });
     assert_eq!(stage_of(&view, "api", "pr")["attempts"], 2);
 }
+
+#[test]
+fn a_submission_through_the_api_walks_the_acceptance_queue_shown_on_the_queue_page() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        r#"version: 1
+components:
+  api: { path: api }
+  web: { path: web }
+environments:
+  accept: { instances: per-component }
+stages:
+  - { name: pr, run: ["true"] }
+  - { name: acceptance, environment: accept, deploy: "true", run: ["true"], on_success: merge-default }
+"#,
+    )
+    .write("api/main.c", "1")
+    .write("web/app.js", "1");
+    repo.commit("two components");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("web/app.js", "2");
+    repo.commit("web changes");
+    repo.git(&["checkout", "-q", "main"]);
+    let developer = token(&repo, "dev", "developer");
+    let viewer = token(&repo, "vic", "viewer");
+    let server = Serving::start(&repo);
+    let submit = format!("{}/api/v1/submit", server.url);
+    let (status, body) = post(&submit, &developer, &json!({"branches": ["topic"]}));
+    assert_eq!(status, 200, "{body}");
+    wait_until("the change is merged", || {
+        page(&server, &viewer, "/queue").1.contains("merged as")
+    });
+    let queue = page(&server, &viewer, "/queue").1;
+    assert!(
+        queue.contains("topic") && queue.contains("<td>web</td>"),
+        "{queue}"
+    );
+    assert!(
+        repo.git(&["log", "--oneline", "main"])
+            .contains("web changes")
+    );
+}
