@@ -377,7 +377,7 @@ pub(crate) struct LogsArgs {
     /// The attempt (default: the last).
     #[arg(long)]
     pub(crate) attempt: Option<u32>,
-    /// Keep printing lines as the attempt writes them, until it ends (with --server).
+    /// Keep printing lines as the attempt writes them, until it ends.
     #[arg(long, short = 'f')]
     pub(crate) follow: bool,
     #[command(flatten)]

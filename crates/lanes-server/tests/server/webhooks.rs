@@ -455,3 +455,91 @@ fn an_empty_secret_is_refused() {
     }
     assert!(WebhookSecrets::default().check().is_ok());
 }
+
+/// A published payload with some fields set otherwise: for the cases no host published.
+fn altered(path: &str, pointer_values: &[(&str, serde_json::Value)]) -> Vec<u8> {
+    let mut payload: serde_json::Value = serde_json::from_slice(&fixture(path)).unwrap();
+    for (pointer, value) in pointer_values {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        payload
+            .pointer_mut(parent)
+            .and_then(serde_json::Value::as_object_mut)
+            .unwrap()
+            .insert(key.to_owned(), value.clone());
+    }
+    serde_json::to_vec(&payload).unwrap()
+}
+
+#[tokio::test]
+async fn merges_run_the_merge_commit() {
+    let mut server = TestServer::start().await;
+    // GitHub published no `closed` with `merged: true`; the closed payload, merged.
+    let body = altered(
+        "github/pull_request.closed.not-merged.json",
+        &[("/pull_request/merged", serde_json::json!(true))],
+    );
+    let signature = github_signature(GITHUB_SECRET, &body);
+    let answer = request(
+        server.address,
+        "POST",
+        "/webhooks/github",
+        &[
+            ("X-GitHub-Event", "pull_request"),
+            ("X-GitHub-Delivery", "merged-1"),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(
+        answer.json()["commit"],
+        "c4295bd74fb0f4fda03689c3df3f2803b658fd85"
+    );
+    // GitLab documents the `merge` action without a full example; the open one, merged.
+    let body = altered(
+        "gitlab/merge_request.open.json",
+        &[
+            ("/object_attributes/action", serde_json::json!("merge")),
+            (
+                "/object_attributes/merge_commit_sha",
+                serde_json::json!("0123456789abcdef0123456789abcdef01234567"),
+            ),
+        ],
+    );
+    let answer = request(
+        server.address,
+        "POST",
+        "/webhooks/gitlab",
+        &[
+            ("X-Gitlab-Token", GITLAB_TOKEN),
+            ("X-Gitlab-Event-UUID", "merged-2"),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(answer.json()["event"], "merge_request.merge");
+    assert_eq!(
+        answer.json()["commit"],
+        "0123456789abcdef0123456789abcdef01234567"
+    );
+    // An update that only relabels (no `oldrev`) runs nothing.
+    let body = altered(
+        "gitlab/merge_request.open.json",
+        &[("/object_attributes/action", serde_json::json!("update"))],
+    );
+    let answer = request(
+        server.address,
+        "POST",
+        "/webhooks/gitlab",
+        &[
+            ("X-Gitlab-Token", GITLAB_TOKEN),
+            ("X-Gitlab-Event-UUID", "relabel"),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(server.drain_notices().len(), 2);
+}

@@ -12,7 +12,7 @@ use crate::workspace::repository;
 pub(crate) fn logs(directory: &Path, args: &LogsArgs, output: &Output) -> Result<(), Failure> {
     let repo = repository(directory)?;
     let commit = repo.resolve_commit(&args.commit)?.to_string();
-    let path = block_on(async {
+    let (path, lane_id, stage_index, attempt) = block_on(async {
         let (dir, store) = open(&repo, &args.state).await?;
         let lane = store
             .world()
@@ -50,12 +50,62 @@ pub(crate) fn logs(directory: &Path, args: &LogsArgs, output: &Output) -> Result
                 message: format!("`{}` has not run yet", stage.name),
                 hint: None,
             })?;
-        Ok(dir.log(lane.id, &stage.name, attempt))
+        let index = lane
+            .stages
+            .iter()
+            .position(|run| run.name == stage.name)
+            .expect("the stage is the lane's");
+        Ok((
+            dir.log(lane.id, &stage.name, attempt),
+            lane.id,
+            index,
+            attempt,
+        ))
     })?;
+    if args.follow {
+        return block_on(follow(&repo, args, &path, lane_id, stage_index, attempt));
+    }
     let text = std::fs::read(&path)
         .map_err(|error| Failure::io(format!("read {}", path.display()), error))?;
     let _ = output;
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(&text);
     Ok(())
+}
+
+/// Prints the log as the attempt writes it, until the attempt has ended and every line is out.
+async fn follow(
+    repo: &lanes_git::Repo,
+    args: &LogsArgs,
+    path: &Path,
+    lane: lanes_engine::LaneId,
+    stage: usize,
+    attempt: u32,
+) -> Result<(), Failure> {
+    let (_, mut store) = open(repo, &args.state).await?;
+    let mut offset = 0;
+    let mut stdout = std::io::stdout();
+    loop {
+        store.refresh().await.map_err(Failure::store)?;
+        // Read after the ledger: whatever the attempt wrote before it ended is in the file.
+        let ended = store
+            .world()
+            .lane(lane)
+            .and_then(|lane| lane.stages.get(stage))
+            .and_then(|run| run.attempts.iter().find(|a| a.number == attempt))
+            .is_none_or(|found| found.finished_at.is_some());
+        if let Ok(text) = std::fs::read(path)
+            && text.len() > offset
+        {
+            if stdout.write_all(&text[offset..]).is_err() {
+                return Ok(());
+            }
+            let _ = stdout.flush();
+            offset = text.len();
+        }
+        if ended {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -592,3 +592,69 @@ stages:
             .contains("web changes")
     );
 }
+
+#[test]
+fn ledger_events_stream_over_sse_as_lanes_run() {
+    let once = tempfile::TempDir::new().unwrap();
+    let repo = repo_sleeping_once(once.path());
+    let commit = repo.commit("two components");
+    let viewer = token(&repo, "vic", "viewer");
+    let server = Serving::start(&repo);
+    let url = format!("{}/api/v1/events", server.url);
+    let answer = ureq::get(&url)
+        .header("Authorization", &format!("Bearer {viewer}"))
+        .call()
+        .unwrap();
+    assert_eq!(
+        answer.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let (sender, kinds) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut body = answer.into_body();
+        let reader = std::io::BufReader::new(body.as_reader());
+        for line in std::io::BufRead::lines(reader).map_while(Result::ok) {
+            if let Some(data) = line.strip_prefix("data: ") {
+                let event: serde_json::Value = serde_json::from_str(data).unwrap();
+                if sender
+                    .send(event["kind"].as_str().unwrap().to_owned())
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    assert_eq!(push_webhook(&server, &commit, "sse-1").0, 202);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|kind| kind == "stage_waiting") {
+        seen.push(
+            kinds
+                .recv_timeout(Duration::from_mins(1))
+                .unwrap_or_else(|_| panic!("no more events after {seen:?}")),
+        );
+    }
+    assert_eq!(seen[0], "lane_created", "{seen:?}");
+    assert!(seen.contains(&"step_finished".to_owned()), "{seen:?}");
+}
+
+#[test]
+fn lanes_logs_follow_on_the_served_ledger_prints_until_the_attempt_ends() {
+    let once = tempfile::TempDir::new().unwrap();
+    let repo = repo_sleeping_once(once.path());
+    let commit = repo.commit("two components");
+    std::fs::write(once.path().join("slow-web"), "2").unwrap();
+    let viewer = token(&repo, "vic", "viewer");
+    let server = Serving::start(&repo);
+    assert_eq!(push_webhook(&server, &commit, "follow-1").0, 202);
+    wait_for_view(&server, &viewer, &commit, "web builds", |view| {
+        state_of(view, "web", "pr") == "running"
+    });
+    let followed = repo
+        .lanes(&["logs", "web", "pr", "--commit", &commit, "--follow"])
+        .success();
+    let log = followed.stdout();
+    let first = log.find("stdout | first").expect("the first line");
+    let second = log.find("stdout | second").expect("the line written later");
+    assert!(first < second && log.contains("step succeeded"), "{log}");
+}
