@@ -1,6 +1,7 @@
 //! The commit page: the unified view, every affected component's lane across the stages with
 //! durations, waits and reasons, "done" once in production, and the approval buttons for
-//! those allowed. Its lanes refresh themselves every second.
+//! those allowed. Its lanes refresh themselves when the ledger's event stream says something
+//! happened (and every 5 s).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -259,6 +259,11 @@ impl Driver {
             return true;
         }
         self.git(&["fetch", "--quiet", "origin"]).await;
+        if self.git(&["cat-file", "-e", &object]).await.is_some() {
+            return true;
+        }
+        // A pull request from a fork is on no branch of `origin`; hosts serve it by its id.
+        self.git(&["fetch", "--quiet", "origin", commit]).await;
         self.git(&["cat-file", "-e", &object]).await.is_some()
     }
 
