@@ -1,7 +1,7 @@
 //! Azure DevOps service hooks: `git.push` and `git.pullrequest.created` / `updated` /
 //! `merged`, told apart by `eventType` in the body.
 
-use crate::webhook::trigger::{Trigger, is_null_commit, text};
+use crate::webhook::trigger::{LANES_BRANCH, Trigger, is_lanes_branch, is_null_commit, text};
 
 /// What lanes makes of an Azure DevOps service hook with this body.
 pub(crate) fn understand(body: &serde_json::Value) -> Trigger {
@@ -21,6 +21,8 @@ pub(crate) fn understand(body: &serde_json::Value) -> Trigger {
                     ref_name,
                     "lanes makes tags; pushing one runs nothing",
                 )
+            } else if is_lanes_branch(ref_name.as_deref()) {
+                Trigger::ignore(event, ref_name, LANES_BRANCH)
             } else {
                 Trigger::run(event, new, ref_name, "a push to a branch")
             }

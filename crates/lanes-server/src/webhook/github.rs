@@ -1,7 +1,7 @@
 //! GitHub's webhooks: `push`, `pull_request`, `merge_group` and `ping`, told apart by the
 //! `X-GitHub-Event` header.
 
-use crate::webhook::trigger::{Trigger, is_null_commit, text};
+use crate::webhook::trigger::{LANES_BRANCH, Trigger, is_lanes_branch, is_null_commit, text};
 
 /// What lanes makes of a GitHub event named `kind` with this body.
 pub(crate) fn understand(kind: &str, body: &serde_json::Value) -> Trigger {
@@ -47,6 +47,9 @@ fn push(event: String, body: &serde_json::Value) -> Trigger {
             ref_name,
             "lanes makes tags; pushing one runs nothing",
         );
+    }
+    if is_lanes_branch(ref_name.as_deref()) {
+        return Trigger::ignore(event, ref_name, LANES_BRANCH);
     }
     Trigger::run(event, after, ref_name, "a push to a branch")
 }

@@ -1,6 +1,6 @@
 //! GitLab's webhooks: push, tag push and merge request hooks, told apart by `object_kind`.
 
-use crate::webhook::trigger::{Trigger, is_null_commit, text};
+use crate::webhook::trigger::{LANES_BRANCH, Trigger, is_lanes_branch, is_null_commit, text};
 
 /// What lanes makes of a GitLab hook with this body.
 pub(crate) fn understand(body: &serde_json::Value) -> Trigger {
@@ -17,6 +17,8 @@ pub(crate) fn understand(body: &serde_json::Value) -> Trigger {
                     ref_name,
                     "a deleted branch has nothing to run",
                 )
+            } else if is_lanes_branch(ref_name.as_deref()) {
+                Trigger::ignore(kind.to_owned(), ref_name, LANES_BRANCH)
             } else {
                 Trigger::run(kind.to_owned(), after, ref_name, "a push to a branch")
             }

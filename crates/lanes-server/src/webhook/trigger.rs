@@ -33,6 +33,15 @@ impl Trigger {
     }
 }
 
+/// Why a push of a branch lanes pushed itself runs nothing.
+pub(crate) const LANES_BRANCH: &str = "lanes pushed this branch; the submission that did runs it";
+
+/// Whether the ref is one lanes pushes itself (`lanes/accept/...` intermediate branches): the
+/// `lanes submit` that pushed it drives its lanes already.
+pub(crate) fn is_lanes_branch(ref_name: Option<&str>) -> bool {
+    ref_name.is_some_and(|name| name.starts_with("refs/heads/lanes/"))
+}
+
 /// The 40 zeros a host sends as the new commit of a deleted ref.
 pub(crate) fn is_null_commit(id: &str) -> bool {
     id.is_empty() || id.bytes().all(|byte| byte == b'0')

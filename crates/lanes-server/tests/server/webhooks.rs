@@ -543,3 +543,43 @@ async fn merges_run_the_merge_commit() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(server.drain_notices().len(), 2);
 }
+
+#[tokio::test]
+async fn pushes_of_the_branches_lanes_pushes_itself_run_nothing() {
+    let mut server = TestServer::start().await;
+    let body = altered(
+        "github/push.branch-update.go-playground.json",
+        &[("/ref", serde_json::json!("refs/heads/lanes/accept/7"))],
+    );
+    let signature = github_signature(GITHUB_SECRET, &body);
+    let answer = request(
+        server.address,
+        "POST",
+        "/webhooks/github",
+        &[
+            ("X-GitHub-Event", "push"),
+            ("X-GitHub-Delivery", "own-1"),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body = altered(
+        "gitlab/push.json",
+        &[("/ref", serde_json::json!("refs/heads/lanes/accept/7"))],
+    );
+    let answer = request(
+        server.address,
+        "POST",
+        "/webhooks/gitlab",
+        &[
+            ("X-Gitlab-Token", GITLAB_TOKEN),
+            ("X-Gitlab-Event-UUID", "own-2"),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(server.drain_notices().is_empty());
+}
