@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 
-use lanes_engine::LaneId;
+use lanes_engine::{LaneId, World};
 
 /// The outcome of a `lanes` command the backend ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,4 +27,8 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The log file of an attempt.
     fn log_path(&self, lane: LaneId, stage: &str, attempt: u32) -> PathBuf;
+
+    /// The board (components by environments, as `lanes board --json`) of `world`. It may
+    /// call git: the server calls it where blocking is allowed.
+    fn board(&self, world: &World) -> Result<serde_json::Value, String>;
 }

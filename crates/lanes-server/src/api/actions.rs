@@ -346,17 +346,16 @@ pub(crate) async fn run(
     perform(app, caller, Action::Run(request)).await
 }
 
-/// The board as `lanes board --json` computes it.
+/// The board, computed by the backend from the server's reader of the ledger.
 pub(crate) async fn board_json(app: &App) -> Result<serde_json::Value, ApiError> {
-    let output = app
-        .backend()
-        .command(vec!["board".to_owned(), "--json".to_owned()])
-        .await;
-    if output.status != 0 {
-        return Err(ApiError::Internal(output.stderr.trim().to_owned()));
-    }
-    serde_json::from_str(&output.stdout)
-        .map_err(|error| ApiError::Internal(format!("failed to read the board: {error}")))
+    let store = app.ledger().await?;
+    let compute = || app.backend().board(store.world());
+    let board = match tokio::runtime::Handle::current().runtime_flavor() {
+        // It runs git: other tasks move to other workers meanwhile.
+        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(compute),
+        _ => compute(),
+    };
+    board.map_err(ApiError::Internal)
 }
 
 pub(crate) async fn board(

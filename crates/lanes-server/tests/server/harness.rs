@@ -52,6 +52,10 @@ impl Backend for NoBackend {
     fn log_path(&self, lane: LaneId, stage: &str, attempt: u32) -> PathBuf {
         PathBuf::from(format!("/nonexistent/{}/{stage}-{attempt}.log", lane.0))
     }
+
+    fn board(&self, _: &lanes_engine::World) -> Result<serde_json::Value, String> {
+        Err("no board in these tests".to_owned())
+    }
 }
 
 /// A running server and what it told the dispatcher loop.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use console::Style;
-use lanes_engine::instance_for;
+use lanes_engine::{World, instance_for};
 use lanes_git::Repo;
 use serde::Serialize;
 
@@ -17,7 +17,7 @@ use crate::output::Output;
 use crate::workspace::{repository, required_manifest_at};
 
 #[derive(Serialize)]
-struct Board {
+pub(crate) struct Board {
     default_branch: String,
     environments: Vec<String>,
     components: Vec<ComponentRow>,
@@ -48,17 +48,29 @@ struct Version {
 
 pub(crate) fn board(directory: &Path, args: &BoardArgs, output: &Output) -> Result<(), Failure> {
     let repo = repository(directory)?;
+    let world = block_on(async {
+        let (_, store) = open(&repo, &args.state).await?;
+        Ok(store.world().clone())
+    })?;
+    let board = board_of(&repo, &world)?;
+    if args.json {
+        output.data(&serde_json::to_string_pretty(&board).expect("serializable"));
+    } else {
+        print_board(&board, output);
+    }
+    Ok(())
+}
+
+/// The board of `world`, with the manifest at HEAD (`lanes serve` computes it from its own
+/// reader of the ledger).
+pub(crate) fn board_of(repo: &Repo, world: &World) -> Result<Board, Failure> {
     let head = repo.resolve_commit("HEAD")?;
-    let manifest = required_manifest_at(&repo, head, "HEAD")?;
+    let manifest = required_manifest_at(repo, head, "HEAD")?;
     let default_branch = manifest.branches().default.clone();
     let tip = repo
         .resolve_commit(&default_branch)
         .unwrap_or(head)
         .to_string();
-    let world = block_on(async {
-        let (_, store) = open(&repo, &args.state).await?;
-        Ok(store.world().clone())
-    })?;
     let environments: Vec<String> = manifest
         .stages()
         .iter()
@@ -92,7 +104,7 @@ pub(crate) fn board(directory: &Path, args: &BoardArgs, output: &Output) -> Resu
                     let behind = deployed.as_ref().and_then(|d| {
                         behind_cache
                             .entry(d.commit.clone())
-                            .or_insert_with(|| commits_between(&repo, &d.commit, &tip))
+                            .or_insert_with(|| commits_between(repo, &d.commit, &tip))
                             .to_owned()
                     });
                     let drift = match (&deployed, &good) {
@@ -117,17 +129,11 @@ pub(crate) fn board(directory: &Path, args: &BoardArgs, output: &Output) -> Resu
             }
         })
         .collect();
-    let board = Board {
+    Ok(Board {
         default_branch,
         environments,
         components,
-    };
-    if args.json {
-        output.data(&serde_json::to_string_pretty(&board).expect("serializable"));
-    } else {
-        print_board(&board, output);
-    }
-    Ok(())
+    })
 }
 
 fn commits_between(repo: &Repo, from: &str, to: &str) -> Option<usize> {

@@ -1,7 +1,7 @@
 //! One file per command: each reads its arguments, calls the libraries and prints.
 
 mod affected;
-mod board;
+pub(crate) mod board;
 mod decide;
 mod demo;
 mod fingerprint;

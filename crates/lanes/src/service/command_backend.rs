@@ -1,12 +1,16 @@
 //! The server's backend: `lanes` commands run as child processes of this same binary, in the
-//! served repository, with the served state directory; logs where the runs write them.
+//! served repository, with the served state directory; logs where the runs write them; the
+//! board computed in-process from the server's world.
 
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use lanes_engine::LaneId;
+use lanes_engine::{LaneId, World};
+use lanes_git::Repo;
 use lanes_server::{Backend, CommandFuture, CommandOutput};
 
+use crate::commands::board::board_of;
+use crate::failure::Failure;
 use crate::state_dir::StateDir;
 
 pub(crate) struct CommandBackend {
@@ -44,5 +48,12 @@ impl Backend for CommandBackend {
 
     fn log_path(&self, lane: LaneId, stage: &str, attempt: u32) -> PathBuf {
         self.state.log(lane, stage, attempt)
+    }
+
+    fn board(&self, world: &World) -> Result<serde_json::Value, String> {
+        let render = |failure: Failure| crate::failure::chain(&failure);
+        let repo = Repo::discover(&self.repo_dir).map_err(|error| render(error.into()))?;
+        let board = board_of(&repo, world).map_err(render)?;
+        serde_json::to_value(board).map_err(|error| error.to_string())
     }
 }
