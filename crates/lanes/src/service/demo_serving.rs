@@ -20,8 +20,15 @@ pub(crate) fn serve_demo(dir: &Path, bind: &str, output: &Output) -> Result<(), 
     output.say("serving the demo's dashboard; sign in as");
     output.say(&format!("  olga (approver): {approver}"));
     output.say(&format!("  victor (viewer): {viewer}"));
+    // The default port may be taken (another demo, another server): any free one will do.
+    let bind = if std::net::TcpListener::bind(bind).is_ok() {
+        bind.to_owned()
+    } else {
+        output.say(&format!("{bind} is taken; serving on a free port instead"));
+        "127.0.0.1:0".to_owned()
+    };
     let args = ServeArgs {
-        bind: bind.to_owned(),
+        bind,
         poll: None,
         jobs: 4,
         parallel: 4,
