@@ -47,7 +47,15 @@ struct Schedule {
     again: BTreeSet<String>,
     /// Commits whose run ended on its own since the server started: candidates for skipping.
     finished: BTreeSet<String>,
+    /// Runs of a commit that failed in a row, for the ones retried.
+    tries: BTreeMap<String, u32>,
+    /// Commits with a retry pending.
+    retrying: BTreeSet<String>,
 }
+
+/// How often a commit whose `lanes run` failed is tried, and how long apart.
+const RETRIES: u32 = 10;
+const RETRY_AFTER: Duration = Duration::from_secs(2);
 
 impl Schedule {
     fn add(&mut self, commit: String, delivery: Option<i64>) {
@@ -107,6 +115,7 @@ impl Driver {
             schedule.add(commit, None);
         }
         let mut tasks: JoinSet<Ended> = JoinSet::new();
+        let mut retries: JoinSet<String> = JoinSet::new();
         let mut poll = tokio::time::interval(
             self.poll
                 .as_ref()
@@ -122,8 +131,12 @@ impl Driver {
                 },
                 Some(ended) = tasks.join_next() => {
                     if let Ok(ended) = ended {
-                        self.ended(&mut schedule, ended).await;
+                        self.ended(&mut schedule, &mut retries, ended).await;
                     }
+                }
+                Some(Ok(commit)) = retries.join_next() => {
+                    schedule.retrying.remove(&commit);
+                    schedule.add(commit, None);
                 }
                 _ = poll.tick(), if self.poll.is_some() => {
                     if let Some(head) = self.poll_remote().await
@@ -208,15 +221,45 @@ impl Driver {
         }
     }
 
-    async fn ended(&self, schedule: &mut Schedule, (commit, deliveries, status): Ended) {
+    async fn ended(
+        &self,
+        schedule: &mut Schedule,
+        retries: &mut JoinSet<String>,
+        (commit, deliveries, status): Ended,
+    ) {
         schedule.running.remove(&commit);
+        let tries = if status == Some(1) {
+            let tries = schedule.tries.entry(commit.clone()).or_default();
+            *tries += 1;
+            *tries
+        } else {
+            0
+        };
         let outcome = match status {
             Some(0) => Some("ran: every lane is done or waiting".to_owned()),
             Some(5) => Some("ran: a lane failed or needs a decision".to_owned()),
             // Cut short (the server stopping, or killed): the next start runs it again.
             Some(130) | None => None,
-            Some(other) => Some(format!("failed: lanes run exited with {other}")),
+            // Most often another `lanes run` still holds the commit (the run of a server that
+            // was killed, finishing its stop): try again a little later.
+            Some(1) if tries < RETRIES => {
+                // One retry pending per commit, however many runs of it failed meanwhile.
+                if schedule.retrying.insert(commit.clone()) {
+                    let again = commit.clone();
+                    retries.spawn(async move {
+                        tokio::time::sleep(RETRY_AFTER).await;
+                        again
+                    });
+                }
+                None
+            }
+            Some(other) => Some(format!(
+                "failed: lanes run exited with {other} ({tries} tries)"
+            )),
         };
+        if outcome.is_some() {
+            schedule.tries.remove(&commit);
+        }
         match outcome {
             Some(outcome) => {
                 let _ = self.deliveries.finish(&deliveries, &outcome, now()).await;

@@ -658,3 +658,36 @@ fn lanes_logs_follow_on_the_served_ledger_prints_until_the_attempt_ends() {
     let second = log.find("stdout | second").expect("the line written later");
     assert!(first < second && log.contains("step succeeded"), "{log}");
 }
+
+#[test]
+fn a_commit_another_run_holds_is_tried_again_once_that_run_ends() {
+    let once = tempfile::TempDir::new().unwrap();
+    let repo = repo_sleeping_once(once.path());
+    let commit = repo.commit("two components");
+    std::fs::write(once.path().join("slow-api"), "3").unwrap();
+    let viewer = token(&repo, "vic", "viewer");
+    // A `lanes run` of the commit outside the server (a killed server's run finishing, say).
+    let mut outside = std::process::Command::new(env!("CARGO_BIN_EXE_lanes"))
+        .current_dir(repo.path())
+        .args(["run", &commit])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the outside run builds api", || {
+        once.path().join("slow-api").exists()
+            && repo
+                .lanes(&["status", &commit, "--json"])
+                .stdout()
+                .contains("\"running\"")
+    });
+    let server = Serving::start(&repo);
+    assert_eq!(push_webhook(&server, &commit, "held-1").0, 202);
+    let _ = outside.wait();
+    wait_until("the delivery ran once the other run ended", || {
+        get(&format!("{}/api/v1/deliveries", server.url), &viewer)
+            .1
+            .contains("\"outcome\":\"ran")
+    });
+}
