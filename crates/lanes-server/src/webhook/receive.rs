@@ -92,7 +92,7 @@ pub(crate) async fn receive(
     {
         return unauthorized();
     }
-    let Ok(body) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+    let Some(body) = payload(&headers, &bytes) else {
         return problem(StatusCode::BAD_REQUEST, "the body is not JSON");
     };
     let trigger = match host {
@@ -150,6 +150,20 @@ async fn record(app: &App, host: Host, delivery: String, trigger: Trigger) -> Re
             )
                 .into_response()
         }
+    }
+}
+
+/// The JSON payload: the body, or its `payload` field when GitHub sends the form encoding
+/// (`application/x-www-form-urlencoded`, a choice in the hook's settings).
+fn payload(headers: &HeaderMap, bytes: &[u8]) -> Option<serde_json::Value> {
+    let form = header_text(headers, "content-type")
+        .is_some_and(|kind| kind.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).ok()?;
+        let (_, json) = fields.into_iter().find(|(name, _)| name == "payload")?;
+        serde_json::from_str(&json).ok()
+    } else {
+        serde_json::from_slice(bytes).ok()
     }
 }
 

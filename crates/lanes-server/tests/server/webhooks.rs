@@ -583,3 +583,30 @@ async fn pushes_of_the_branches_lanes_pushes_itself_run_nothing() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert!(server.drain_notices().is_empty());
 }
+
+#[tokio::test]
+async fn github_deliveries_in_the_form_encoding_are_understood_and_signed_over_the_form() {
+    let mut server = TestServer::start().await;
+    let json = String::from_utf8(fixture("github/push.new-branch.json")).unwrap();
+    let body = serde_urlencoded::to_string([("payload", json.as_str())]).unwrap();
+    let signature = github_signature(GITHUB_SECRET, body.as_bytes());
+    let answer = request(
+        server.address,
+        "POST",
+        "/webhooks/github",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-GitHub-Event", "push"),
+            ("X-GitHub-Delivery", "form-1"),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(
+        answer.json()["commit"],
+        "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
+    );
+    assert_eq!(server.drain_notices().len(), 1);
+}
