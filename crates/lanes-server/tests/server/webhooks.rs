@@ -610,3 +610,22 @@ async fn github_deliveries_in_the_form_encoding_are_understood_and_signed_over_t
     );
     assert_eq!(server.drain_notices().len(), 1);
 }
+
+#[tokio::test]
+async fn a_delivery_the_ledger_cannot_record_is_not_acknowledged() {
+    let mut server = TestServer::start().await;
+    // Break the ledger behind the server's back: the deliveries table is gone.
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(server.ledger());
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::query("DROP TABLE deliveries")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let answer = gitlab(&server, "push.json", Some(GITLAB_TOKEN), Some("lost")).await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert!(
+        server.drain_notices().is_empty(),
+        "nothing runs what is not recorded"
+    );
+}
