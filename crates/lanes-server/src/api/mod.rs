@@ -7,6 +7,7 @@ mod caller;
 mod events;
 mod logs;
 mod openapi;
+mod tokens;
 mod views;
 
 pub(crate) use actions::{Action, Gate, Rejection, act, board_json};
@@ -18,7 +19,7 @@ pub(crate) use views::find_commit;
 pub(crate) use views::{HistoryQuery, LaneSummary, history, queue};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::App;
 
@@ -39,6 +40,8 @@ pub(crate) fn routes() -> Router<App> {
         )
         .route("/events", get(events::events))
         .route("/whoami", get(views::whoami))
+        .route("/tokens", post(tokens::add))
+        .route("/tokens/{name}", delete(tokens::revoke))
         .route("/run", post(actions::run))
         .route("/approve", post(actions::approve))
         .route("/reject", post(actions::reject))

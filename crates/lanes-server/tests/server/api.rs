@@ -107,15 +107,24 @@ async fn every_route_of_the_openapi_document_answers() {
         let concrete = path
             .replace("{commit}", "abcdef12")
             .replace("{lane}", "1")
-            .replace("{stage}", "pr");
+            .replace("{stage}", "pr")
+            .replace("{name}", "nobody");
         for method in methods.as_object().unwrap().keys() {
-            let answer = if method == "get" {
-                if concrete.ends_with("/stream") || concrete.ends_with("/events") {
-                    continue;
+            let answer = match method.as_str() {
+                "get" if concrete.ends_with("/stream") || concrete.ends_with("/events") => continue,
+                "get" => get(&server, &concrete, Some(&admin)).await,
+                "delete" => {
+                    let bearer = format!("Bearer {admin}");
+                    request(
+                        server.address,
+                        "DELETE",
+                        &concrete,
+                        &[("Authorization", &bearer)],
+                        b"",
+                    )
+                    .await
                 }
-                get(&server, &concrete, Some(&admin)).await
-            } else {
-                post(&server, &concrete, &admin, "{}").await
+                _ => post(&server, &concrete, &admin, "{}").await,
             };
             // A route that exists answers something other than "no such route" or "method".
             assert!(
@@ -133,5 +142,46 @@ async fn every_route_of_the_openapi_document_answers() {
             .await
             .status,
         400
+    );
+}
+
+#[tokio::test]
+async fn admins_make_and_revoke_tokens_through_the_api() {
+    let server = TestServer::start().await;
+    let admin = add_token(&server, "root", Role::Admin).await;
+    let approver = add_token(&server, "alice", Role::Approver).await;
+    let body = r#"{"name": "bob", "role": "approver"}"#;
+    assert_eq!(
+        post(&server, "/api/v1/tokens", &approver, body)
+            .await
+            .status,
+        403
+    );
+    let made = post(&server, "/api/v1/tokens", &admin, body).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let secret = made.json()["token"].as_str().unwrap().to_owned();
+    let whoami = get(&server, "/api/v1/whoami", Some(&secret)).await;
+    assert_eq!(
+        whoami.json(),
+        serde_json::json!({"name": "bob", "role": "approver"})
+    );
+    assert_eq!(
+        post(&server, "/api/v1/tokens", &admin, body).await.status,
+        409,
+        "names are unique"
+    );
+    let bearer = format!("Bearer {admin}");
+    let revoked = request(
+        server.address,
+        "DELETE",
+        "/api/v1/tokens/bob",
+        &[("Authorization", &bearer)],
+        b"",
+    )
+    .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(
+        get(&server, "/api/v1/whoami", Some(&secret)).await.status,
+        401
     );
 }
