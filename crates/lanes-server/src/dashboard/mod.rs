@@ -5,6 +5,7 @@ mod assets;
 mod board_page;
 mod commit_page;
 mod decide;
+mod deliveries_page;
 mod lists;
 mod page;
 mod run_page;
@@ -20,6 +21,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/", get(lists::history))
         .route("/queue", get(lists::queue))
         .route("/board", get(board_page::board))
+        .route("/deliveries", get(deliveries_page::deliveries))
         .route("/commits/{commit}", get(commit_page::commit))
         .route("/commits/{commit}/lanes", get(commit_page::lanes))
         .route("/lanes/{lane}/stages/{stage}", get(run_page::run))

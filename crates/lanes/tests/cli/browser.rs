@@ -102,7 +102,12 @@ fn the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click() {
     assert_eq!(stage_state(&browser, "web", "production"), "waiting");
     browser.screenshot("commit-page-approved");
 
-    for (path, name) in [("/board", "board"), ("/queue", "queue"), ("/", "history")] {
+    for (path, name) in [
+        ("/board", "board"),
+        ("/queue", "queue"),
+        ("/", "history"),
+        ("/deliveries", "deliveries"),
+    ] {
         browser.open(&format!("{}{path}", server.url));
         browser.screenshot(name);
     }

@@ -385,10 +385,16 @@ fn the_dashboard_reads_without_javascript_and_only_approvers_get_buttons() {
     assert!(!as_viewer.contains("Approve"), "a viewer gets no buttons");
     let (_, as_approver) = page(&server, &alice, &format!("/commits/{}", &commit[..8]));
     assert_eq!(as_approver.matches("value=\"approve\"").count(), 2);
+    let deliveries = page(&server, &viewer, "/deliveries").1;
+    assert!(
+        deliveries.contains("a push to a branch") && deliveries.contains("ran"),
+        "{deliveries}"
+    );
     for path in [
         "/",
         "/queue",
         "/board",
+        "/deliveries",
         "/lanes/1/stages/pr",
         "/assets/htmx.min.js",
     ] {
