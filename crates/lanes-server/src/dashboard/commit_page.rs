@@ -6,8 +6,11 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use lanes_engine::{StageState, World};
+use std::collections::BTreeMap;
+
+use lanes_engine::{Event, LaneId, Millis, StageState};
 use lanes_store::Role;
+use lanes_store::Store;
 use serde::Deserialize;
 
 use crate::api::ApiError;
@@ -72,14 +75,49 @@ pub(crate) fn duration(ms: i64) -> String {
     }
 }
 
-pub(crate) fn lane_rows(world: &World, commit: &str) -> Vec<LaneRow> {
-    let view = world.commit_view(commit, now());
-    view.lanes
+/// When each waiting stage of the commit's lanes began to wait, from their events.
+async fn waiting_since(
+    store: &Store,
+    commit: &str,
+) -> Result<BTreeMap<(u64, usize), Millis>, ApiError> {
+    let mut since = BTreeMap::new();
+    let waiting: Vec<LaneId> = store
+        .world()
+        .lanes_of_commit(commit)
+        .filter(|lane| {
+            lane.stages
+                .iter()
+                .any(|stage| stage.state == StageState::Waiting)
+        })
+        .map(|lane| lane.id)
+        .collect();
+    for lane in waiting {
+        for stored in store.events_of_lane(lane).await? {
+            if let Event::StageWaiting { stage, at, .. } = stored.event {
+                since.entry((lane.0, stage)).or_insert(at);
+            }
+        }
+    }
+    Ok(since)
+}
+
+/// The lanes of the commit as the page shows them; a waiting stage shows how long it waits.
+pub(crate) async fn lane_rows(store: &Store, commit: &str) -> Result<Vec<LaneRow>, ApiError> {
+    let since = waiting_since(store, commit).await?;
+    let world = store.world();
+    let at = now();
+    let view = world.commit_view(commit, at);
+    Ok(view
+        .lanes
         .into_iter()
-        .map(|lane| LaneRow {
-            id: world
+        .map(|lane| {
+            let id = world
                 .lane_of(commit, &lane.component)
-                .map_or(0, |found| found.id.0),
+                .map_or(0, |found| found.id.0);
+            (id, lane)
+        })
+        .map(|(id, lane)| LaneRow {
+            id,
             version: lane.fingerprint[..12.min(lane.fingerprint.len())].to_owned(),
             component: lane.component,
             summary: lane.summary,
@@ -87,7 +125,8 @@ pub(crate) fn lane_rows(world: &World, commit: &str) -> Vec<LaneRow> {
             stages: lane
                 .stages
                 .into_iter()
-                .map(|stage| StageCell {
+                .enumerate()
+                .map(|(index, stage)| StageCell {
                     approvable: stage.state == StageState::Waiting
                         && stage
                             .reason
@@ -95,13 +134,18 @@ pub(crate) fn lane_rows(world: &World, commit: &str) -> Vec<LaneRow> {
                             .is_some_and(|reason| reason.contains("approval")),
                     state: stage.state.as_str(),
                     reason: stage.reason.unwrap_or_default(),
-                    duration: stage.duration_ms.map(duration).unwrap_or_default(),
+                    duration: match since.get(&(id, index)) {
+                        Some(start) if stage.state == StageState::Waiting => {
+                            format!("for {}", duration((at - start).max(0)))
+                        }
+                        _ => stage.duration_ms.map(duration).unwrap_or_default(),
+                    },
                     attempts: stage.attempts,
                     name: stage.name,
                 })
                 .collect(),
         })
-        .collect()
+        .collect())
 }
 
 /// A message shown after an action (`?said=`, `?failed=`).
@@ -137,7 +181,7 @@ pub(crate) async fn commit(
                 )
             })
             .unwrap_or_default(),
-        lanes: lane_rows(store.world(), &commit),
+        lanes: lane_rows(&store, &commit).await?,
         commit,
         can_approve: caller.0.role >= Role::Approver,
         live: true,
@@ -154,7 +198,7 @@ pub(crate) async fn lanes(
     let store = app.ledger().await?;
     let commit = find_commit(store.world(), &given)?;
     Ok(render(&LanesFragment {
-        lanes: lane_rows(store.world(), &commit),
+        lanes: lane_rows(&store, &commit).await?,
         commit,
         can_approve: caller.0.role >= Role::Approver,
         live: true,

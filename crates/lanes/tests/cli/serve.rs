@@ -383,6 +383,10 @@ fn the_dashboard_reads_without_javascript_and_only_approvers_get_buttons() {
     );
     assert!(as_viewer.contains("waiting for approval"), "{as_viewer}");
     assert!(!as_viewer.contains("Approve"), "a viewer gets no buttons");
+    assert!(
+        as_viewer.contains(">for "),
+        "a waiting stage says how long it waits"
+    );
     let (_, as_approver) = page(&server, &alice, &format!("/commits/{}", &commit[..8]));
     assert_eq!(as_approver.matches("value=\"approve\"").count(), 2);
     let deliveries = page(&server, &viewer, "/deliveries").1;
