@@ -70,18 +70,27 @@ impl Schedule {
     }
 }
 
-/// Commits with lanes that may still move: not done, not failed. Running `lanes run` on one
-/// whose lanes only wait for a person changes nothing, so erring on this side is safe.
+/// Commits with a lane the dispatcher can move without a person: its first stage that is not
+/// green is running (its attempt was abandoned), pending, or waiting for anything but an
+/// approval. Lanes that only wait for a person (an approval, an interrupted deploy) are left
+/// alone: their decision tells the loop. Erring towards running is safe, only slower.
 pub(crate) fn commits_to_resume(world: &World) -> Vec<String> {
+    use lanes_engine::StageState;
     let mut commits = BTreeSet::new();
     for lane in world.lanes() {
-        let stopped = lane.stages.iter().any(|stage| {
-            matches!(
-                stage.state,
-                lanes_engine::StageState::Failed | lanes_engine::StageState::Canceled
-            )
-        });
-        if !lane.is_done() && !stopped {
+        let movable = lane
+            .stages
+            .iter()
+            .find(|stage| !stage.state.is_green())
+            .is_some_and(|stage| match stage.state {
+                StageState::Running | StageState::Pending => true,
+                StageState::Waiting => !stage
+                    .reason
+                    .as_deref()
+                    .is_some_and(|reason| reason.contains("approval")),
+                _ => false,
+            });
+        if movable {
             commits.insert(lane.commit.clone());
         }
     }
