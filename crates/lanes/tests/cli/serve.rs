@@ -337,6 +337,20 @@ fn the_command_line_talks_to_a_server_and_follows_a_log_while_it_is_written() {
         &["approve", "api", "production", "--as", "alice"],
     );
     assert_eq!(again.status.code(), Some(5), "nothing waits any more");
+    let board = lanes_remote(repo.path(), &server, &alice, &["board", "--json"]);
+    let board: serde_json::Value = serde_json::from_slice(&board.stdout).unwrap();
+    assert_eq!(
+        board["components"][0]["environments"]["prod"]["deployed"]["commit"],
+        commit.as_str(),
+        "{board:#}"
+    );
+    let hotfix = lanes_remote(repo.path(), &server, &alice, &["hotfix", "api"]);
+    assert!(
+        hotfix.status.success(),
+        "{}",
+        String::from_utf8_lossy(&hotfix.stderr)
+    );
+    assert!(String::from_utf8_lossy(&hotfix.stdout).starts_with("hotfix/api/"));
     let local_only = lanes_remote(repo.path(), &server, &alice, &["graph"]);
     assert_eq!(local_only.status.code(), Some(1));
 }
