@@ -66,7 +66,10 @@ fn the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click() {
         "running",
         "api still builds"
     );
-    browser.script("window.notReloaded = true; return null;");
+    browser.script(
+        "window.notReloaded = true; window.ledgerEvents = 0; \
+         document.addEventListener('ledger', () => window.ledgerEvents++); return null;",
+    );
     browser.screenshot("commit-page-running");
     browser.wait_until("api's build succeeded and production waits", |b| {
         stage_state(b, "api", "production") == "waiting"
@@ -77,6 +80,11 @@ fn the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click() {
         browser.script("return window.notReloaded === true"),
         true,
         "updated in place"
+    );
+    let triggered = browser.script("return window.ledgerEvents");
+    assert!(
+        triggered.as_u64().unwrap_or(0) > 0,
+        "the ledger's event stream refreshed the lanes ({triggered})"
     );
     assert!(
         browser
