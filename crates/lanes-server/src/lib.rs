@@ -1,9 +1,11 @@
 //! The HTTP side of lanes: webhooks from GitHub, GitLab and Azure DevOps recorded in the
 //! ledger before they are acknowledged, a JSON API with token roles, live logs and events over
 //! server-sent events, and the dashboard. Only this crate knows HTTP and HTML; the program
-//! around it runs the lanes (see [`Backend`] and [`Notice`]).
+//! around it runs the lanes (see [`Backend`] and [`Notice`]); [`ApiClient`] is the client side
+//! for `lanes --server`.
 
 mod api;
+mod api_client;
 mod app;
 mod backend;
 mod clock;
@@ -17,6 +19,7 @@ mod server_error;
 mod webhook;
 
 pub use api::token_digest;
+pub use api_client::{ApiClient, ClientError};
 pub use app::App;
 pub use backend::{Backend, CommandFuture, CommandOutput};
 pub use clock::now;

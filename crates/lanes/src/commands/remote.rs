@@ -3,10 +3,10 @@
 //! the token's holder.
 
 use std::fmt::Write as _;
-use std::io::{BufRead as _, Write as _};
+use std::io::Write as _;
 use std::path::Path;
-use std::time::Duration;
 
+use lanes_server::{ApiClient, ClientError};
 use serde_json::{Value, json};
 
 use crate::cli::{Command, DecisionArgs, LogsArgs};
@@ -14,11 +14,9 @@ use crate::failure::Failure;
 use crate::output::Output;
 use crate::workspace::repository;
 
-/// The API of one server, as one token's holder.
+/// The API of one server, as one token's holder, with what the command line says after.
 struct Client {
-    base: String,
-    token: String,
-    agent: ureq::Agent,
+    api: ApiClient,
 }
 
 pub(crate) fn remote(
@@ -32,13 +30,7 @@ pub(crate) fn remote(
         hint: Some("`lanes token add NAME --role ROLE` on the server makes one".to_owned()),
     })?;
     let client = Client {
-        base: format!("{}/api/v1", server.trim_end_matches('/')),
-        token,
-        agent: ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .build()
-            .into(),
+        api: ApiClient::new(server, &token),
     };
     match command {
         Command::Status(args) => {
@@ -164,73 +156,38 @@ fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).expect("JSON values serialize")
 }
 
-impl Client {
-    fn send(
-        &self,
-        request: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<(u16, String), Failure> {
-        let mut response = request.map_err(|error| Failure::Refused {
-            message: format!("failed to reach the server at {}: {error}", self.base),
-            hint: None,
-        })?;
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|error| Failure::Refused {
-                message: format!("failed to read the server's answer: {error}"),
-                hint: None,
-            })?;
-        Ok((status, body))
-    }
-
-    fn checked(status: u16, body: String) -> Result<String, Failure> {
-        if (200..300).contains(&status) {
-            return Ok(body);
+/// A failed request as the command line reports it: a refusal by the rules exits 5.
+fn failure(error: ClientError) -> Failure {
+    match error {
+        ClientError::Answer {
+            status: 409,
+            message,
+        } => {
+            eprintln!("error: {message}");
+            Failure::Reported(5)
         }
-        let message = serde_json::from_str::<Value>(&body)
-            .ok()
-            .and_then(|value| value["error"].as_str().map(str::to_owned))
-            .unwrap_or(body);
-        Err(match status {
-            409 => Failure::Reported({
-                eprintln!("error: {message}");
-                5
-            }),
-            _ => Failure::Refused {
-                message: format!("the server answered {status}: {message}"),
-                hint: None,
-            },
-        })
+        answer @ ClientError::Answer { .. } => Failure::Refused {
+            message: answer.to_string(),
+            hint: None,
+        },
+        other => Failure::Refused {
+            message: format!("failed to {other}"),
+            hint: None,
+        },
     }
+}
 
+impl Client {
     fn text(&self, path: &str) -> Result<String, Failure> {
-        let (status, body) = self.send(
-            self.agent
-                .get(&format!("{}{path}", self.base))
-                .header("Authorization", &format!("Bearer {}", self.token))
-                .call(),
-        )?;
-        Self::checked(status, body)
+        self.api.text(path).map_err(failure)
     }
 
     fn get(&self, path: &str) -> Result<Value, Failure> {
-        let body = self.text(path)?;
-        serde_json::from_str(&body).map_err(|error| Failure::Refused {
-            message: format!("failed to read the server's answer: {error}"),
-            hint: None,
-        })
+        self.api.get(path).map_err(failure)
     }
 
     fn act(&self, path: &str, body: &Value, output: &Output) -> Result<Value, Failure> {
-        let (status, text) = self.send(
-            self.agent
-                .post(&format!("{}{path}", self.base))
-                .header("Authorization", &format!("Bearer {}", self.token))
-                .header("Content-Type", "application/json")
-                .send(body.to_string().as_bytes()),
-        )?;
-        let answer: Value = serde_json::from_str(&Self::checked(status, text)?).unwrap_or_default();
+        let answer = self.api.post(path, body).map_err(failure)?;
         if let Some(message) = answer["message"].as_str() {
             output.say(message);
         }
@@ -270,50 +227,16 @@ impl Client {
         self.act(path, &body, output).map(drop)
     }
 
-    /// Prints the `line` events of a server-sent event stream until its `end` event.
+    /// Prints the lines of a live log until the attempt ends.
     fn follow(&self, path: &str) -> Result<(), Failure> {
-        let response = self
-            .agent
-            .get(&format!("{}{path}", self.base))
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .header("Accept", "text/event-stream")
-            .call()
-            .map_err(|error| Failure::Refused {
-                message: format!("failed to reach the server at {}: {error}", self.base),
-                hint: None,
-            })?;
-        if !response.status().is_success() {
-            let status = response.status().as_u16();
-            let mut response = response;
-            let body = response.body_mut().read_to_string().unwrap_or_default();
-            Self::checked(status, body)?;
-            return Ok(());
-        }
-        let mut body = response.into_body();
-        let reader = std::io::BufReader::new(body.as_reader());
-        let mut event = String::new();
         let mut stdout = std::io::stdout();
-        for line in reader.lines() {
-            let line = line.map_err(|error| Failure::io("read the log stream", error))?;
-            if let Some(name) = line.strip_prefix("event:") {
-                name.trim().clone_into(&mut event);
-            } else if let Some(data) = line.strip_prefix("data:") {
-                let data = data.strip_prefix(' ').unwrap_or(data);
-                match event.as_str() {
-                    "line" => {
-                        if writeln!(stdout, "{data}").is_err() {
-                            return Ok(());
-                        }
-                        let _ = stdout.flush();
-                    }
-                    "end" => return Ok(()),
-                    _ => {}
-                }
-            } else if line.is_empty() {
-                event.clear();
-            }
-        }
-        Ok(())
+        self.api
+            .follow(path, |line| {
+                let written = writeln!(stdout, "{line}").is_ok();
+                let _ = stdout.flush();
+                written
+            })
+            .map_err(failure)
     }
 }
 
