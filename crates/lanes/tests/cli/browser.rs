@@ -2,8 +2,8 @@
 //! page follows a running step without reloading, a log streams, an approver approves with a
 //! click and a viewer has nothing to click. Screenshots go to `target/test-artifacts/browser`.
 
-use crate::serve::repo_sleeping_once;
-use crate::serving::{Serving, push_webhook, token};
+use crate::serve::Scene;
+use crate::serving::{Serving, token};
 use crate::webdriver::{Browser, browser};
 
 fn sign_in(browser: &Browser, server: &Serving, token: &str) {
@@ -29,16 +29,14 @@ fn the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click() {
     else {
         return;
     };
-    let once = tempfile::TempDir::new().unwrap();
-    let repo = repo_sleeping_once(once.path());
-    let commit = repo.commit("two components");
+    let scene = Scene::new();
+    let (once, repo, commit) = (scene.once.path(), &scene.repo, scene.commit.clone());
     // web's build writes a line, waits, writes another; api's build takes a while.
-    std::fs::write(once.path().join("slow-web"), "3").unwrap();
-    std::fs::write(once.path().join("slow-api"), "10").unwrap();
-    let alice = token(&repo, "alice", "approver");
-    let viewer = token(&repo, "vic", "viewer");
-    let server = Serving::start(&repo);
-    assert_eq!(push_webhook(&server, &commit, "browser-1").0, 202);
+    std::fs::write(once.join("slow-web"), "3").unwrap();
+    std::fs::write(once.join("slow-api"), "10").unwrap();
+    let alice = token(repo, "alice", "approver");
+    let viewer = token(repo, "vic", "viewer");
+    let server = scene.serve_pushed("browser-1");
 
     sign_in(&browser, &server, &viewer);
     // The run page of web's build streams its log while the step writes it.

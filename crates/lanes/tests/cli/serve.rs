@@ -21,6 +21,31 @@ stages:
   - { name: production, environment: prod, deploy: "sh ./deploy.sh", gate: approval }
 "#;
 
+/// The two components' repository with one commit, and the directory of the files that make
+/// its steps hang or slow down (see `repo_sleeping_once`).
+pub(crate) struct Scene {
+    pub(crate) once: tempfile::TempDir,
+    pub(crate) repo: TestRepo,
+    pub(crate) commit: String,
+}
+
+impl Scene {
+    pub(crate) fn new() -> Self {
+        let once = tempfile::TempDir::new().unwrap();
+        let repo = repo_sleeping_once(once.path());
+        let commit = repo.commit("two components");
+        Self { once, repo, commit }
+    }
+
+    /// A server over the repository, told about the commit by a push webhook.
+    pub(crate) fn serve_pushed(&self, delivery: &str) -> Serving {
+        let server = Serving::start(&self.repo);
+        let (status, body) = push_webhook(&server, &self.commit, delivery);
+        assert_eq!(status, 202, "{body}");
+        server
+    }
+}
+
 /// Steps that sleep once, the first time, when a file names them (for the crash test).
 pub(crate) fn repo_sleeping_once(once: &std::path::Path) -> TestRepo {
     let repo = TestRepo::new();
@@ -45,12 +70,11 @@ pub(crate) fn repo_sleeping_once(once: &std::path::Path) -> TestRepo {
 
 #[test]
 fn a_pushed_commit_runs_to_the_gate_and_only_an_approver_approves_as_themselves() {
-    let once = tempfile::TempDir::new().unwrap();
-    let repo = repo_sleeping_once(once.path());
-    let commit = repo.commit("two components");
-    let alice = token(&repo, "alice", "approver");
-    let viewer = token(&repo, "vic", "viewer");
-    let server = Serving::start(&repo);
+    let scene = Scene::new();
+    let (repo, commit) = (&scene.repo, scene.commit.clone());
+    let alice = token(repo, "alice", "approver");
+    let viewer = token(repo, "vic", "viewer");
+    let server = Serving::start(repo);
 
     let (status, body) = push_webhook(&server, &commit, "push-1");
     assert_eq!(status, 202, "{body}");
@@ -163,15 +187,13 @@ fn run_alive(commit: &str) -> bool {
 
 #[test]
 fn kill_9_while_lanes_run_then_a_restart_resumes_builds_and_deploys_wait_for_a_decision() {
-    let once = tempfile::TempDir::new().unwrap();
-    let repo = repo_sleeping_once(once.path());
-    let commit = repo.commit("two components");
+    let scene = Scene::new();
+    let (once, repo, commit) = (scene.once.path(), &scene.repo, scene.commit.clone());
     // api's build and web's staging deploy hang the first time they run.
-    std::fs::write(once.path().join("build-api"), "").unwrap();
-    std::fs::write(once.path().join("deploy-web-staging"), "").unwrap();
-    let approver = token(&repo, "alice", "approver");
-    let server = Serving::start(&repo);
-    assert_eq!(push_webhook(&server, &commit, "crash-1").0, 202);
+    std::fs::write(once.join("build-api"), "").unwrap();
+    std::fs::write(once.join("deploy-web-staging"), "").unwrap();
+    let approver = token(repo, "alice", "approver");
+    let server = scene.serve_pushed("crash-1");
     wait_for_view(
         &server,
         &approver,
@@ -183,7 +205,7 @@ fn kill_9_while_lanes_run_then_a_restart_resumes_builds_and_deploys_wait_for_a_d
         },
     );
     wait_until("the steps started", || {
-        once.path().join("building-api").exists() && once.path().join("deploying-web").exists()
+        once.join("building-api").exists() && once.join("deploying-web").exists()
     });
     let old = server.pid();
     server.kill_9();
@@ -192,7 +214,7 @@ fn kill_9_while_lanes_run_then_a_restart_resumes_builds_and_deploys_wait_for_a_d
         || !run_alive(&commit),
     );
 
-    let server = Serving::start(&repo);
+    let server = Serving::start(repo);
     let view = wait_for_view(
         &server,
         &approver,
@@ -269,13 +291,11 @@ fn lanes_remote(
 
 #[test]
 fn the_command_line_talks_to_a_server_and_follows_a_log_while_it_is_written() {
-    let once = tempfile::TempDir::new().unwrap();
-    let repo = repo_sleeping_once(once.path());
-    let commit = repo.commit("two components");
-    std::fs::write(once.path().join("slow-api"), "").unwrap();
-    let alice = token(&repo, "alice", "approver");
-    let server = Serving::start(&repo);
-    assert_eq!(push_webhook(&server, &commit, "cli-1").0, 202);
+    let scene = Scene::new();
+    let (once, repo, commit) = (scene.once.path(), &scene.repo, scene.commit.clone());
+    std::fs::write(once.join("slow-api"), "").unwrap();
+    let alice = token(repo, "alice", "approver");
+    let server = scene.serve_pushed("cli-1");
     wait_for_view(&server, &alice, &commit, "api builds", |view| {
         state_of(view, "api", "pr") == "running"
     });
@@ -373,13 +393,11 @@ fn page(server: &Serving, token: &str, path: &str) -> (u16, String) {
 
 #[test]
 fn the_dashboard_reads_without_javascript_and_only_approvers_get_buttons() {
-    let once = tempfile::TempDir::new().unwrap();
-    let repo = repo_sleeping_once(once.path());
-    let commit = repo.commit("two components");
-    let alice = token(&repo, "alice", "approver");
-    let viewer = token(&repo, "vic", "viewer");
-    let server = Serving::start(&repo);
-    assert_eq!(push_webhook(&server, &commit, "page-1").0, 202);
+    let scene = Scene::new();
+    let (repo, commit) = (&scene.repo, scene.commit.clone());
+    let alice = token(repo, "alice", "approver");
+    let viewer = token(repo, "vic", "viewer");
+    let server = scene.serve_pushed("page-1");
     wait_for_view(&server, &viewer, &commit, "both lanes wait", |view| {
         state_of(view, "api", "production") == "waiting"
             && state_of(view, "web", "production") == "waiting"
@@ -544,19 +562,15 @@ fn lanes_demo_ends_on_its_dashboard_until_interrupted() {
 
 #[test]
 fn sigterm_hands_running_steps_back_to_the_ledger_and_a_restart_resumes() {
-    let once = tempfile::TempDir::new().unwrap();
-    let repo = repo_sleeping_once(once.path());
-    let commit = repo.commit("two components");
-    std::fs::write(once.path().join("build-api"), "").unwrap();
-    let viewer = token(&repo, "vic", "viewer");
-    let server = Serving::start(&repo);
-    assert_eq!(push_webhook(&server, &commit, "term-1").0, 202);
+    let scene = Scene::new();
+    let (once, repo, commit) = (scene.once.path(), &scene.repo, scene.commit.clone());
+    std::fs::write(once.join("build-api"), "").unwrap();
+    let viewer = token(repo, "vic", "viewer");
+    let server = scene.serve_pushed("term-1");
     wait_for_view(&server, &viewer, &commit, "api builds", |view| {
         state_of(view, "api", "pr") == "running"
     });
-    wait_until("the build started", || {
-        once.path().join("building-api").exists()
-    });
+    wait_until("the build started", || once.join("building-api").exists());
     // The 60 s step is stopped, not waited for: its attempt is handed back unfinished.
     assert!(server.stop().success());
     let status = repo.lanes(&["status", &commit, "--json"]).success().json();
@@ -567,7 +581,7 @@ fn sigterm_hands_running_steps_back_to_the_ledger_and_a_restart_resumes() {
         "{pr:#}"
     );
 
-    let server = Serving::start(&repo);
+    let server = Serving::start(repo);
     let view = wait_for_view(&server, &viewer, &commit, "the build ran again", |view| {
         state_of(view, "api", "production") == "waiting"
     });
@@ -619,11 +633,10 @@ stages:
 
 #[test]
 fn ledger_events_stream_over_sse_as_lanes_run() {
-    let once = tempfile::TempDir::new().unwrap();
-    let repo = repo_sleeping_once(once.path());
-    let commit = repo.commit("two components");
-    let viewer = token(&repo, "vic", "viewer");
-    let server = Serving::start(&repo);
+    let scene = Scene::new();
+    let (repo, commit) = (&scene.repo, scene.commit.clone());
+    let viewer = token(repo, "vic", "viewer");
+    let server = Serving::start(repo);
     let url = format!("{}/api/v1/events", server.url);
     let answer = ureq::get(&url)
         .header("Authorization", &format!("Bearer {viewer}"))
@@ -664,13 +677,11 @@ fn ledger_events_stream_over_sse_as_lanes_run() {
 
 #[test]
 fn lanes_logs_follow_on_the_served_ledger_prints_until_the_attempt_ends() {
-    let once = tempfile::TempDir::new().unwrap();
-    let repo = repo_sleeping_once(once.path());
-    let commit = repo.commit("two components");
-    std::fs::write(once.path().join("slow-web"), "2").unwrap();
-    let viewer = token(&repo, "vic", "viewer");
-    let server = Serving::start(&repo);
-    assert_eq!(push_webhook(&server, &commit, "follow-1").0, 202);
+    let scene = Scene::new();
+    let (once, repo, commit) = (scene.once.path(), &scene.repo, scene.commit.clone());
+    std::fs::write(once.join("slow-web"), "2").unwrap();
+    let viewer = token(repo, "vic", "viewer");
+    let server = scene.serve_pushed("follow-1");
     wait_for_view(&server, &viewer, &commit, "web builds", |view| {
         state_of(view, "web", "pr") == "running"
     });
@@ -685,11 +696,10 @@ fn lanes_logs_follow_on_the_served_ledger_prints_until_the_attempt_ends() {
 
 #[test]
 fn a_commit_another_run_holds_is_tried_again_once_that_run_ends() {
-    let once = tempfile::TempDir::new().unwrap();
-    let repo = repo_sleeping_once(once.path());
-    let commit = repo.commit("two components");
-    std::fs::write(once.path().join("slow-api"), "3").unwrap();
-    let viewer = token(&repo, "vic", "viewer");
+    let scene = Scene::new();
+    let (once, repo, commit) = (scene.once.path(), &scene.repo, scene.commit.clone());
+    std::fs::write(once.join("slow-api"), "3").unwrap();
+    let viewer = token(repo, "vic", "viewer");
     // A `lanes run` of the commit outside the server (a killed server's run finishing, say).
     let mut outside = std::process::Command::new(env!("CARGO_BIN_EXE_lanes"))
         .current_dir(repo.path())
@@ -700,14 +710,13 @@ fn a_commit_another_run_holds_is_tried_again_once_that_run_ends() {
         .spawn()
         .unwrap();
     wait_until("the outside run builds api", || {
-        once.path().join("slow-api").exists()
+        once.join("slow-api").exists()
             && repo
                 .lanes(&["status", &commit, "--json"])
                 .stdout()
                 .contains("\"running\"")
     });
-    let server = Serving::start(&repo);
-    assert_eq!(push_webhook(&server, &commit, "held-1").0, 202);
+    let server = scene.serve_pushed("held-1");
     let _ = outside.wait();
     wait_until("the delivery ran once the other run ended", || {
         get(&format!("{}/api/v1/deliveries", server.url), &viewer)
