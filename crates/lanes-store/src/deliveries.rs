@@ -120,12 +120,14 @@ fn delivery(
 ) -> Delivery {
     Delivery {
         id,
-        host,
-        delivery,
-        event,
-        commit,
-        ref_name,
-        reason,
+        said: NewDelivery {
+            host,
+            delivery,
+            event,
+            commit,
+            ref_name,
+            reason,
+        },
         received_at,
         handled_at,
         outcome,

@@ -4,7 +4,7 @@
 use lanes_engine::Millis;
 
 /// A delivery to record: what a webhook said, once authenticated and understood.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NewDelivery {
     /// `github`, `gitlab` or `azure-devops`.
     pub host: String,
@@ -20,16 +20,12 @@ pub struct NewDelivery {
     pub reason: String,
 }
 
-/// A recorded delivery.
+/// A recorded delivery: what it said, and what came of it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Delivery {
     pub id: i64,
-    pub host: String,
-    pub delivery: String,
-    pub event: String,
-    pub commit: Option<String>,
-    pub ref_name: Option<String>,
-    pub reason: String,
+    #[serde(flatten)]
+    pub said: NewDelivery,
     pub received_at: Millis,
     pub handled_at: Option<Millis>,
     pub outcome: Option<String>,

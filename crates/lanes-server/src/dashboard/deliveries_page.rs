@@ -51,15 +51,16 @@ pub(crate) async fn deliveries(
         .await?
         .into_iter()
         .map(|delivery| {
-            let commit = delivery.commit.unwrap_or_default();
+            let said = delivery.said;
+            let commit = said.commit.unwrap_or_default();
             DeliveryRow {
                 received: clock(delivery.received_at),
-                host: delivery.host,
-                event: delivery.event,
-                ref_name: delivery.ref_name.unwrap_or_default(),
+                host: said.host,
+                event: said.event,
+                ref_name: said.ref_name.unwrap_or_default(),
                 short: commit[..7.min(commit.len())].to_owned(),
                 commit,
-                reason: delivery.reason,
+                reason: said.reason,
                 outcome: delivery.outcome.unwrap_or_else(|| "pending".to_owned()),
             }
         })

@@ -107,7 +107,7 @@ impl TestServer {
             .await
             .unwrap()
             .into_iter()
-            .map(|d| (d.host, d.delivery, d.event, d.commit))
+            .map(|d| (d.said.host, d.said.delivery, d.said.event, d.said.commit))
             .collect();
         rows.reverse();
         rows

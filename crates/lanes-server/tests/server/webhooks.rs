@@ -456,6 +456,43 @@ fn an_empty_secret_is_refused() {
     assert!(WebhookSecrets::default().check().is_ok());
 }
 
+/// Sends `body` as a GitHub delivery of `event`, signed with the server's secret.
+async fn signed_github(
+    server: &TestServer,
+    event: &str,
+    delivery: &str,
+    body: &[u8],
+) -> crate::harness::Answer {
+    let signature = github_signature(GITHUB_SECRET, body);
+    request(
+        server.address,
+        "POST",
+        "/webhooks/github",
+        &[
+            ("X-GitHub-Event", event),
+            ("X-GitHub-Delivery", delivery),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        body,
+    )
+    .await
+}
+
+/// Sends `body` as a GitLab hook with the server's token.
+async fn gitlab_body(server: &TestServer, uuid: &str, body: &[u8]) -> crate::harness::Answer {
+    request(
+        server.address,
+        "POST",
+        "/webhooks/gitlab",
+        &[
+            ("X-Gitlab-Token", GITLAB_TOKEN),
+            ("X-Gitlab-Event-UUID", uuid),
+        ],
+        body,
+    )
+    .await
+}
+
 /// A published payload with some fields set otherwise: for the cases no host published.
 fn altered(path: &str, pointer_values: &[(&str, serde_json::Value)]) -> Vec<u8> {
     let mut payload: serde_json::Value = serde_json::from_slice(&fixture(path)).unwrap();
@@ -478,19 +515,7 @@ async fn merges_run_the_merge_commit() {
         "github/pull_request.closed.not-merged.json",
         &[("/pull_request/merged", serde_json::json!(true))],
     );
-    let signature = github_signature(GITHUB_SECRET, &body);
-    let answer = request(
-        server.address,
-        "POST",
-        "/webhooks/github",
-        &[
-            ("X-GitHub-Event", "pull_request"),
-            ("X-GitHub-Delivery", "merged-1"),
-            ("X-Hub-Signature-256", &signature),
-        ],
-        &body,
-    )
-    .await;
+    let answer = signed_github(&server, "pull_request", "merged-1", &body).await;
     assert_eq!(answer.status, 202, "{}", answer.body);
     assert_eq!(
         answer.json()["commit"],
@@ -507,17 +532,7 @@ async fn merges_run_the_merge_commit() {
             ),
         ],
     );
-    let answer = request(
-        server.address,
-        "POST",
-        "/webhooks/gitlab",
-        &[
-            ("X-Gitlab-Token", GITLAB_TOKEN),
-            ("X-Gitlab-Event-UUID", "merged-2"),
-        ],
-        &body,
-    )
-    .await;
+    let answer = gitlab_body(&server, "merged-2", &body).await;
     assert_eq!(answer.status, 202, "{}", answer.body);
     assert_eq!(answer.json()["event"], "merge_request.merge");
     assert_eq!(
@@ -529,17 +544,7 @@ async fn merges_run_the_merge_commit() {
         "gitlab/merge_request.open.json",
         &[("/object_attributes/action", serde_json::json!("update"))],
     );
-    let answer = request(
-        server.address,
-        "POST",
-        "/webhooks/gitlab",
-        &[
-            ("X-Gitlab-Token", GITLAB_TOKEN),
-            ("X-Gitlab-Event-UUID", "relabel"),
-        ],
-        &body,
-    )
-    .await;
+    let answer = gitlab_body(&server, "relabel", &body).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(server.drain_notices().len(), 2);
 }
@@ -551,35 +556,13 @@ async fn pushes_of_the_branches_lanes_pushes_itself_run_nothing() {
         "github/push.branch-update.go-playground.json",
         &[("/ref", serde_json::json!("refs/heads/lanes/accept/7"))],
     );
-    let signature = github_signature(GITHUB_SECRET, &body);
-    let answer = request(
-        server.address,
-        "POST",
-        "/webhooks/github",
-        &[
-            ("X-GitHub-Event", "push"),
-            ("X-GitHub-Delivery", "own-1"),
-            ("X-Hub-Signature-256", &signature),
-        ],
-        &body,
-    )
-    .await;
+    let answer = signed_github(&server, "push", "own-1", &body).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let body = altered(
         "gitlab/push.json",
         &[("/ref", serde_json::json!("refs/heads/lanes/accept/7"))],
     );
-    let answer = request(
-        server.address,
-        "POST",
-        "/webhooks/gitlab",
-        &[
-            ("X-Gitlab-Token", GITLAB_TOKEN),
-            ("X-Gitlab-Event-UUID", "own-2"),
-        ],
-        &body,
-    )
-    .await;
+    let answer = gitlab_body(&server, "own-2", &body).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert!(server.drain_notices().is_empty());
 }

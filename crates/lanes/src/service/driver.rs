@@ -116,7 +116,7 @@ impl Driver {
             .map_err(|error| Failure::io("listen for SIGTERM", error))?;
         let mut schedule = Schedule::default();
         for delivery in self.deliveries.pending().await.map_err(Failure::store)? {
-            if let Some(commit) = delivery.commit {
+            if let Some(commit) = delivery.said.commit {
                 schedule.add(commit, Some(delivery.id));
             }
         }
