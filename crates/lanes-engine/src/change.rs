@@ -40,9 +40,15 @@ pub struct Change {
 pub enum ChangeState {
     Queued,
     /// In the default branch as `commit` (the candidate it was accepted on).
-    Merged { commit: String, at: Millis },
+    Merged {
+        commit: String,
+        at: Millis,
+    },
     /// Out of the queue: a failed acceptance or a conflict; nobody else was evicted.
-    Evicted { reason: String, at: Millis },
+    Evicted {
+        reason: String,
+        at: Millis,
+    },
 }
 
 /// The commit a change is accepted on: the default branch, the changes ahead of it that share

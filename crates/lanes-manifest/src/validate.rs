@@ -6,9 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_saphyr::{Location, Spanned};
 
 use crate::raw::{
-    RawHotfix, RawMergeStyle, RawQueue, RawQueueSplit,
-    RawApproval, RawComponent, RawEnvironment, RawGate, RawInstances, RawLock, RawManifest,
-    RawOnSuccess, RawStage,
+    RawApproval, RawComponent, RawEnvironment, RawGate, RawHotfix, RawInstances, RawLock,
+    RawManifest, RawMergeStyle, RawOnSuccess, RawQueue, RawQueueSplit, RawStage,
 };
 use crate::suggest::did_you_mean;
 use crate::{

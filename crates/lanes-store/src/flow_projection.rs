@@ -102,7 +102,11 @@ impl FlowProjection {
             .execute(&mut *conn)
             .await?;
         }
-        for tag in world.tags().iter().filter(|tag| self.tags.contains(&tag.tag)) {
+        for tag in world
+            .tags()
+            .iter()
+            .filter(|tag| self.tags.contains(&tag.tag))
+        {
             sqlx::query(
                 "INSERT OR REPLACE INTO tags (tag, lane, component, environment, commit_id, at) \
                  VALUES (?, ?, ?, ?, ?, ?)",

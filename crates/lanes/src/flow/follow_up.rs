@@ -41,9 +41,13 @@ impl Walk<'_> {
         };
         let mut submitted = Vec::new();
         loop {
-            let summary = drive(repo, commit, manifest.clone(), &options, |world, manifest| {
-                setup.events(world, manifest, &commit_id, now())
-            })
+            let summary = drive(
+                repo,
+                commit,
+                manifest.clone(),
+                &options,
+                |world, manifest| setup.events(world, manifest, &commit_id, now()),
+            )
             .await?;
             if summary.interrupted {
                 return Ok((summary, submitted));
@@ -124,7 +128,10 @@ impl Walk<'_> {
             }
         }
         Err(Failure::Refused {
-            message: format!("{release} kept moving while lanes merged {} into it", commit.short()),
+            message: format!(
+                "{release} kept moving while lanes merged {} into it",
+                commit.short()
+            ),
             hint: Some("run the same command again".to_owned()),
         })
     }

@@ -40,7 +40,9 @@ impl GitPath {
             .fetch(remote, &[&format!("+refs/heads/{branch}:{mirror}")])
         {
             Ok(()) => Ok(self.repo.ref_target(&mirror)?),
-            Err(GitError::Command { stderr, .. }) if stderr.contains("couldn't find remote ref") => {
+            Err(GitError::Command { stderr, .. })
+                if stderr.contains("couldn't find remote ref") =>
+            {
                 self.repo.delete_ref(&mirror)?;
                 Ok(None)
             }
@@ -63,7 +65,8 @@ impl GitPath {
         match self.repo.push(remote, to, &local)? {
             PushOutcome::Pushed => {
                 let mirror = format!("refs/remotes/{remote}/{branch}");
-                self.repo.git(&["update-ref", "--end-of-options", &mirror, &to.to_string()])?;
+                self.repo
+                    .git(&["update-ref", "--end-of-options", &mirror, &to.to_string()])?;
                 Ok(true)
             }
             PushOutcome::Rejected { .. } => Ok(false),
@@ -74,8 +77,12 @@ impl GitPath {
     /// and on the remote.
     pub(crate) fn publish(&self, branch: &str, commit: CommitId) -> Result<(), Failure> {
         let local = format!("refs/heads/{branch}");
-        self.repo
-            .git(&["update-ref", "--end-of-options", &local, &commit.to_string()])?;
+        self.repo.git(&[
+            "update-ref",
+            "--end-of-options",
+            &local,
+            &commit.to_string(),
+        ])?;
         if let Some(remote) = &self.remote
             && let PushOutcome::Rejected { reason } =
                 self.repo.push_forced(remote, commit, &local)?
@@ -110,7 +117,9 @@ impl GitPath {
         {
             return Err(Failure::Refused {
                 message: format!("{remote} refused the tag {name}: {reason}"),
-                hint: Some("a tag of that name exists on the remote; lanes never moves tags".to_owned()),
+                hint: Some(
+                    "a tag of that name exists on the remote; lanes never moves tags".to_owned(),
+                ),
             });
         }
         Ok(true)

@@ -3,10 +3,10 @@
 //! this module does the git work and drives the lanes.
 
 mod acceptance;
-mod submission;
 mod follow_up;
 mod git_path;
 mod hotfix;
+mod submission;
 mod walk;
 
 pub(crate) use git_path::GitPath;

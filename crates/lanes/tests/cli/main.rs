@@ -5,6 +5,7 @@ mod harness;
 
 mod affected;
 mod fingerprint;
+mod flow;
 mod init;
 mod manifest_commands;
 mod oracle;
