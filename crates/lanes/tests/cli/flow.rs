@@ -490,3 +490,78 @@ fn tags_named_like_branches_are_never_taken_for_them() {
         .failure(1)
         .stderr_has("not a valid branch name");
 }
+
+/// `lanes init --phase N` on a repository with `src/api` and `src/web`, its commands made
+/// trivial, committed and pushed to a bare `origin`; then a change to api is submitted.
+fn phase_repo(phase: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("src/api/main.c", "1\n")
+        .write("src/web/app.js", "1\n");
+    repo.lanes(&["init", "--phase", phase]).success();
+    let manifest = std::fs::read_to_string(repo.path().join("lanes.yml"))
+        .unwrap()
+        .replace("make -C $LANES_COMPONENT_PATH build test", "true");
+    repo.write("lanes.yml", &manifest);
+    for script in ["deploy.sh", "acceptance.sh", "e2e.sh"] {
+        repo.write(script, "#!/bin/sh\ntrue\n");
+        let path = repo.path().join(script);
+        let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&path, permissions).unwrap();
+    }
+    repo.commit("phase");
+    let remote = repo.sibling("remote.git");
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        remote.to_str().unwrap(),
+    ]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    branch(&repo, "change", &[("src/api/main.c", "2\n")]);
+    repo.lanes(&["submit", "change"]).success();
+    repo
+}
+
+fn production_state(repo: &TestRepo) -> StageState {
+    let world = world(repo);
+    let merged = merged_commit(&world, 1);
+    let lane = world.lane_of(&merged, "api").unwrap();
+    lane.stages.last().unwrap().state
+}
+
+fn remote_branch_exists(repo: &TestRepo, branch: &str) -> bool {
+    let heads = crate::harness::git_in(
+        &repo.sibling("remote.git"),
+        repo.git_home(),
+        &["for-each-ref", "--format=%(refname)", "refs/heads"],
+    );
+    heads
+        .lines()
+        .any(|line| line == format!("refs/heads/{branch}"))
+}
+
+#[test]
+fn phases_are_manifests_the_same_engine_walks() {
+    // Phase 1: production deploys what integration merged into release, after approval.
+    let one = phase_repo("1");
+    assert!(remote_branch_exists(&one, "release"));
+    assert_eq!(production_state(&one), StageState::Waiting);
+
+    // Phase 2: no release branch; production waits for approval; hotfixes skip stages.
+    let two = phase_repo("2");
+    assert!(!remote_branch_exists(&two, "release"));
+    assert_eq!(production_state(&two), StageState::Waiting);
+    let manifest = std::fs::read_to_string(two.path().join("lanes.yml")).unwrap();
+    assert!(manifest.contains("hotfix: { stages: [pr, staging, production] }"));
+
+    // Phase 3: every green commit goes on to production, tagged, without a person.
+    let three = phase_repo("3");
+    assert!(!remote_branch_exists(&three, "release"));
+    assert_eq!(production_state(&three), StageState::Succeeded);
+    let merged = merged_commit(&world(&three), 1);
+    assert_eq!(remote_rev(&three, "refs/tags/lanes/prod/api/1"), merged);
+}
