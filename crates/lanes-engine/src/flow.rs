@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Candidate, Change, ChangeId, ChangeState, Event, ForwardPort, Hotfix, Millis};
+use crate::{Candidate, Change, ChangeId, ChangeState, Event, Hotfix, Millis};
 
 /// `commit` was merged into the release branch, which then pointed at `release_commit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +29,10 @@ pub struct Flow {
 
 impl Flow {
     /// Folds in an event about changes, branches or hotfixes; `false` for other events.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event reads best as one match"
+    )]
     pub(crate) fn apply(&mut self, event: &Event) -> bool {
         match event {
             Event::ChangeSubmitted {
@@ -175,6 +179,7 @@ impl Flow {
     }
 
     /// Every change, oldest first.
+    #[must_use = "iterators are lazy"]
     pub fn changes(&self) -> impl DoubleEndedIterator<Item = &Change> {
         self.changes.values()
     }
@@ -206,6 +211,7 @@ impl Flow {
     }
 
     /// Every hotfix, by component and number.
+    #[must_use = "iterators are lazy"]
     pub fn hotfixes(&self) -> impl Iterator<Item = &Hotfix> {
         self.hotfixes.values()
     }
@@ -216,13 +222,5 @@ impl Flow {
         self.hotfix_commits
             .get(commit)
             .and_then(|key| self.hotfixes.get(key))
-    }
-
-    /// Whether a hotfix with a forward-port recorded exists for this change: used by views.
-    #[must_use]
-    pub fn hotfix_ported_as(&self, change: ChangeId) -> Option<&Hotfix> {
-        self.hotfixes.values().find(|hotfix| {
-            matches!(&hotfix.forward_port, Some(ForwardPort::Submitted { change: c, .. }) if *c == change)
-        })
     }
 }

@@ -86,8 +86,8 @@ pub(crate) fn flow_gate(
     None
 }
 
-/// Why deploying `lane`'s version at stage `index` is refused: a hotfix of its component is
-/// deployed to that environment and the version lacks the fix. `contains(commit)` says
+/// Why deploying `lane`'s version to production at stage `index` is refused: a hotfix of its
+/// component is deployed there and the version lacks the fix. `contains(commit)` says
 /// whether the lane's commit holds `commit` (is it or descends from it).
 #[must_use]
 pub fn missing_fix(
@@ -98,6 +98,9 @@ pub fn missing_fix(
     contains: impl Fn(&str) -> bool,
 ) -> Option<String> {
     let environment = manifest.stages()[index].environment.as_deref()?;
+    if manifest.production() != Some(environment) {
+        return None;
+    }
     let flow = world.flow();
     if flow.hotfix_of(&lane.commit).is_some() {
         return None;

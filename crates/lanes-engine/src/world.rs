@@ -386,6 +386,7 @@ impl World {
     }
 
     /// Tags of deploys of `component` to `environment`, oldest first.
+    #[must_use = "iterators are lazy"]
     pub fn tags_of<'a>(
         &'a self,
         environment: &'a str,

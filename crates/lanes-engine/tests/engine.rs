@@ -564,3 +564,227 @@ fn a_rollback_redeploys_the_previous_good_version_and_the_bad_one_never_comes_ba
         Err(DecisionError::NoEarlierVersion { .. })
     ));
 }
+
+/// The acceptance queue and the path through git, as pure decisions.
+mod queue {
+    use lanes_engine::{
+        ChangeId, Event, Idle, Next, StageState, World, candidate_is_current, next_step, queue_plan,
+    };
+    use lanes_manifest::{Manifest, QueueSplit};
+
+    const FLOW: &str = r"
+version: 1
+branches: { default: main, release: release }
+components:
+  api: { path: api }
+  web: { path: web }
+  docs: { path: docs }
+stages:
+  - { name: pr, run: [build] }
+  - { name: acceptance, run: [accept], on_success: merge-default }
+  - { name: integration, run: [e2e], on_success: merge-release }
+  - { name: production, run: [ship] }
+";
+
+    fn submitted(world: &mut World, id: u64, components: &[&str]) {
+        world.apply(&Event::ChangeSubmitted {
+            change: ChangeId(id),
+            branch: format!("b{id}"),
+            head: format!("head{id}"),
+            author: "Dana <dana@example.com>".into(),
+            components: components.iter().map(|&c| c.to_owned()).collect(),
+            batch: ChangeId(id),
+            at: 0,
+        });
+    }
+
+    fn built(world: &mut World, id: u64, commit: &str, includes: &[u64]) {
+        world.apply(&Event::CandidateBuilt {
+            group: vec![ChangeId(id)],
+            commit: commit.into(),
+            branch: format!("lanes/accept/{id}"),
+            base: "tip".into(),
+            includes: includes.iter().map(|&i| ChangeId(i)).collect(),
+            at: 0,
+        });
+    }
+
+    fn ahead(world: &World, split: QueueSplit, id: u64) -> Vec<u64> {
+        queue_plan(world, split, &[ChangeId(id)])
+            .ahead
+            .iter()
+            .map(|c| c.0)
+            .collect()
+    }
+
+    #[test]
+    fn only_changes_sharing_a_component_are_ahead_in_a_split_queue() {
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        submitted(&mut world, 2, &["web"]);
+        submitted(&mut world, 3, &["api", "web"]);
+        submitted(&mut world, 4, &["docs"]);
+        assert_eq!(ahead(&world, QueueSplit::Component, 1), Vec::<u64>::new());
+        assert_eq!(ahead(&world, QueueSplit::Component, 2), Vec::<u64>::new());
+        assert_eq!(ahead(&world, QueueSplit::Component, 3), [1, 2]);
+        assert_eq!(ahead(&world, QueueSplit::Component, 4), Vec::<u64>::new());
+        assert_eq!(ahead(&world, QueueSplit::Shared, 4), [1, 2, 3]);
+        // Once #1 leaves, #3 no longer waits for it.
+        world.apply(&Event::ChangeEvicted {
+            change: ChangeId(1),
+            reason: "red".into(),
+            at: 1,
+        });
+        assert_eq!(ahead(&world, QueueSplit::Component, 3), [2]);
+    }
+
+    #[test]
+    fn a_candidate_built_on_an_evicted_change_no_longer_stands() {
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        submitted(&mut world, 2, &["api"]);
+        built(&mut world, 1, "c1", &[]);
+        built(&mut world, 2, "c2", &[1]);
+        // c1 is an ancestor of c2 and tip of both.
+        let ancestry = |a: &str, b: &str| a == b || a == "tip" || (a == "c1" && b == "c2");
+        let plan = queue_plan(&world, QueueSplit::Component, &[ChangeId(2)]);
+        assert!(candidate_is_current(
+            &world,
+            &plan,
+            &[ChangeId(2)],
+            "tip",
+            ancestry
+        ));
+        world.apply(&Event::ChangeEvicted {
+            change: ChangeId(1),
+            reason: "red".into(),
+            at: 1,
+        });
+        let plan = queue_plan(&world, QueueSplit::Component, &[ChangeId(2)]);
+        assert!(!candidate_is_current(
+            &world,
+            &plan,
+            &[ChangeId(2)],
+            "tip",
+            ancestry
+        ));
+        // And a change ahead accepted on a new commit invalidates it too.
+        let mut moved = World::new();
+        submitted(&mut moved, 1, &["api"]);
+        submitted(&mut moved, 2, &["api"]);
+        built(&mut moved, 1, "c1-rebuilt", &[]);
+        built(&mut moved, 2, "c2", &[1]);
+        let plan = queue_plan(&moved, QueueSplit::Component, &[ChangeId(2)]);
+        assert!(!candidate_is_current(
+            &moved,
+            &plan,
+            &[ChangeId(2)],
+            "tip",
+            ancestry
+        ));
+    }
+
+    /// Records what `next_step` decides for the lane until it is idle.
+    fn settle(world: &mut World, manifest: &Manifest, lane: lanes_engine::LaneId) -> Idle {
+        for now in 0..50 {
+            match next_step(world, manifest, lane, now) {
+                Next::Record(events) => {
+                    for event in &events {
+                        world.apply(event);
+                    }
+                }
+                Next::Start { events, plan } => {
+                    for event in &events {
+                        world.apply(event);
+                    }
+                    world.apply(&Event::AttemptFinished {
+                        lane,
+                        stage: plan.stage,
+                        attempt: plan.attempt,
+                        outcome: lanes_engine::AttemptOutcome::Passed,
+                        at: now,
+                    });
+                    world.apply(&Event::StageFinished {
+                        lane,
+                        stage: plan.stage,
+                        state: StageState::Succeeded,
+                        reason: None,
+                        flaky: false,
+                        at: now,
+                    });
+                }
+                Next::Idle(idle) => return idle,
+            }
+        }
+        panic!("the lane never settled");
+    }
+
+    #[test]
+    fn a_candidate_lane_waits_for_its_merge_and_then_for_the_release_merge() {
+        let manifest = Manifest::parse("lanes.yml", FLOW).unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        built(&mut world, 1, "cand", &[]);
+        let lane = world.next_lane_id();
+        world.apply(&Event::LaneCreated {
+            lane,
+            commit: "cand".into(),
+            component: "api".into(),
+            fingerprint: "f".into(),
+            author: "Dana <dana@example.com>".into(),
+            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            at: 0,
+        });
+        assert_eq!(settle(&mut world, &manifest, lane), Idle::Waiting);
+        let reason = world.lane(lane).unwrap().stages[2].reason.clone().unwrap();
+        assert_eq!(reason, "waiting for change #1 to merge into main");
+
+        world.apply(&Event::ChangeMerged {
+            change: ChangeId(1),
+            commit: "cand".into(),
+            at: 1,
+        });
+        assert_eq!(settle(&mut world, &manifest, lane), Idle::Waiting);
+        let reason = world.lane(lane).unwrap().stages[3].reason.clone().unwrap();
+        assert_eq!(reason, "waiting for the merge into release");
+
+        world.apply(&Event::ReleaseMerged {
+            commit: "cand".into(),
+            branch: "release".into(),
+            release_commit: "r".into(),
+            at: 2,
+        });
+        assert_eq!(settle(&mut world, &manifest, lane), Idle::Done);
+    }
+
+    #[test]
+    fn a_candidate_lane_of_an_evicted_change_goes_no_further() {
+        let manifest = Manifest::parse("lanes.yml", FLOW).unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        built(&mut world, 1, "cand", &[]);
+        world.apply(&Event::ChangeEvicted {
+            change: ChangeId(1),
+            reason: "web failed pr".into(),
+            at: 1,
+        });
+        let lane = world.next_lane_id();
+        world.apply(&Event::LaneCreated {
+            lane,
+            commit: "cand".into(),
+            component: "api".into(),
+            fingerprint: "f".into(),
+            author: "Dana <dana@example.com>".into(),
+            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            at: 0,
+        });
+        assert_eq!(settle(&mut world, &manifest, lane), Idle::Stopped);
+        let stages = &world.lane(lane).unwrap().stages;
+        assert_eq!(stages[1].state, StageState::Succeeded);
+        assert_eq!(stages[2].state, StageState::Canceled);
+        assert_eq!(
+            stages[2].reason.as_deref(),
+            Some("change #1 left the queue: web failed pr")
+        );
+    }
+}

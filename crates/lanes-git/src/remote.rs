@@ -1,6 +1,8 @@
 //! Talking to the remote through the `git` command line, so users' credentials, helpers and
 //! hooks apply. Every ref is fully qualified on both sides of a refspec.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::{CommitId, GitError, Repo};
 
 /// How a push came out.
@@ -30,7 +32,7 @@ impl Repo {
         commit: CommitId,
         full_ref: &str,
     ) -> Result<PushOutcome, GitError> {
-        self.push_refspec(remote, &format!("{commit}:{full_ref}"))
+        self.push_exactly(remote, commit, full_ref, false)
     }
 
     /// Pushes `commit` to `full_ref` on `remote` whatever it held: for refs only lanes writes.
@@ -40,7 +42,38 @@ impl Repo {
         commit: CommitId,
         full_ref: &str,
     ) -> Result<PushOutcome, GitError> {
-        self.push_refspec(remote, &format!("+{commit}:{full_ref}"))
+        self.push_exactly(remote, commit, full_ref, true)
+    }
+
+    /// git resolves a push destination like a revision: `refs/heads/main` also matches a tag
+    /// named `refs/heads/main`, and the push fails as ambiguous. A pattern refspec is taken
+    /// literally, so the commit goes out through a private ref of this push only, mapped onto
+    /// `refs/*`.
+    fn push_exactly(
+        &self,
+        remote: &str,
+        commit: CommitId,
+        full_ref: &str,
+        force: bool,
+    ) -> Result<PushOutcome, GitError> {
+        static PUSHES: AtomicU64 = AtomicU64::new(0);
+        let suffix = full_ref.strip_prefix("refs/").unwrap_or(full_ref);
+        let prefix = format!(
+            "refs/lanes-push/{}-{}",
+            std::process::id(),
+            PUSHES.fetch_add(1, Ordering::Relaxed)
+        );
+        let private = format!("{prefix}/{suffix}");
+        self.git(&[
+            "update-ref",
+            "--end-of-options",
+            &private,
+            &commit.to_string(),
+        ])?;
+        let refspec = format!("{}{prefix}/*:refs/*", if force { "+" } else { "" });
+        let outcome = self.push_refspec(remote, &refspec);
+        self.git(&["update-ref", "-d", "--end-of-options", &private])?;
+        outcome
     }
 
     /// Deletes `full_ref` on `remote` (nothing happens when it is not there).

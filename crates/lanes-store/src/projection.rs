@@ -50,6 +50,10 @@ struct VersionRow {
 
 impl Projection {
     /// Notes what `event`, the `index`th of the batch, changed; `world` has just applied it.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event reads best as one match"
+    )]
     pub(crate) fn record(&mut self, world: &World, index: usize, event: &Event) {
         self.flow.record(world, event);
         let Some(id) = event.lane() else {
@@ -135,8 +139,6 @@ impl Projection {
                 };
                 self.approvals.push((index, record));
             }
-            // The stage's end comes as its own `stage_finished`.
-            Event::Rejected { .. } => {}
             Event::MarkedBad {
                 user, reason, at, ..
             } => {
@@ -151,8 +153,10 @@ impl Projection {
                 self.record_deployment(world, environment, instance, &lane.component);
                 self.record_last_known_good(world, environment, &lane.component);
             }
-            // Written by the flow projection.
-            Event::Tagged { .. }
+            // A rejection's stage end comes as its own `stage_finished`; the path through git is
+            // written by the flow projection.
+            Event::Rejected { .. }
+            | Event::Tagged { .. }
             | Event::ChangeSubmitted { .. }
             | Event::CandidateBuilt { .. }
             | Event::ChangeMerged { .. }

@@ -169,6 +169,11 @@ pub(crate) struct InitArgs {
     /// Print the manifest instead of writing lanes.yml.
     #[arg(long)]
     pub(crate) stdout: bool,
+    /// Write the lane of a migration phase: 1 deploys production from the `release` branch
+    /// (merged after integration), 2 deploys the default branch after approval and uses hotfix
+    /// branches, 3 deploys every green default-branch commit continuously.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub(crate) phase: Option<u8>,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use console::Style;
-use lanes_engine::{World, instance_for};
+use lanes_engine::{ForwardPort, Hotfix, World, instance_for};
 use lanes_git::Repo;
 use serde::Serialize;
 
@@ -21,6 +21,8 @@ pub(crate) struct Board {
     default_branch: String,
     environments: Vec<String>,
     components: Vec<ComponentRow>,
+    /// Hotfixes in production whose fix has not reached the default branch yet.
+    hotfixes_not_forward_ported: Vec<Hotfix>,
 }
 
 #[derive(Serialize)]
@@ -67,8 +69,10 @@ pub(crate) fn board_of(repo: &Repo, world: &World) -> Result<Board, Failure> {
     let head = repo.resolve_commit("HEAD")?;
     let manifest = required_manifest_at(repo, head, "HEAD")?;
     let default_branch = manifest.branches().default.clone();
+    // The remote's branch when there is one (as last fetched): that is where lanes merges.
     let tip = repo
-        .resolve_commit(&default_branch)
+        .ref_target(&format!("refs/remotes/origin/{default_branch}"))?
+        .or(repo.ref_target(&format!("refs/heads/{default_branch}"))?)
         .unwrap_or(head)
         .to_string();
     let environments: Vec<String> = manifest
@@ -129,10 +133,20 @@ pub(crate) fn board_of(repo: &Repo, world: &World) -> Result<Board, Failure> {
             }
         })
         .collect();
+    let hotfixes_not_forward_ported = manifest
+        .production()
+        .map(|production| {
+            world
+                .hotfixes_not_forward_ported(production)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Board {
         default_branch,
         environments,
         components,
+        hotfixes_not_forward_ported,
     })
 }
 
@@ -185,6 +199,21 @@ fn print_board(board: &Board, output: &Output) {
             write!(line, "  {text:cell_width$}").expect("writing to a string");
         }
         output.data(line.trim_end());
+    }
+    for hotfix in &board.hotfixes_not_forward_ported {
+        let state = match &hotfix.forward_port {
+            None => "not forward-ported yet".to_owned(),
+            Some(ForwardPort::Submitted { change, .. }) => {
+                format!("forward-port queued as change {change}")
+            }
+            Some(ForwardPort::Conflict { files }) => {
+                format!("forward-port conflicts in {}", files.join(", "))
+            }
+        };
+        output.data(&format!(
+            "{} is in production and not in {}: {state}",
+            hotfix.branch, board.default_branch
+        ));
     }
     output.say(&format!("behind = commits on {} since the deployed one; drift = deployed differs from the last known good", board.default_branch));
 }

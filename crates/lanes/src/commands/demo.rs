@@ -9,11 +9,14 @@ use lanes_graph::ComponentGraph;
 use lanes_manifest::Manifest;
 
 use crate::change_detection::affected_between;
-use crate::cli::{BoardArgs, DecisionArgs, DemoArgs, RollbackArgs, RunArgs, StateArg, StatusArgs};
+use crate::cli::{
+    BoardArgs, DecisionArgs, DemoArgs, HotfixArgs, RollbackArgs, RunArgs, StateArg, StatusArgs,
+    SubmitArgs,
+};
 use crate::commands;
 use crate::commands::affected::print_explained;
 use crate::commands::graph::print_text;
-use crate::demo::{Edit, Step, history, initial_files, red_and_fix};
+use crate::demo::{Edit, Step, feature_and_hotfix, history, initial_files, red_and_fix};
 use crate::failure::Failure;
 use crate::output::Output;
 use crate::workspace::required_manifest_at;
@@ -151,6 +154,7 @@ fn run_the_lanes(repo: &Repo, dir: &Path, output: &Output) -> Result<(), Failure
         state: StateArg { state_dir: None },
     };
     commands::rollback(dir, &args, output)?;
+    walk_the_path(repo, dir, output)?;
     section(output, &heading, "The board: components by environments");
     commands::board(
         dir,
@@ -160,6 +164,73 @@ fn run_the_lanes(repo: &Repo, dir: &Path, output: &Output) -> Result<(), Failure
         },
         output,
     )
+}
+
+/// A change from a branch through the whole path: submit, acceptance on an intermediate branch,
+/// merge, integration, the release merge, approval, production and its tag; then a hotfix cut
+/// from that tag, shipped and forward-ported.
+fn walk_the_path(repo: &Repo, dir: &Path, output: &Output) -> Result<(), Failure> {
+    let heading = Style::new().bold().underlined();
+    // A bare repository standing for the team's remote, inside the git directory so that it is
+    // never part of the work tree.
+    let remote = repo.git_dir().join("demo-origin.git");
+    repo.git(&["init", "--quiet", "--bare", &remote.to_string_lossy()])?;
+    repo.git(&["remote", "add", "origin", &remote.to_string_lossy()])?;
+    repo.git(&[
+        "push",
+        "--quiet",
+        "origin",
+        "refs/heads/main:refs/heads/main",
+    ])?;
+    let (feature, hotfix) = feature_and_hotfix();
+    repo.git(&["checkout", "--quiet", "-b", "feature/patient-search"])?;
+    commit_step(repo, dir, &feature)?;
+    repo.git(&["checkout", "--quiet", "main"])?;
+    section(
+        output,
+        &heading,
+        "The path through git: `lanes submit feature/patient-search` (acceptance on lanes/accept/<id>, merge into main, integration, merge into release)",
+    );
+    let submit = SubmitArgs {
+        branches: vec!["feature/patient-search".to_owned()],
+        until_merged: false,
+        jobs: 4,
+        json: false,
+        state: StateArg { state_dir: None },
+    };
+    match commands::submit(dir, &submit, output) {
+        Ok(()) | Err(Failure::Reported(5)) => {}
+        Err(other) => return Err(other),
+    }
+    let merged = repo
+        .git(&["rev-parse", "refs/remotes/origin/main"])?
+        .trim()
+        .to_owned();
+    approve_waiting(dir, &merged, output)?;
+    lanes_run(dir, &merged, output)?;
+    show_status(dir, &merged, output)?;
+
+    section(
+        output,
+        &heading,
+        "A hotfix: `lanes hotfix frontend` cuts hotfix/frontend/1 from the production tag; the fix ships, then is forward-ported through the queue",
+    );
+    commands::hotfix(
+        dir,
+        &HotfixArgs {
+            component: "frontend".to_owned(),
+            json: false,
+            state: StateArg { state_dir: None },
+        },
+        output,
+    )?;
+    repo.git(&["checkout", "--quiet", "hotfix/frontend/1"])?;
+    let fix = commit_step(repo, dir, &hotfix)?;
+    repo.git(&["checkout", "--quiet", "main"])?;
+    lanes_run(dir, "hotfix/frontend/1", output)?;
+    approve_waiting(dir, &fix, output)?;
+    lanes_run(dir, "hotfix/frontend/1", output)?;
+    show_status(dir, &fix, output)
 }
 
 fn section(output: &Output, heading: &Style, title: &str) {

@@ -26,7 +26,7 @@ pub(crate) fn init(directory: &Path, args: &InitArgs, output: &Output) -> Result
         });
     }
     let (layout, components) = discover(&root)?;
-    let text = starter_manifest(layout, &components);
+    let text = starter_manifest(layout, &components, args.phase);
     // What init writes must load: a cycle in the repository's own references shows here.
     Manifest::parse(Manifest::FILE_NAME, &text)?;
     if args.stdout {

@@ -10,7 +10,7 @@ use crate::cli::{RunArgs, StateArg};
 use crate::dispatch::{Dispatcher, Progress, RunSummary, Scope, commit_text, now};
 use crate::failure::Failure;
 use crate::flow::{GitPath, Walk, WalkReport, Work};
-use crate::ledger::{block_on, open};
+use crate::ledger::{block_on, open, record};
 use crate::output::Output;
 use crate::workspace::{repository, required_manifest_at};
 
@@ -96,7 +96,7 @@ pub(crate) async fn drive(
     commit: CommitId,
     manifest: Manifest,
     options: &DriveOptions<'_>,
-    create: impl FnOnce(&World, &Manifest) -> Vec<Event>,
+    create: impl Fn(&World, &Manifest) -> Vec<Event>,
 ) -> Result<RunSummary, Failure> {
     let commit_id = commit.to_string();
     let (state, mut store) = open(repo, options.state).await?;
@@ -120,14 +120,8 @@ pub(crate) async fn drive(
         scope: options.scope,
     };
     dispatcher.recover().await?;
-    let creation = create(dispatcher.store.world(), &dispatcher.manifest);
-    if !creation.is_empty() {
-        dispatcher
-            .store
-            .append(&creation)
-            .await
-            .map_err(Failure::store)?;
-    }
+    let manifest = dispatcher.manifest.clone();
+    record(&mut dispatcher.store, |world| create(world, &manifest)).await?;
     let summary = dispatcher.run().await?;
     dispatcher
         .store

@@ -3,7 +3,10 @@
 use std::path::Path;
 
 use console::Style;
-use lanes_engine::{CommitView, StageState};
+use std::fmt::Write as _;
+
+use lanes_engine::{CommitView, ForwardPort, PathView, StageState};
+use lanes_manifest::QueueSplit;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
@@ -11,7 +14,7 @@ use crate::dispatch::now;
 use crate::failure::Failure;
 use crate::ledger::{block_on, open};
 use crate::output::Output;
-use crate::workspace::repository;
+use crate::workspace::{manifest_at, repository};
 
 #[derive(Serialize)]
 struct JsonStatus<'a> {
@@ -19,21 +22,29 @@ struct JsonStatus<'a> {
     view: &'a CommitView,
     subject: &'a str,
     author: &'a str,
+    path: &'a PathView,
 }
 
 pub(crate) fn status(directory: &Path, args: &StatusArgs, output: &Output) -> Result<(), Failure> {
     let repo = repository(directory)?;
     let commit = repo.resolve_commit(&args.rev)?;
     let info = repo.commit_info(commit)?;
-    let view = block_on(async {
+    let split = manifest_at(&repo, commit)?
+        .map_or(QueueSplit::Component, |manifest| manifest.queue().split);
+    let (view, path) = block_on(async {
         let (_, store) = open(&repo, &args.state).await?;
-        Ok(store.world().commit_view(&commit.to_string(), now()))
+        let commit = commit.to_string();
+        Ok((
+            store.world().commit_view(&commit, now()),
+            store.world().path_view(&commit, split),
+        ))
     })?;
     if args.json {
         let json = JsonStatus {
             view: &view,
             subject: &info.subject,
             author: &info.author,
+            path: &path,
         };
         output.data(&serde_json::to_string_pretty(&json).expect("serializable"));
         return Ok(());
@@ -44,6 +55,7 @@ pub(crate) fn status(directory: &Path, args: &StatusArgs, output: &Output) -> Re
         info.subject,
         info.author
     ));
+    print_path(&path, output);
     if view.lanes.is_empty() {
         output.say("no lanes for this commit yet");
         output.hint(&format!("`lanes run {}` runs them", commit.short()));
@@ -51,6 +63,63 @@ pub(crate) fn status(directory: &Path, args: &StatusArgs, output: &Output) -> Re
     }
     print_view(&view, output);
     Ok(())
+}
+
+/// The commit's path through git: changes, release merge, tags, hotfix.
+fn print_path(path: &PathView, output: &Output) {
+    let short = |commit: &str| commit.chars().take(7).collect::<String>();
+    for change in &path.changes {
+        let mut line = format!(
+            "change #{} from {}: {}",
+            change.id, change.branch, change.state
+        );
+        if let Some(position) = change.queue_position {
+            write!(line, ", position {position} in the queue").expect("writing to a string");
+            if !change.ahead.is_empty() {
+                let ahead: Vec<String> = change.ahead.iter().map(|id| format!("#{id}")).collect();
+                write!(line, " behind {}", ahead.join(", ")).expect("writing to a string");
+            }
+        }
+        if let (Some(branch), Some(candidate)) = (&change.intermediate_branch, &change.candidate) {
+            write!(line, ", accepted on {branch} ({})", short(candidate))
+                .expect("writing to a string");
+        }
+        if let Some(merged) = &change.merge_commit {
+            write!(line, ", merged as {}", short(merged)).expect("writing to a string");
+        }
+        if let Some(reason) = &change.reason {
+            write!(line, ": {reason}").expect("writing to a string");
+        }
+        output.data(&line);
+    }
+    if let Some(release) = &path.release {
+        output.data(&format!(
+            "merged into {} ({})",
+            release.branch,
+            short(&release.release_commit)
+        ));
+    }
+    for tag in &path.tags {
+        output.data(&format!(
+            "deployed {} to {}: tagged {}",
+            tag.component, tag.environment, tag.tag
+        ));
+    }
+    if let Some(hotfix) = &path.hotfix {
+        let port = match &hotfix.forward_port {
+            None => "not forward-ported yet".to_owned(),
+            Some(ForwardPort::Submitted { commit, change }) => {
+                format!("forward-ported as {} (change {change})", short(commit))
+            }
+            Some(ForwardPort::Conflict { files }) => {
+                format!("forward-port conflicts in {}", files.join(", "))
+            }
+        };
+        output.data(&format!(
+            "hotfix {} of {}, cut from {}: {port}",
+            hotfix.branch, hotfix.component, hotfix.tag
+        ));
+    }
 }
 
 /// Each lane: its summary, then each stage's state, duration and reason.

@@ -2,4 +2,6 @@
 
 mod sample_repo;
 
-pub(crate) use sample_repo::{Edit, MANIFEST, Step, history, initial_files, red_and_fix};
+pub(crate) use sample_repo::{
+    Edit, MANIFEST, Step, feature_and_hotfix, history, initial_files, red_and_fix,
+};

@@ -114,6 +114,29 @@ pub(crate) fn red_and_fix() -> (Step, Step) {
     )
 }
 
+/// The path through git: a change submitted from a branch, then a hotfix of it in production.
+pub(crate) fn feature_and_hotfix() -> (Step, Step) {
+    (
+        Step {
+            message: "Frontend: search patients by name",
+            author: ("Ines", "ines@example.com"),
+            edits: vec![Edit::Append(
+                "src/Frontend/app.js",
+                "export const search = (name) => `/patients?name=${name}`;\n",
+            )],
+        },
+        Step {
+            message: "Frontend: escape the searched name",
+            author: ("Ines", "ines@example.com"),
+            edits: vec![Edit::Replace(
+                "src/Frontend/app.js",
+                "name=${name}",
+                "name=${encodeURIComponent(name)}",
+            )],
+        },
+    )
+}
+
 /// The commits after the first one.
 pub(crate) fn history() -> Vec<Step> {
     vec![

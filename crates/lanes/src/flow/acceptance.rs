@@ -6,11 +6,13 @@
 use std::time::Duration;
 
 use lanes_engine::{
-    ChangeId, ChangeState, Event, QueuePlan, StageState, World, candidate_is_current, queue_plan,
+    Change, ChangeId, ChangeState, Event, QueuePlan, StageState, World, candidate_is_current,
+    queue_plan,
 };
 use lanes_git::{CommitId, MergeOutcome};
 use lanes_manifest::{Manifest, MergeStyle, OnSuccess};
 use lanes_store::Store;
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::commands::run::{DriveOptions, drive};
 use crate::dispatch::{Scope, now, plan_lanes};
@@ -46,6 +48,23 @@ enum Built {
     AheadUnmergeable,
 }
 
+/// What a turn of the acceptance loop decided against.
+struct Turn<'a> {
+    plan: &'a QueuePlan,
+    /// The default branch's tip, as just fetched.
+    tip: CommitId,
+    default: &'a str,
+}
+
+/// What the acceptance loop does after a turn.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Look at the queue again now.
+    Decide,
+    /// Nothing can happen before a change ahead moves.
+    WaitForAhead,
+}
+
 enum Verdict {
     Passed,
     Failed(String),
@@ -64,7 +83,7 @@ impl Walk<'_> {
         loop {
             store.refresh().await.map_err(Failure::store)?;
             let world = store.world();
-            let queued = |id: &ChangeId| world.flow().change(*id).is_some_and(|c| c.is_queued());
+            let queued = |id: &ChangeId| world.flow().change(*id).is_some_and(Change::is_queued);
             pending.retain(queued);
             group.retain(queued);
             if pending.is_empty() {
@@ -80,86 +99,121 @@ impl Walk<'_> {
             })?;
             let manifest = required_manifest_at(repo, tip, &default)?;
             let plan = queue_plan(world, manifest.queue().split, &group);
-            let ahead_unbuilt = plan.ahead.iter().any(|id| {
-                world
-                    .flow()
-                    .change(*id)
-                    .is_none_or(|change| change.candidate.is_none())
-            });
-            if ahead_unbuilt {
+            // What the changes ahead looked like when this decision was made: a wait ends as
+            // soon as that is no longer so, even when it changed before the wait began.
+            let ahead_then = snapshot(world, &plan.ahead);
+            let turn = Turn {
+                plan: &plan,
+                tip,
+                default: &default,
+            };
+            let next = if self.candidate_stands(world, &turn, &group) {
+                self.judge(&mut store, &mut group, &turn, &mut accepted)
+                    .await?
+            } else {
+                self.rebuild(&mut store, &mut group, &turn, &manifest, &mut accepted)
+                    .await?
+            };
+            if next == Next::WaitForAhead {
                 self.note_waiting(&mut said_waiting, &group, &plan);
-                wait_for_change(&mut store, &plan.ahead).await?;
-                continue;
+                wait_for_change(&mut store, &plan.ahead, &ahead_then).await?;
             }
-            let current = candidate_is_current(world, &plan, &group, &tip.to_string(), |a, b| {
+        }
+    }
+
+    /// Whether the group's candidate is built and still stands on the tip and the changes
+    /// ahead.
+    fn candidate_stands(&self, world: &World, turn: &Turn<'_>, group: &[ChangeId]) -> bool {
+        let flow = world.flow();
+        let ahead_built = turn.plan.ahead.iter().all(|id| {
+            flow.change(*id)
+                .is_some_and(|change| change.candidate.is_some())
+        });
+        ahead_built
+            && candidate_is_current(world, turn.plan, group, &turn.tip.to_string(), |a, b| {
                 self.is_ancestor(a, b)
-            });
-            if !current {
-                match self.build(world, &manifest, &plan, &group, tip)? {
-                    Built::Candidate { commit, base } => {
-                        self.record_candidate(&mut store, &group, &plan, commit, base)
-                            .await?;
-                    }
-                    Built::Conflict { change, files } if plan.at_front() => {
-                        let reason = format!("conflicts with {default} in {}", files.join(", "));
-                        self.fail_group(&mut store, &mut group, change, reason, &mut accepted)
-                            .await?;
-                    }
-                    Built::Conflict { .. } | Built::AheadUnmergeable => {
-                        self.note_waiting(&mut said_waiting, &group, &plan);
-                        wait_for_change(&mut store, &plan.ahead).await?;
-                    }
-                }
-                continue;
+            })
+    }
+
+    /// Builds the group's candidate anew, or settles a conflict.
+    async fn rebuild(
+        &self,
+        store: &mut Store,
+        group: &mut Vec<ChangeId>,
+        turn: &Turn<'_>,
+        manifest: &Manifest,
+        accepted: &mut Accepted,
+    ) -> Result<Next, Failure> {
+        match self.build(store.world(), manifest, turn.plan, group, turn.tip)? {
+            Built::Candidate { commit, base } => {
+                self.record_candidate(store, group, turn.plan, commit, base)
+                    .await?;
+                Ok(Next::Decide)
             }
-            let candidate = store
-                .world()
-                .flow()
-                .change(group[0])
-                .and_then(|change| change.candidate.clone())
-                .expect("a current candidate exists");
-            let commit = repo.resolve_commit(&candidate.commit)?;
-            let verdict = self
-                .run_acceptance(&mut store, commit, &candidate.branch, &candidate.base)
-                .await?;
-            match verdict {
-                Verdict::Passed if plan.at_front() => {
-                    if self.path.advance(&default, Some(tip), commit)? {
-                        self.record_merge(&mut store, &group, commit, &candidate.branch)
-                            .await?;
-                        self.path.unpublish(&candidate.branch)?;
-                        accepted.merged.extend(
-                            group
-                                .iter()
-                                .map(|&change| (change, commit, candidate.branch.clone())),
-                        );
-                        group.clear();
-                    } else {
-                        self.output.say(&format!(
-                            "{default} moved while {} was accepted: fetching it and trying again",
-                            list(&group)
-                        ));
-                    }
-                }
-                Verdict::Failed(reason) if plan.at_front() => {
-                    let culprit = group[0];
-                    self.fail_group(&mut store, &mut group, culprit, reason, &mut accepted)
+            Built::Conflict { change, files } if turn.plan.at_front() => {
+                let reason = format!("conflicts with {} in {}", turn.default, files.join(", "));
+                self.fail_group(store, group, change, reason, accepted)
+                    .await?;
+                Ok(Next::Decide)
+            }
+            Built::Conflict { .. } | Built::AheadUnmergeable => Ok(Next::WaitForAhead),
+        }
+    }
+
+    /// Runs the candidate's lanes and acts on the verdict: merge or leave once at the front
+    /// of the queue, wait for the changes ahead before that.
+    async fn judge(
+        &self,
+        store: &mut Store,
+        group: &mut Vec<ChangeId>,
+        turn: &Turn<'_>,
+        accepted: &mut Accepted,
+    ) -> Result<Next, Failure> {
+        let candidate = store
+            .world()
+            .flow()
+            .change(group[0])
+            .and_then(|change| change.candidate.clone())
+            .expect("a current candidate exists");
+        let commit = self.path.repo.resolve_commit(&candidate.commit)?;
+        let verdict = self
+            .run_acceptance(store, commit, &candidate.branch, &candidate.base)
+            .await?;
+        match verdict {
+            Verdict::Passed | Verdict::Failed(_) if !turn.plan.at_front() => Ok(Next::WaitForAhead),
+            Verdict::Passed => {
+                if self.path.advance(turn.default, Some(turn.tip), commit)? {
+                    self.record_merge(store, group, commit, &candidate.branch)
                         .await?;
+                    self.path.unpublish(&candidate.branch)?;
+                    accepted.merged.extend(
+                        group
+                            .iter()
+                            .map(|&change| (change, commit, candidate.branch.clone())),
+                    );
+                    group.clear();
+                } else {
+                    self.output.say(&format!(
+                        "{} moved while {} was accepted: fetching it and trying again",
+                        turn.default,
+                        list(group)
+                    ));
                 }
-                Verdict::Passed | Verdict::Failed(_) => {
-                    self.note_waiting(&mut said_waiting, &group, &plan);
-                    wait_for_change(&mut store, &plan.ahead).await?;
-                }
-                Verdict::Held(reason) => {
-                    return Err(Failure::Refused {
-                        message: format!("{} waits in acceptance: {reason}", list(&group)),
-                        hint: Some(
-                            "decide (`lanes approve`, `lanes retry`), then submit the same branch again to resume"
-                                .to_owned(),
-                        ),
-                    });
-                }
+                Ok(Next::Decide)
             }
+            Verdict::Failed(reason) => {
+                let culprit = group[0];
+                self.fail_group(store, group, culprit, reason, accepted)
+                    .await?;
+                Ok(Next::Decide)
+            }
+            Verdict::Held(reason) => Err(Failure::Refused {
+                message: format!("{} waits in acceptance: {reason}", list(group)),
+                hint: Some(
+                    "decide (`lanes approve`, `lanes retry`), then submit the same branch again to resume"
+                        .to_owned(),
+                ),
+            }),
         }
     }
 
@@ -375,26 +429,41 @@ impl Walk<'_> {
     }
 }
 
-/// Waits until one of `ahead` moves: merged, evicted or accepted on a new candidate.
-async fn wait_for_change(store: &mut Store, ahead: &[ChangeId]) -> Result<(), Failure> {
-    let snapshot = |world: &World| -> Vec<(ChangeState, Option<String>)> {
-        ahead
-            .iter()
-            .filter_map(|id| world.flow().change(*id))
-            .map(|change| {
-                (
-                    change.state.clone(),
-                    change.candidate.as_ref().map(|c| c.commit.clone()),
-                )
-            })
-            .collect()
-    };
-    let before = snapshot(store.world());
+/// Where each of `ahead` stands: its state and the commit it is accepted on.
+fn snapshot(world: &World, ahead: &[ChangeId]) -> Vec<(ChangeState, Option<String>)> {
+    ahead
+        .iter()
+        .filter_map(|id| world.flow().change(*id))
+        .map(|change| {
+            (
+                change.state.clone(),
+                change.candidate.as_ref().map(|c| c.commit.clone()),
+            )
+        })
+        .collect()
+}
+
+/// Waits until one of `ahead` moved from where it stood in `then`: merged, evicted or accepted
+/// on a new candidate. Ctrl-C or SIGTERM stops the wait (the change stays queued: submitting it
+/// again resumes).
+async fn wait_for_change(
+    store: &mut Store,
+    ahead: &[ChangeId],
+    then: &[(ChangeState, Option<String>)],
+) -> Result<(), Failure> {
+    let mut interrupt =
+        signal(SignalKind::interrupt()).map_err(|error| Failure::io("listen for Ctrl-C", error))?;
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|error| Failure::io("listen for SIGTERM", error))?;
     loop {
-        tokio::time::sleep(POLL).await;
         store.refresh().await.map_err(Failure::store)?;
-        if snapshot(store.world()) != before {
+        if snapshot(store.world(), ahead) != then {
             return Ok(());
+        }
+        tokio::select! {
+            () = tokio::time::sleep(POLL) => {}
+            _ = interrupt.recv() => return Err(Failure::Reported(130)),
+            _ = terminate.recv() => return Err(Failure::Reported(130)),
         }
     }
 }

@@ -235,8 +235,29 @@ impl Walk<'_> {
             }
         }
         let branch = format!("lanes/forward-port/{}/{}", hotfix.component, hotfix.number);
-        self.path.publish(&branch, onto)?;
-        let manifest_at_tip = crate::workspace::required_manifest_at(repo, onto, &branch)?;
+        let change = self
+            .submit_forward_port(store, &hotfix, &branch, tip, onto)
+            .await?;
+        self.output.say(&format!(
+            "{} forward-ported to {default} as {} on {branch}: submitted as change {change}",
+            hotfix.branch,
+            onto.short()
+        ));
+        Ok(Some(change))
+    }
+
+    /// Publishes the cherry-picked fix as `branch` and submits it as a change.
+    async fn submit_forward_port(
+        &self,
+        store: &mut Store,
+        hotfix: &Hotfix,
+        branch: &str,
+        tip: CommitId,
+        onto: CommitId,
+    ) -> Result<ChangeId, Failure> {
+        let repo = &self.path.repo;
+        self.path.publish(branch, onto)?;
+        let manifest_at_tip = crate::workspace::required_manifest_at(repo, onto, branch)?;
         let (affected, _) = affected_between(repo, &manifest_at_tip, tip, tip, onto)?;
         let components: Vec<String> = affected.components.into_iter().map(|c| c.name).collect();
         let author = repo.commit_info(onto)?.author;
@@ -245,7 +266,7 @@ impl Walk<'_> {
             vec![
                 Event::ChangeSubmitted {
                     change,
-                    branch: branch.clone(),
+                    branch: branch.to_owned(),
                     head: onto.to_string(),
                     author: author.clone(),
                     components: components.clone(),
@@ -267,11 +288,6 @@ impl Walk<'_> {
         let Some(Event::ChangeSubmitted { change, .. }) = events.first() else {
             unreachable!("the first event submits the change");
         };
-        self.output.say(&format!(
-            "{} forward-ported to {default} as {} on {branch}: submitted as change {change}",
-            hotfix.branch,
-            onto.short()
-        ));
-        Ok(Some(*change))
+        Ok(*change)
     }
 }

@@ -88,6 +88,36 @@ impl TestRepo {
     pub(crate) fn lanes(&self, args: &[&str]) -> Run {
         lanes_in(&self.root, args)
     }
+
+    /// Starts `lanes` in the background; `finish` waits for it.
+    pub(crate) fn spawn_lanes(&self, args: &[&str]) -> Running {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lanes"));
+        command
+            .current_dir(&self.root)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        isolated_git(&mut command, &self.root);
+        Running {
+            args: args.iter().map(ToString::to_string).collect(),
+            child: command.spawn().expect("lanes starts"),
+        }
+    }
+}
+
+/// A `lanes` running in the background.
+pub(crate) struct Running {
+    args: Vec<String>,
+    child: std::process::Child,
+}
+
+impl Running {
+    pub(crate) fn finish(self) -> Run {
+        Run {
+            args: self.args,
+            output: self.child.wait_with_output().expect("lanes ends"),
+        }
+    }
 }
 
 pub(crate) fn git_in(dir: &Path, home: &Path, args: &[&str]) -> String {

@@ -6,6 +6,7 @@ mod harness;
 mod affected;
 mod browser;
 mod fingerprint;
+mod flow;
 mod init;
 mod manifest_commands;
 mod oracle;

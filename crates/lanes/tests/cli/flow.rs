@@ -1,0 +1,567 @@
+//! The path through git against a real bare remote: `lanes submit` (the queue split by
+//! component, evictions, conflicts, batches), the release merge, deploy tags, hotfixes, a
+//! concurrent push and refs that look alike.
+
+use std::time::{Duration, Instant};
+
+use lanes_engine::{ChangeId, ChangeState, StageState, World};
+
+use crate::harness::{Run, TestRepo};
+
+const MANIFEST: &str = r#"version: 1
+branches: { default: main, release: release }
+components:
+  api: { path: api, approvers: [alice] }
+  web: { path: web, approvers: [alice] }
+environments:
+  accept: { instances: per-component }
+  test: { lock: newest-wins }
+  prod: {}
+hotfix: { stages: [pr, production] }
+stages:
+  - { name: pr, run: ["sh ./build.sh"] }
+  - { name: acceptance, environment: accept, deploy: "true", run: ["true"], on_success: merge-default }
+  - { name: integration, environment: test, deploy: "true", run: ["true"], on_success: merge-release }
+  - { name: production, environment: prod, deploy: "true", gate: approval }
+"#;
+
+const BUILD: &str = r#"if [ -f "$LANES_COMPONENT_PATH/broken" ]; then echo "tests are red"; exit 1; fi
+if [ -f "$LANES_COMPONENT_PATH/slow" ]; then sleep "$(cat "$LANES_COMPONENT_PATH/slow")"; fi
+echo "built $LANES_COMPONENT"
+"#;
+
+/// A repository with `api` and `web`, pushed to a bare `origin`.
+fn repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("lanes.yml", MANIFEST)
+        .write("build.sh", BUILD)
+        .write("api/main.c", "1\n")
+        .write("web/app.js", "1\n");
+    repo.commit("initial");
+    let remote = repo.sibling("remote.git");
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        remote.to_str().unwrap(),
+    ]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo
+}
+
+/// A branch off the initial `main` that writes `files`.
+fn branch(repo: &TestRepo, name: &str, files: &[(&str, &str)]) {
+    repo.git(&["checkout", "-q", "-b", name, "main"]);
+    for (path, contents) in files {
+        repo.write(path, contents);
+    }
+    repo.commit(name);
+    repo.git(&["checkout", "-q", "main"]);
+}
+
+/// The ledger's world now.
+fn world(repo: &TestRepo) -> World {
+    let ledger = repo.path().join(".git/lanes/ledger.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = lanes_store::Store::open(&ledger).await.unwrap();
+        store.world().clone()
+    })
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_mins(1),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn change(world: &World, id: u64) -> lanes_engine::Change {
+    world
+        .flow()
+        .change(ChangeId(id))
+        .cloned()
+        .expect("the change exists")
+}
+
+fn merged_commit(world: &World, id: u64) -> String {
+    match change(world, id).state {
+        ChangeState::Merged { commit, .. } => commit,
+        other => panic!("change #{id} is not merged: {other:?}"),
+    }
+}
+
+/// The commit `rev` names in the remote.
+fn remote_rev(repo: &TestRepo, rev: &str) -> String {
+    let remote = repo.sibling("remote.git");
+    crate::harness::git_in(&remote, repo.git_home(), &["rev-parse", rev])
+        .trim()
+        .to_owned()
+}
+
+fn remote_has_file(repo: &TestRepo, rev: &str, path: &str) -> bool {
+    let remote = repo.sibling("remote.git");
+    crate::harness::git_in(
+        &remote,
+        repo.git_home(),
+        &["ls-tree", "-r", "--name-only", rev],
+    )
+    .lines()
+    .any(|line| line == path)
+}
+
+fn is_ancestor(repo: &TestRepo, ancestor: &str, descendant: &str) -> bool {
+    let remote = repo.sibling("remote.git");
+    std::process::Command::new("git")
+        .current_dir(remote)
+        .args(["merge-base", "--is-ancestor", ancestor, descendant])
+        .status()
+        .unwrap()
+        .success()
+}
+
+/// When the build of `component` ran (the lane whose `pr` stage ran and passed).
+fn build_interval(world: &World, component: &str) -> (i64, i64) {
+    let pr = world
+        .lanes()
+        .filter(|lane| lane.component == component)
+        .map(|lane| &lane.stages[0])
+        .find(|pr| pr.state == StageState::Succeeded)
+        .expect("a build of the component passed");
+    (pr.started_at.unwrap(), pr.finished_at.unwrap())
+}
+
+/// The change submitted from `branch`.
+fn change_from(world: &World, branch: &str) -> lanes_engine::Change {
+    world
+        .flow()
+        .changes()
+        .find(|change| change.branch == branch)
+        .cloned()
+        .expect("the branch was submitted")
+}
+
+fn submit(repo: &TestRepo, branches: &[&str]) -> Run {
+    let mut args = vec!["submit", "--until-merged"];
+    args.extend_from_slice(branches);
+    repo.lanes(&args)
+}
+
+#[test]
+fn disjoint_changes_are_accepted_in_parallel() {
+    let repo = repo();
+    branch(
+        &repo,
+        "api-change",
+        &[("api/main.c", "2\n"), ("api/slow", "1.5")],
+    );
+    branch(
+        &repo,
+        "web-change",
+        &[("web/app.js", "2\n"), ("web/slow", "1.5")],
+    );
+    let first = repo.spawn_lanes(&["submit", "--until-merged", "api-change"]);
+    let second = repo.spawn_lanes(&["submit", "--until-merged", "web-change"]);
+    first.finish().success();
+    second.finish().success();
+
+    let world = world(&repo);
+    for branch in ["api-change", "web-change"] {
+        let change = change_from(&world, branch);
+        assert!(
+            matches!(change.state, ChangeState::Merged { .. }),
+            "{change:?}"
+        );
+        // It waited for nobody: built on main alone.
+        assert!(change.candidate.unwrap().includes.is_empty());
+    }
+    let (api_start, api_end) = build_interval(&world, "api");
+    let (web_start, web_end) = build_interval(&world, "web");
+    assert!(
+        api_start < web_end && web_start < api_end,
+        "the two acceptances overlapped in time: api {api_start}..{api_end}, web {web_start}..{web_end}"
+    );
+    let tip = remote_rev(&repo, "refs/heads/main");
+    assert!(remote_has_file(&repo, &tip, "api/slow"));
+    assert!(remote_has_file(&repo, &tip, "web/slow"));
+    // The intermediate branches are gone, here and on the remote.
+    assert!(repo.git(&["branch", "--list", "lanes/*"]).trim().is_empty());
+    let remote_branches = crate::harness::git_in(
+        &repo.sibling("remote.git"),
+        repo.git_home(),
+        &["branch", "--list", "lanes/*"],
+    );
+    assert!(remote_branches.trim().is_empty(), "{remote_branches}");
+}
+
+#[test]
+fn overlapping_changes_are_ordered_and_the_later_is_tested_on_top() {
+    let repo = repo();
+    branch(&repo, "first", &[("api/one.c", "1\n"), ("api/slow", "1.5")]);
+    branch(&repo, "second", &[("api/two.c", "2\n")]);
+    let first = repo.spawn_lanes(&["submit", "--until-merged", "first"]);
+    wait_until("change #1 is being accepted", || {
+        repo.path().join(".git/lanes/ledger.db").exists()
+            && world(&repo)
+                .flow()
+                .change(ChangeId(1))
+                .is_some_and(|c| c.candidate.is_some())
+    });
+    let second = submit(&repo, &["second"]).success();
+    second.stderr_has("waiting for #1");
+    first.finish().success();
+
+    let world = world(&repo);
+    let (one, two) = (merged_commit(&world, 1), merged_commit(&world, 2));
+    assert_eq!(change(&world, 2).candidate.unwrap().includes, [ChangeId(1)]);
+    assert!(is_ancestor(&repo, &one, &two), "#2 was merged on top of #1");
+    assert_eq!(remote_rev(&repo, "refs/heads/main"), two);
+    let (_, first_end) = build_interval(&world, "api");
+    let merged_at = |id| match change(&world, id).state {
+        ChangeState::Merged { at, .. } => at,
+        _ => unreachable!(),
+    };
+    assert!(merged_at(1) <= merged_at(2));
+    assert!(first_end <= merged_at(2));
+}
+
+#[test]
+fn a_failing_change_leaves_the_queue_and_evicts_nobody() {
+    let repo = repo();
+    branch(&repo, "red", &[("api/broken", "x"), ("api/slow", "1")]);
+    branch(&repo, "green", &[("api/feature.c", "1\n")]);
+    let red = repo.spawn_lanes(&["submit", "--until-merged", "red"]);
+    wait_until("change #1 is being accepted", || {
+        repo.path().join(".git/lanes/ledger.db").exists()
+            && world(&repo)
+                .flow()
+                .change(ChangeId(1))
+                .is_some_and(|c| c.candidate.is_some())
+    });
+    let green = submit(&repo, &["green"]).success();
+    let red = red.finish().failure(5);
+    red.stderr_has("change #1 leaves the queue: api failed pr");
+
+    let world = world(&repo);
+    match change(&world, 1).state {
+        ChangeState::Evicted { reason, .. } => {
+            assert!(reason.starts_with("api failed pr"), "{reason}");
+        }
+        other => panic!("#1 should be evicted: {other:?}"),
+    }
+    // #2 was tested on top of #1 first, then again without it.
+    assert!(change(&world, 2).candidate.unwrap().includes.is_empty());
+    let tip = merged_commit(&world, 2);
+    assert_eq!(remote_rev(&repo, "refs/heads/main"), tip);
+    assert!(remote_has_file(&repo, &tip, "api/feature.c"));
+    assert!(!remote_has_file(&repo, &tip, "api/broken"));
+    green.stderr_has("accepted and merged");
+}
+
+#[test]
+fn a_conflict_with_the_default_branch_is_rejected_naming_the_files() {
+    let repo = repo();
+    branch(&repo, "edit", &[("api/main.c", "from the branch\n")]);
+    repo.write("api/main.c", "from main\n");
+    repo.commit("main moves");
+    repo.git(&["push", "-q", "origin", "main"]);
+    let run = submit(&repo, &["edit"]).failure(5);
+    run.stderr_has("change #1 leaves the queue: conflicts with main in api/main.c");
+    assert!(matches!(
+        change(&world(&repo), 1).state,
+        ChangeState::Evicted { .. }
+    ));
+}
+
+#[test]
+fn a_failing_batch_is_bisected_and_only_the_culprit_leaves() {
+    let repo = repo();
+    branch(&repo, "b1", &[("api/b1", "1")]);
+    branch(&repo, "b2", &[("web/b2", "1")]);
+    branch(&repo, "b3", &[("api/broken", "1")]);
+    branch(&repo, "b4", &[("web/b4", "1")]);
+    let run = submit(&repo, &["b1", "b2", "b3", "b4"]).failure(5);
+    run.stderr_has("bisecting");
+    let world = world(&repo);
+    for id in [1, 2, 4] {
+        merged_commit(&world, id);
+    }
+    assert!(matches!(
+        change(&world, 3).state,
+        ChangeState::Evicted { .. }
+    ));
+    let tip = remote_rev(&repo, "refs/heads/main");
+    for file in ["api/b1", "web/b2", "web/b4"] {
+        assert!(remote_has_file(&repo, &tip, file), "{file} is in main");
+    }
+    assert!(!remote_has_file(&repo, &tip, "api/broken"));
+    // One batch: every change carries the first one's id.
+    assert!(world.flow().changes().all(|c| c.batch == ChangeId(1)));
+}
+
+#[test]
+fn phase_one_merges_into_release_and_tags_production_deploys() {
+    let repo = repo();
+    branch(&repo, "feature", &[("api/main.c", "2\n")]);
+    repo.lanes(&["submit", "feature"]).success();
+    let world_now = world(&repo);
+    let merged = merged_commit(&world_now, 1);
+    assert_eq!(remote_rev(&repo, "refs/heads/release"), merged);
+    assert!(world_now.flow().release_merge(&merged).is_some());
+    let lane = world_now.lane_of(&merged, "api").unwrap();
+    assert_eq!(lane.stages[3].state, StageState::Waiting);
+
+    repo.lanes(&["approve", "api", "production", "--as", "alice"])
+        .success();
+    repo.lanes(&["run", &merged]).success();
+    assert_eq!(remote_rev(&repo, "refs/tags/lanes/prod/api/1"), merged);
+    let world_now = world(&repo);
+    let tags: Vec<&str> = world_now.tags().iter().map(|t| t.tag.as_str()).collect();
+    assert_eq!(tags, ["lanes/prod/api/1"]);
+}
+
+#[test]
+fn a_hotfix_is_cut_from_production_forward_ported_and_required_of_later_deploys() {
+    let repo = repo();
+    branch(&repo, "v1", &[("api/main.c", "v1\n")]);
+    repo.lanes(&["submit", "v1"]).success();
+    repo.lanes(&["approve", "api", "production", "--as", "alice"])
+        .success();
+    let v1 = merged_commit(&world(&repo), 1);
+    repo.lanes(&["run", &v1]).success();
+
+    let cut = repo.lanes(&["hotfix", "api"]).success();
+    assert_eq!(cut.stdout().trim(), "hotfix/api/1");
+    assert_eq!(remote_rev(&repo, "refs/heads/hotfix/api/1"), v1);
+    repo.git(&["checkout", "-q", "hotfix/api/1"]);
+    repo.write("api/fix.c", "the fix\n");
+    repo.commit("fix api in production");
+    repo.git(&["checkout", "-q", "main"]);
+    // The hotfix lane reaches the production gate.
+    repo.lanes(&["run", "hotfix/api/1"]).success();
+
+    // Meanwhile a change without the fix is accepted and waits for production too.
+    repo.git(&["fetch", "-q", "origin"]);
+    repo.git(&["checkout", "-q", "-b", "v2", "origin/main"]);
+    repo.write("api/main.c", "v2\n");
+    repo.commit("v2");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.lanes(&["submit", "v2"]).success();
+    let v2 = merged_commit(&world(&repo), 2);
+
+    repo.lanes(&[
+        "approve",
+        "api",
+        "production",
+        "--as",
+        "alice",
+        "--commit",
+        "hotfix/api/1",
+    ])
+    .success();
+    let shipped = repo.lanes(&["run", "hotfix/api/1"]).success();
+    shipped.stderr_has("forward-ported to main");
+    let world_now = world(&repo);
+    let hotfix = world_now.flow().hotfixes().next().unwrap().clone();
+    assert_eq!(hotfix.deployed_to, ["prod"]);
+    let hotfix_lane = world_now.lane_of(&hotfix.commits[0], "api").unwrap();
+    let states: Vec<StageState> = hotfix_lane.stages.iter().map(|run| run.state).collect();
+    assert_eq!(
+        states,
+        [
+            StageState::Succeeded,
+            StageState::Skipped,
+            StageState::Skipped,
+            StageState::Succeeded
+        ]
+    );
+    let Some(lanes_engine::ForwardPort::Submitted { commit, change }) = hotfix.forward_port else {
+        panic!("forward-ported: {:?}", hotfix.forward_port);
+    };
+    let ported = merged_commit(&world_now, change.0);
+    assert!(is_ancestor(&repo, &commit, &ported));
+    assert!(remote_has_file(&repo, "refs/heads/main", "api/fix.c"));
+    assert_eq!(
+        remote_rev(&repo, "refs/tags/lanes/prod/api/2"),
+        hotfix.commits[0]
+    );
+
+    // v2 lacks the fix: its production deploy is refused.
+    repo.lanes(&[
+        "approve",
+        "api",
+        "production",
+        "--as",
+        "alice",
+        "--commit",
+        &v2,
+    ])
+    .success();
+    repo.lanes(&["run", &v2]).failure(5);
+    let refused = world(&repo);
+    let lane = refused.lane_of(&v2, "api").unwrap();
+    assert_eq!(lane.stages[3].state, StageState::Failed);
+    let reason = lane.stages[3].reason.clone().unwrap();
+    assert!(reason.contains("lacks the fix of hotfix/api/1"), "{reason}");
+}
+
+#[test]
+fn a_concurrent_push_to_main_during_acceptance_is_fetched_and_the_change_retried() {
+    let repo = repo();
+    branch(
+        &repo,
+        "slow-api",
+        &[("api/main.c", "2\n"), ("api/slow", "2")],
+    );
+    let submitted = repo.spawn_lanes(&["submit", "--until-merged", "slow-api"]);
+    wait_until("change #1 is being accepted", || {
+        repo.path().join(".git/lanes/ledger.db").exists()
+            && world(&repo)
+                .flow()
+                .change(ChangeId(1))
+                .is_some_and(|c| c.candidate.is_some())
+    });
+    // Someone else pushes to main meanwhile, from their own clone.
+    let other = repo.sibling("other");
+    let remote = repo.sibling("remote.git");
+    crate::harness::git_in(
+        repo.git_home(),
+        repo.git_home(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    std::fs::write(other.join("web/app.js"), "pushed meanwhile\n").unwrap();
+    crate::harness::git_in(&other, repo.git_home(), &["commit", "-qam", "web moves"]);
+    crate::harness::git_in(&other, repo.git_home(), &["push", "-q", "origin", "main"]);
+    let pushed = crate::harness::git_in(&other, repo.git_home(), &["rev-parse", "HEAD"]);
+
+    let run = submitted.finish().success();
+    run.stderr_has("main moved while #1 was accepted");
+    let world = world(&repo);
+    let merged = merged_commit(&world, 1);
+    assert!(
+        is_ancestor(&repo, pushed.trim(), &merged),
+        "nothing pushed was lost"
+    );
+    assert_eq!(remote_rev(&repo, "refs/heads/main"), merged);
+    // api's inputs did not change with web's push: its build was not run again.
+    let lane = world.lane_of(&merged, "api").unwrap();
+    assert_eq!(lane.stages[0].state, StageState::Unchanged);
+}
+
+#[test]
+fn tags_named_like_branches_are_never_taken_for_them() {
+    let repo = repo();
+    let initial = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    branch(&repo, "feature", &[("api/feature.c", "1\n")]);
+    // A tag named like the branch, one named like main and one named `refs/heads/main`, all
+    // on the initial commit.
+    repo.git(&["tag", "feature", &initial]);
+    repo.git(&["tag", "main", &initial]);
+    repo.git(&["tag", "refs/heads/main", &initial]);
+    repo.git(&["tag", "only-a-tag", &initial]);
+    repo.git(&["push", "-q", "origin", "--tags"]);
+
+    submit(&repo, &["feature"]).success();
+    let merged = merged_commit(&world(&repo), 1);
+    assert_eq!(remote_rev(&repo, "refs/heads/main"), merged);
+    assert!(remote_has_file(&repo, "refs/heads/main", "api/feature.c"));
+    for tag in ["feature", "main", "refs/heads/main"] {
+        assert_eq!(
+            remote_rev(&repo, &format!("refs/tags/{tag}^{{commit}}")),
+            initial,
+            "the tag {tag} did not move"
+        );
+    }
+    submit(&repo, &["only-a-tag"])
+        .failure(1)
+        .stderr_has("no branch `only-a-tag`");
+    submit(&repo, &["--", "-x"])
+        .failure(1)
+        .stderr_has("not a valid branch name");
+}
+
+/// `lanes init --phase N` on a repository with `src/api` and `src/web`, its commands made
+/// trivial, committed and pushed to a bare `origin`; then a change to api is submitted.
+fn phase_repo(phase: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("src/api/main.c", "1\n")
+        .write("src/web/app.js", "1\n");
+    repo.lanes(&["init", "--phase", phase]).success();
+    let manifest = std::fs::read_to_string(repo.path().join("lanes.yml"))
+        .unwrap()
+        .replace("make -C $LANES_COMPONENT_PATH build test", "true");
+    repo.write("lanes.yml", &manifest);
+    for script in ["deploy.sh", "acceptance.sh", "e2e.sh"] {
+        repo.write(script, "#!/bin/sh\ntrue\n");
+        let path = repo.path().join(script);
+        let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&path, permissions).unwrap();
+    }
+    repo.commit("phase");
+    let remote = repo.sibling("remote.git");
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        remote.to_str().unwrap(),
+    ]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    branch(&repo, "change", &[("src/api/main.c", "2\n")]);
+    repo.lanes(&["submit", "change"]).success();
+    repo
+}
+
+fn production_state(repo: &TestRepo) -> StageState {
+    let world = world(repo);
+    let merged = merged_commit(&world, 1);
+    let lane = world.lane_of(&merged, "api").unwrap();
+    lane.stages.last().unwrap().state
+}
+
+fn remote_branch_exists(repo: &TestRepo, branch: &str) -> bool {
+    let heads = crate::harness::git_in(
+        &repo.sibling("remote.git"),
+        repo.git_home(),
+        &["for-each-ref", "--format=%(refname)", "refs/heads"],
+    );
+    heads
+        .lines()
+        .any(|line| line == format!("refs/heads/{branch}"))
+}
+
+#[test]
+fn phases_are_manifests_the_same_engine_walks() {
+    // Phase 1: production deploys what integration merged into release, after approval.
+    let one = phase_repo("1");
+    assert!(remote_branch_exists(&one, "release"));
+    assert_eq!(production_state(&one), StageState::Waiting);
+
+    // Phase 2: no release branch; production waits for approval; hotfixes skip stages.
+    let two = phase_repo("2");
+    assert!(!remote_branch_exists(&two, "release"));
+    assert_eq!(production_state(&two), StageState::Waiting);
+    let manifest = std::fs::read_to_string(two.path().join("lanes.yml")).unwrap();
+    assert!(manifest.contains("hotfix: { stages: [pr, staging, production] }"));
+
+    // Phase 3: every green commit goes on to production, tagged, without a person.
+    let three = phase_repo("3");
+    assert!(!remote_branch_exists(&three, "release"));
+    assert_eq!(production_state(&three), StageState::Succeeded);
+    let merged = merged_commit(&world(&three), 1);
+    assert_eq!(remote_rev(&three, "refs/tags/lanes/prod/api/1"), merged);
+}
