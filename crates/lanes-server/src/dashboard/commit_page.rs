@@ -52,6 +52,8 @@ struct CommitPage {
     short: String,
     /// What hotfix the commit belongs to, if any.
     hotfix: String,
+    /// Its path through git: the changes it is part of, its merge into the release branch.
+    path: Vec<String>,
     lanes: Vec<LaneRow>,
     can_approve: bool,
     live: bool,
@@ -148,6 +150,43 @@ pub(crate) async fn lane_rows(store: &Store, commit: &str) -> Result<Vec<LaneRow
         .collect())
 }
 
+/// The commit's path through git, one line per step: each change in the acceptance queue whose
+/// head, intermediate commit or merge it is, and its merge into the release branch.
+fn git_path(world: &lanes_engine::World, commit: &str) -> Vec<String> {
+    let short = |id: &str| id[..7.min(id.len())].to_owned();
+    let mut lines: Vec<String> = world
+        .flow()
+        .changes_at(commit)
+        .map(|change| {
+            let state = match &change.state {
+                lanes_engine::ChangeState::Queued => match &change.candidate {
+                    Some(candidate) => format!(
+                        "in the acceptance queue, accepted on {} ({})",
+                        candidate.branch,
+                        short(&candidate.commit)
+                    ),
+                    None => "in the acceptance queue".to_owned(),
+                },
+                lanes_engine::ChangeState::Merged { commit, .. } => {
+                    format!("merged into the default branch as {}", short(commit))
+                }
+                lanes_engine::ChangeState::Evicted { reason, .. } => {
+                    format!("left the queue: {reason}")
+                }
+            };
+            format!("change {} from {}: {state}", change.id, change.branch)
+        })
+        .collect();
+    if let Some(merge) = world.flow().release_merge(commit) {
+        lines.push(format!(
+            "merged into {} as {}",
+            merge.branch,
+            short(&merge.release_commit)
+        ));
+    }
+    lines
+}
+
 /// A message shown after an action (`?said=`, `?failed=`).
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct Said {
@@ -181,6 +220,7 @@ pub(crate) async fn commit(
                 )
             })
             .unwrap_or_default(),
+        path: git_path(store.world(), &commit),
         lanes: lane_rows(&store, &commit).await?,
         commit,
         can_approve: caller.0.role >= Role::Approver,

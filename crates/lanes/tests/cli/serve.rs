@@ -629,6 +629,12 @@ stages:
         repo.git(&["log", "--oneline", "main"])
             .contains("web changes")
     );
+    let merged = repo.git(&["rev-parse", "main"]).trim().to_owned();
+    let commit_page = page(&server, &viewer, &format!("/commits/{merged}")).1;
+    assert!(
+        commit_page.contains("change #1 from topic: merged into the default branch"),
+        "{commit_page}"
+    );
 }
 
 #[test]
