@@ -33,7 +33,7 @@ fn the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click() {
     let (once, repo, commit) = (scene.once.path(), &scene.repo, scene.commit.clone());
     // web's build writes a line, waits, writes another; api's build takes a while.
     std::fs::write(once.join("slow-web"), "3").unwrap();
-    std::fs::write(once.join("slow-api"), "10").unwrap();
+    std::fs::write(once.join("slow-api"), "15").unwrap();
     let alice = token(repo, "alice", "approver");
     let viewer = token(repo, "vic", "viewer");
     let server = scene.serve_pushed("browser-1");
