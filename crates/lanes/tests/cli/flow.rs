@@ -26,6 +26,16 @@ stages:
 "#;
 
 const BUILD: &str = r#"if [ -f "$LANES_COMPONENT_PATH/broken" ]; then echo "tests are red"; exit 1; fi
+# A meeting point: the build waits until every build of $BARRIER_COUNT components started,
+# and fails when it waited alone for 30 s.
+if [ -n "$BARRIER" ]; then
+  touch "$BARRIER/$LANES_COMPONENT"
+  for i in $(seq 300); do
+    [ "$(ls "$BARRIER" | wc -l)" -ge "$BARRIER_COUNT" ] && break
+    sleep 0.1
+  done
+  [ "$(ls "$BARRIER" | wc -l)" -ge "$BARRIER_COUNT" ] || { echo "built alone"; exit 1; }
+fi
 if [ -f "$LANES_COMPONENT_PATH/slow" ]; then sleep "$(cat "$LANES_COMPONENT_PATH/slow")"; fi
 echo "built $LANES_COMPONENT"
 "#;
