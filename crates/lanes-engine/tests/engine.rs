@@ -684,6 +684,21 @@ stages:
         ));
     }
 
+    /// The lane of `api` on the candidate commit `cand`.
+    fn candidate_lane(world: &mut World, manifest: &Manifest) -> lanes_engine::LaneId {
+        let lane = world.next_lane_id();
+        world.apply(&Event::LaneCreated {
+            lane,
+            commit: "cand".into(),
+            component: "api".into(),
+            fingerprint: "f".into(),
+            author: "Dana <dana@example.com>".into(),
+            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            at: 0,
+        });
+        lane
+    }
+
     /// Records what `next_step` decides for the lane until it is idle.
     fn settle(world: &mut World, manifest: &Manifest, lane: lanes_engine::LaneId) -> Idle {
         for now in 0..50 {
@@ -725,16 +740,7 @@ stages:
         let mut world = World::new();
         submitted(&mut world, 1, &["api"]);
         built(&mut world, 1, "cand", &[]);
-        let lane = world.next_lane_id();
-        world.apply(&Event::LaneCreated {
-            lane,
-            commit: "cand".into(),
-            component: "api".into(),
-            fingerprint: "f".into(),
-            author: "Dana <dana@example.com>".into(),
-            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
-            at: 0,
-        });
+        let lane = candidate_lane(&mut world, &manifest);
         assert_eq!(settle(&mut world, &manifest, lane), Idle::Waiting);
         let reason = world.lane(lane).unwrap().stages[2].reason.clone().unwrap();
         assert_eq!(reason, "waiting for change #1 to merge into main");
@@ -768,16 +774,7 @@ stages:
             reason: "web failed pr".into(),
             at: 1,
         });
-        let lane = world.next_lane_id();
-        world.apply(&Event::LaneCreated {
-            lane,
-            commit: "cand".into(),
-            component: "api".into(),
-            fingerprint: "f".into(),
-            author: "Dana <dana@example.com>".into(),
-            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
-            at: 0,
-        });
+        let lane = candidate_lane(&mut world, &manifest);
         assert_eq!(settle(&mut world, &manifest, lane), Idle::Stopped);
         let stages = &world.lane(lane).unwrap().stages;
         assert_eq!(stages[1].state, StageState::Succeeded);

@@ -39,13 +39,7 @@ pub(crate) fn run(directory: &Path, args: &RunArgs, output: &Output) -> Result<(
         against: None,
     }]))?;
     print_report(&report, output);
-    if report.interrupted() {
-        return Err(Failure::Reported(130));
-    }
-    if report.failed() {
-        return Err(Failure::Reported(5));
-    }
-    Ok(())
+    report.outcome()
 }
 
 /// One line per commit whose lanes ran, and what became of the changes.

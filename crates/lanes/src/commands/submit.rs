@@ -54,11 +54,5 @@ pub(crate) fn submit(directory: &Path, args: &SubmitArgs, output: &Output) -> Re
         output.data(&serde_json::to_string(&outcome).expect("serializable"));
     }
     print_report(&report, output);
-    if report.interrupted() {
-        return Err(Failure::Reported(130));
-    }
-    if report.failed() {
-        return Err(Failure::Reported(5));
-    }
-    Ok(())
+    report.outcome()
 }

@@ -25,11 +25,13 @@ use crate::workspace::required_manifest_at;
 /// How often a change waiting for the changes ahead of it looks at the ledger again.
 const POLL: Duration = Duration::from_millis(100);
 
+/// After this long without a change ahead moving, the waiting change says what may hold it.
+const LONG_WAIT: Duration = Duration::from_mins(1);
+
 /// What became of a batch.
 #[derive(Debug, Default)]
 pub(crate) struct Accepted {
-    /// Each merged change, the default branch's commit holding it, and its intermediate
-    /// branch.
+    /// Each merged change, the default branch's commit holding it, and the branch's name.
     pub(crate) merged: Vec<(ChangeId, CommitId, String)>,
     pub(crate) evicted: Vec<(ChangeId, String)>,
 }
@@ -116,7 +118,8 @@ impl Walk<'_> {
             };
             if next == Next::WaitForAhead {
                 self.note_waiting(&mut said_waiting, &group, &plan);
-                wait_for_change(&mut store, &plan.ahead, &ahead_then).await?;
+                self.wait_for_change(&mut store, &plan.ahead, &ahead_then)
+                    .await?;
             }
         }
     }
@@ -189,7 +192,7 @@ impl Walk<'_> {
                     accepted.merged.extend(
                         group
                             .iter()
-                            .map(|&change| (change, commit, candidate.branch.clone())),
+                            .map(|&change| (change, commit, turn.default.to_owned())),
                     );
                     group.clear();
                 } else {
@@ -292,6 +295,11 @@ impl Walk<'_> {
     ) -> Result<(), Failure> {
         let branch = format!("lanes/accept/{}", group[0].0);
         self.path.publish(&branch, commit)?;
+        let replaced: Vec<String> = group
+            .iter()
+            .filter_map(|id| store.world().flow().change(*id))
+            .filter_map(|change| change.candidate.as_ref().map(|c| c.commit.clone()))
+            .collect();
         let event = Event::CandidateBuilt {
             group: group.to_vec(),
             commit: commit.to_string(),
@@ -301,6 +309,9 @@ impl Walk<'_> {
             at: now(),
         };
         record(store, |_| vec![event.clone()]).await?;
+        for old in replaced {
+            self.retire(store, &old).await?;
+        }
         let on_top = if plan.ahead.is_empty() {
             String::new()
         } else {
@@ -408,6 +419,14 @@ impl Walk<'_> {
             at: now(),
         };
         record(store, |_| vec![event.clone()]).await?;
+        let candidate = store
+            .world()
+            .flow()
+            .change(culprit)
+            .and_then(|change| change.candidate.as_ref().map(|c| c.commit.clone()));
+        if let Some(candidate) = candidate {
+            self.retire(store, &candidate).await?;
+        }
         let branch = format!("lanes/accept/{}", culprit.0);
         self.path.unpublish(&branch)?;
         self.output
@@ -415,6 +434,71 @@ impl Walk<'_> {
         accepted.evicted.push((culprit, reason));
         group.clear();
         Ok(())
+    }
+
+    /// Records what the engine decides for the lanes of a candidate no change is accepted on
+    /// any more: their later stages are canceled with the reason, instead of waiting for a
+    /// merge that will never come.
+    async fn retire(&self, store: &mut Store, candidate: &str) -> Result<(), Failure> {
+        let repo = &self.path.repo;
+        let commit = repo.resolve_commit(candidate)?;
+        let manifest = required_manifest_at(repo, commit, candidate)?;
+        record(store, |world| {
+            let mut world = world.clone();
+            let mut events = Vec::new();
+            let lanes: Vec<_> = world
+                .lanes_of_commit(candidate)
+                .map(|lane| lane.id)
+                .collect();
+            for lane in lanes {
+                while let lanes_engine::Next::Record(decided) =
+                    lanes_engine::next_step(&world, &manifest, lane, now())
+                {
+                    for event in &decided {
+                        world.apply(event);
+                    }
+                    events.extend(decided);
+                }
+            }
+            events
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Waits until one of `ahead` moved from where it stood in `then`: merged, evicted or
+    /// accepted on a new candidate. Ctrl-C or SIGTERM stops the wait (the change stays queued:
+    /// submitting it again resumes). A long wait says what may hold it.
+    async fn wait_for_change(
+        &self,
+        store: &mut Store,
+        ahead: &[ChangeId],
+        then: &[(ChangeState, Option<String>)],
+    ) -> Result<(), Failure> {
+        let mut interrupt = signal(SignalKind::interrupt())
+            .map_err(|error| Failure::io("listen for Ctrl-C", error))?;
+        let mut terminate = signal(SignalKind::terminate())
+            .map_err(|error| Failure::io("listen for SIGTERM", error))?;
+        let long = tokio::time::sleep(LONG_WAIT);
+        tokio::pin!(long);
+        loop {
+            store.refresh().await.map_err(Failure::store)?;
+            if snapshot(store.world(), ahead) != then {
+                return Ok(());
+            }
+            tokio::select! {
+                () = tokio::time::sleep(POLL) => {}
+                () = &mut long => {
+                    self.output.say(&format!(
+                        "still waiting for {}: each change moves while its `lanes submit` runs; if that stopped, submit its branch again",
+                        list(ahead)
+                    ));
+                    long.as_mut().reset(tokio::time::Instant::now() + LONG_WAIT);
+                }
+                _ = interrupt.recv() => return Err(Failure::Reported(130)),
+                _ = terminate.recv() => return Err(Failure::Reported(130)),
+            }
+        }
     }
 
     fn note_waiting(&self, said: &mut Option<Vec<ChangeId>>, group: &[ChangeId], plan: &QueuePlan) {
@@ -441,31 +525,6 @@ fn snapshot(world: &World, ahead: &[ChangeId]) -> Vec<(ChangeState, Option<Strin
             )
         })
         .collect()
-}
-
-/// Waits until one of `ahead` moved from where it stood in `then`: merged, evicted or accepted
-/// on a new candidate. Ctrl-C or SIGTERM stops the wait (the change stays queued: submitting it
-/// again resumes).
-async fn wait_for_change(
-    store: &mut Store,
-    ahead: &[ChangeId],
-    then: &[(ChangeState, Option<String>)],
-) -> Result<(), Failure> {
-    let mut interrupt =
-        signal(SignalKind::interrupt()).map_err(|error| Failure::io("listen for Ctrl-C", error))?;
-    let mut terminate = signal(SignalKind::terminate())
-        .map_err(|error| Failure::io("listen for SIGTERM", error))?;
-    loop {
-        store.refresh().await.map_err(Failure::store)?;
-        if snapshot(store.world(), ahead) != then {
-            return Ok(());
-        }
-        tokio::select! {
-            () = tokio::time::sleep(POLL) => {}
-            _ = interrupt.recv() => return Err(Failure::Reported(130)),
-            _ = terminate.recv() => return Err(Failure::Reported(130)),
-        }
-    }
 }
 
 /// Whether every lane of the candidate passed every stage up to `last`.

@@ -61,6 +61,17 @@ impl WalkReport {
     pub(crate) fn interrupted(&self) -> bool {
         self.runs.iter().any(|(_, run)| run.interrupted)
     }
+
+    /// The exit status the walk ends with: 130 when interrupted, 5 when it failed.
+    pub(crate) fn outcome(&self) -> Result<(), Failure> {
+        if self.interrupted() {
+            return Err(Failure::Reported(130));
+        }
+        if self.failed() {
+            return Err(Failure::Reported(5));
+        }
+        Ok(())
+    }
 }
 
 impl Walk<'_> {

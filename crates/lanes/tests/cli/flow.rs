@@ -26,6 +26,16 @@ stages:
 "#;
 
 const BUILD: &str = r#"if [ -f "$LANES_COMPONENT_PATH/broken" ]; then echo "tests are red"; exit 1; fi
+# A meeting point: the build waits until every build of $BARRIER_COUNT components started,
+# and fails when it waited alone for 30 s.
+if [ -n "$BARRIER" ]; then
+  touch "$BARRIER/$LANES_COMPONENT"
+  for i in $(seq 300); do
+    [ "$(ls "$BARRIER" | wc -l)" -ge "$BARRIER_COUNT" ] && break
+    sleep 0.1
+  done
+  [ "$(ls "$BARRIER" | wc -l)" -ge "$BARRIER_COUNT" ] || { echo "built alone"; exit 1; }
+fi
 if [ -f "$LANES_COMPONENT_PATH/slow" ]; then sleep "$(cat "$LANES_COMPONENT_PATH/slow")"; fi
 echo "built $LANES_COMPONENT"
 "#;
@@ -80,6 +90,17 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Waits until change `id` is being accepted on its intermediate commit.
+fn wait_for_candidate(repo: &TestRepo, id: u64) {
+    wait_until(&format!("change #{id} is being accepted"), || {
+        repo.path().join(".git/lanes/ledger.db").exists()
+            && world(repo)
+                .flow()
+                .change(ChangeId(id))
+                .is_some_and(|c| c.candidate.is_some())
+    });
 }
 
 fn change(world: &World, id: u64) -> lanes_engine::Change {
@@ -206,13 +227,7 @@ fn overlapping_changes_are_ordered_and_the_later_is_tested_on_top() {
     branch(&repo, "first", &[("api/one.c", "1\n"), ("api/slow", "1.5")]);
     branch(&repo, "second", &[("api/two.c", "2\n")]);
     let first = repo.spawn_lanes(&["submit", "--until-merged", "first"]);
-    wait_until("change #1 is being accepted", || {
-        repo.path().join(".git/lanes/ledger.db").exists()
-            && world(&repo)
-                .flow()
-                .change(ChangeId(1))
-                .is_some_and(|c| c.candidate.is_some())
-    });
+    wait_for_candidate(&repo, 1);
     let second = submit(&repo, &["second"]).success();
     second.stderr_has("waiting for #1");
     first.finish().success();
@@ -237,13 +252,7 @@ fn a_failing_change_leaves_the_queue_and_evicts_nobody() {
     branch(&repo, "red", &[("api/broken", "x"), ("api/slow", "1")]);
     branch(&repo, "green", &[("api/feature.c", "1\n")]);
     let red = repo.spawn_lanes(&["submit", "--until-merged", "red"]);
-    wait_until("change #1 is being accepted", || {
-        repo.path().join(".git/lanes/ledger.db").exists()
-            && world(&repo)
-                .flow()
-                .change(ChangeId(1))
-                .is_some_and(|c| c.candidate.is_some())
-    });
+    wait_for_candidate(&repo, 1);
     let green = submit(&repo, &["green"]).success();
     let red = red.finish().failure(5);
     red.stderr_has("change #1 leaves the queue: api failed pr");
@@ -420,13 +429,7 @@ fn a_concurrent_push_to_main_during_acceptance_is_fetched_and_the_change_retried
         &[("api/main.c", "2\n"), ("api/slow", "2")],
     );
     let submitted = repo.spawn_lanes(&["submit", "--until-merged", "slow-api"]);
-    wait_until("change #1 is being accepted", || {
-        repo.path().join(".git/lanes/ledger.db").exists()
-            && world(&repo)
-                .flow()
-                .change(ChangeId(1))
-                .is_some_and(|c| c.candidate.is_some())
-    });
+    wait_for_candidate(&repo, 1);
     // Someone else pushes to main meanwhile, from their own clone.
     let other = repo.sibling("other");
     let remote = repo.sibling("remote.git");

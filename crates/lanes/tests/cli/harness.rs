@@ -91,10 +91,17 @@ impl TestRepo {
 
     /// Starts `lanes` in the background; `finish` waits for it.
     pub(crate) fn spawn_lanes(&self, args: &[&str]) -> Running {
+        self.spawn_lanes_with(args, &[])
+    }
+
+    /// Starts `lanes` in the background with extra environment variables (its steps inherit
+    /// them).
+    pub(crate) fn spawn_lanes_with(&self, args: &[&str], env: &[(&str, &str)]) -> Running {
         let mut command = Command::new(env!("CARGO_BIN_EXE_lanes"));
         command
             .current_dir(&self.root)
             .args(args)
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         isolated_git(&mut command, &self.root);

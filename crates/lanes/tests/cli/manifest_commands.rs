@@ -127,6 +127,13 @@ fn demo_builds_a_repository_and_explains_each_commit() {
         "done: in production",
         "rolled back fhir in prod",
         "BAD",
+        // The path through git, then a hotfix.
+        "change #1 from feature/patient-search: merged, accepted on lanes/accept/1",
+        "merged into release",
+        "tagged lanes/prod/frontend/",
+        "hotfix hotfix/frontend/1 of frontend, cut from lanes/prod/frontend/",
+        "hotfix/frontend/1 walks only the hotfix stages",
+        "forward-ported to main",
     ] {
         assert!(
             stdout.contains(expected) || stderr.contains(expected),
@@ -163,6 +170,14 @@ fn demo_builds_a_repository_and_explains_each_commit() {
         fhir_row["environments"]["test"]["deployed"]["bad"].is_string(),
         "{board}"
     );
+    assert_eq!(board["hotfixes_not_forward_ported"], serde_json::json!([]));
+    let origin = target.join(".git/demo-origin.git");
+    let tags = crate::harness::git_in(
+        &origin,
+        home.path(),
+        &["tag", "--list", "lanes/prod/frontend/*"],
+    );
+    assert!(tags.lines().count() >= 2, "{tags}");
     // The repository it leaves behind is a real one that lanes works in.
     let affected = lanes_in(&target, &["affected", "--base", "HEAD~2", "--json"])
         .success()
