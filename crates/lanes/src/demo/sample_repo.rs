@@ -15,7 +15,7 @@ const TEST: &str = "if grep -rl BROKEN \"$LANES_COMPONENT_PATH\"; then\n  echo \
 
 /// The deploy: the artifact goes into the directory standing for the environment instance,
 /// with the version vector it must hold.
-const DEPLOY: &str = "set -e\nmkdir -p \"$LANES_PLACE/$LANES_COMPONENT\"\ncp -R \"$LANES_ARTIFACTS/.\" \"$LANES_PLACE/$LANES_COMPONENT/\"\ncp \"$LANES_VECTOR\" \"$LANES_PLACE/vector.json\"\necho \"deployed $LANES_COMPONENT $(cat \"$LANES_ARTIFACTS/VERSION\") to $LANES_ENVIRONMENT/$LANES_INSTANCE\"\n";
+const DEPLOY: &str = "set -e\nmkdir -p \"$LANES_PLACE/$LANES_COMPONENT\"\ncp -R \"$LANES_ARTIFACTS/.\" \"$LANES_PLACE/$LANES_COMPONENT/\"\ncp \"$LANES_VECTOR\" \"$LANES_PLACE/.vector-$LANES_COMPONENT\"\nmv -f \"$LANES_PLACE/.vector-$LANES_COMPONENT\" \"$LANES_PLACE/vector.json\"\necho \"deployed $LANES_COMPONENT $(cat \"$LANES_ARTIFACTS/VERSION\") to $LANES_ENVIRONMENT/$LANES_INSTANCE\"\n";
 
 /// Acceptance and end-to-end checks: the deployed component answers with its version.
 const CHECK: &str = "test -f \"$LANES_PLACE/$LANES_COMPONENT/VERSION\"\necho \"$LANES_COMPONENT in $LANES_ENVIRONMENT answers with $(cat \"$LANES_PLACE/$LANES_COMPONENT/VERSION\")\"\n";
