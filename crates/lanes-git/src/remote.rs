@@ -5,6 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{CommitId, GitError, Repo};
 
+/// How many times a fetch that lost a race for a ref lock is tried.
+const FETCH_ATTEMPTS: u32 = 10;
+
 /// How a push came out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
@@ -17,11 +20,23 @@ pub enum PushOutcome {
 
 impl Repo {
     /// Fetches `refspecs` (`+refs/heads/main:refs/remotes/origin/main`, ...) from `remote`.
+    /// Another process fetching the same ref at the same moment makes git fail to lock it;
+    /// the fetch is tried again then, up to `FETCH_ATTEMPTS` times, and gets the newest.
     pub fn fetch(&self, remote: &str, refspecs: &[&str]) -> Result<(), GitError> {
         let mut args = vec!["fetch", "--quiet", "--no-tags", "--end-of-options", remote];
         args.extend_from_slice(refspecs);
-        self.git(&args)?;
-        Ok(())
+        let mut attempt = 1;
+        loop {
+            let fetch = self.git_unchecked(&args, &[])?;
+            if fetch.success {
+                return Ok(());
+            }
+            if attempt == FETCH_ATTEMPTS || !fetch.stderr.contains("cannot lock ref") {
+                return Err(fetch.failure);
+            }
+            attempt += 1;
+            std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(attempt)));
+        }
     }
 
     /// Pushes `commit` to `full_ref` on `remote`, never forced: a branch only moves forward,

@@ -15,15 +15,22 @@ impl Repo {
             }
             self.git(&["worktree", "remove", "--force", &path.to_string_lossy()])?;
         }
-        self.git(&["worktree", "prune"])?;
-        self.git(&[
-            "worktree",
-            "add",
-            "--detach",
-            "--force",
-            &path.to_string_lossy(),
-            &commit.to_string(),
-        ])?;
+        let add = |repo: &Repo| {
+            repo.git(&[
+                "worktree",
+                "add",
+                "--detach",
+                "--force",
+                &path.to_string_lossy(),
+                &commit.to_string(),
+            ])
+        };
+        // Pruning only when adding failed: a prune while another process's `worktree add` is
+        // still writing its administrative files deletes them under it.
+        if add(self).is_err() {
+            self.git(&["worktree", "prune"])?;
+            add(self)?;
+        }
         Ok(())
     }
 }

@@ -568,3 +568,36 @@ fn phases_are_manifests_the_same_engine_walks() {
     let merged = merged_commit(&world(&three), 1);
     assert_eq!(remote_rev(&three, "refs/tags/lanes/prod/api/1"), merged);
 }
+
+#[test]
+fn many_submits_at_once_all_merge_without_tripping_on_each_other() {
+    // Regression: concurrent submits lost races on ledger appends, on fetching into the same
+    // ref and on `git worktree prune`, and exited 1.
+    let repo = repo();
+    let names: Vec<String> = (0..6).map(|n| format!("change-{n}")).collect();
+    for (n, name) in names.iter().enumerate() {
+        let component = if n % 2 == 0 { "api" } else { "web" };
+        branch(&repo, name, &[(&format!("{component}/{name}"), "1\n")]);
+    }
+    let running: Vec<_> = names
+        .iter()
+        .map(|name| repo.spawn_lanes(&["submit", "--until-merged", name]))
+        .collect();
+    for run in running {
+        run.finish().success();
+    }
+    let world = world(&repo);
+    for (n, name) in names.iter().enumerate() {
+        let change = change_from(&world, name);
+        assert!(
+            matches!(change.state, ChangeState::Merged { .. }),
+            "{change:?}"
+        );
+        let component = if n % 2 == 0 { "api" } else { "web" };
+        assert!(remote_has_file(
+            &repo,
+            "refs/heads/main",
+            &format!("{component}/{name}")
+        ));
+    }
+}
