@@ -601,3 +601,49 @@ fn many_submits_at_once_all_merge_without_tripping_on_each_other() {
         ));
     }
 }
+
+#[test]
+fn a_waiting_submit_stops_on_sigterm_and_its_change_stays_queued() {
+    let repo = repo();
+    branch(&repo, "ahead", &[("api/one.c", "1\n")]);
+    branch(&repo, "behind", &[("api/two.c", "2\n")]);
+    // The change ahead builds until its barrier, which nobody else reaches, gives up (30 s).
+    let barrier = repo.sibling("barrier");
+    std::fs::create_dir(&barrier).unwrap();
+    let ahead = repo.spawn_lanes_with(
+        &["submit", "--until-merged", "ahead"],
+        &[
+            ("BARRIER", barrier.to_str().unwrap()),
+            ("BARRIER_COUNT", "2"),
+        ],
+    );
+    wait_for_candidate(&repo, 1);
+    let behind = repo.spawn_lanes(&["submit", "--until-merged", "behind"]);
+    // Its own lanes pass at once; then it waits for #1.
+    wait_until("change #2 passed its acceptance", || {
+        let world = world(&repo);
+        world.flow().change(ChangeId(2)).is_some_and(|change| {
+            change.candidate.as_ref().is_some_and(|candidate| {
+                world
+                    .lane_of(&candidate.commit, "api")
+                    .is_some_and(|lane| lane.stages[1].state == StageState::Succeeded)
+            })
+        })
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // Exit status 130 (not 0 for #2, nor 5 for #1 once its barrier gives up) says each was
+    // stopped by the signal.
+    for child in [&behind, &ahead] {
+        let pid = child.pid().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+    }
+    behind.finish().failure(130);
+    ahead.finish().failure(130);
+    let world = world(&repo);
+    assert!(change(&world, 1).is_queued());
+    assert!(change(&world, 2).is_queued());
+}

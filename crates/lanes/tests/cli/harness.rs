@@ -119,6 +119,10 @@ pub(crate) struct Running {
 }
 
 impl Running {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn finish(self) -> Run {
         Run {
             args: self.args,
