@@ -331,3 +331,28 @@ fn the_checked_in_schema_is_current() {
         "docs/lanes.schema.json is stale: run `cargo run -- schema > docs/lanes.schema.json`"
     );
 }
+
+#[test]
+fn hotfix_stages_must_exist_and_include_production() {
+    insta::assert_snapshot!(errors(
+        "version: 1\ncomponents:\n  a: { path: a }\nenvironments:\n  prod: {}\nstages:\n  - { name: pr }\n  - { name: production, environment: prod }\nhotfix: { stages: [pr, prodution] }\n"
+    ));
+}
+
+#[test]
+fn queue_and_hotfix_keys_are_read() {
+    let manifest = Manifest::parse(
+        "lanes.yml",
+        "version: 1\ncomponents:\n  a: { path: a }\nenvironments:\n  test: { tag: true }\n  prod: {}\nstages:\n  - { name: pr }\n  - { name: integration, environment: test }\n  - { name: production, environment: prod }\nqueue: { split: shared, merge: merge-commit }\nhotfix: { stages: [production, pr] }\n",
+    )
+    .unwrap();
+    assert_eq!(manifest.queue().split, lanes_manifest::QueueSplit::Shared);
+    assert_eq!(
+        manifest.queue().merge,
+        lanes_manifest::MergeStyle::MergeCommit
+    );
+    assert!(manifest.hotfix_walks("pr") && manifest.hotfix_walks("production"));
+    assert!(!manifest.hotfix_walks("integration"));
+    assert_eq!(manifest.production(), Some("prod"));
+    assert!(manifest.tags_deploys_to("test") && manifest.tags_deploys_to("prod"));
+}

@@ -30,7 +30,11 @@ impl Walk<'_> {
     ) -> Result<(RunSummary, Vec<ChangeId>), Failure> {
         let repo = &self.path.repo;
         let manifest = required_manifest_at(repo, commit, rev)?;
-        let setup = self.lanes_of(commit, &manifest, against).await?;
+        // One ledger for the follow-ups, refreshed after each run: opening it replays it whole.
+        let (_, mut store) = open(repo, self.state).await?;
+        let setup = self
+            .lanes_of(&mut store, commit, &manifest, against)
+            .await?;
         let commit_id = commit.to_string();
         let options = DriveOptions {
             rev,
@@ -52,7 +56,7 @@ impl Walk<'_> {
             if summary.interrupted {
                 return Ok((summary, submitted));
             }
-            let (_, mut store) = open(repo, self.state).await?;
+            store.refresh().await.map_err(Failure::store)?;
             let moved = self.merge_release(&mut store, &manifest, commit).await?;
             self.tag_deploys(&mut store, &manifest, commit).await?;
             if let Some(change) = self.forward_port(&mut store, &manifest, commit).await? {

@@ -12,7 +12,7 @@ use crate::dispatch::{LaneSetup, now, plan_lanes};
 use crate::failure::Failure;
 use crate::flow::git_path::LANES_IDENTITY;
 use crate::flow::{GitPath, Walk};
-use crate::ledger::{open, record};
+use crate::ledger::record;
 
 /// A hotfix branch just cut.
 pub(crate) struct Cut {
@@ -93,13 +93,13 @@ impl Walk<'_> {
     /// hotfix branch (recorded as the hotfix's), else every affected component.
     pub(crate) async fn lanes_of(
         &self,
+        store: &mut Store,
         commit: CommitId,
         manifest: &Manifest,
         against: Option<CommitId>,
     ) -> Result<LaneSetup, Failure> {
         let repo = &self.path.repo;
-        let (_, mut store) = open(repo, self.state).await?;
-        let Some(hotfix) = self.hotfix_at(&store, commit)? else {
+        let Some(hotfix) = self.hotfix_at(store, commit)? else {
             return plan_lanes(repo, manifest, commit, against);
         };
         let commit_id = commit.to_string();
@@ -110,7 +110,7 @@ impl Walk<'_> {
                 commit: commit_id,
                 at: now(),
             };
-            record(&mut store, |_| vec![event.clone()]).await?;
+            record(store, |_| vec![event.clone()]).await?;
             self.output.say(&format!(
                 "{} is {}: a hotfix of {} walking {}",
                 commit.short(),

@@ -42,12 +42,23 @@ echo "built $LANES_COMPONENT"
 
 /// A repository with `api` and `web`, pushed to a bare `origin`.
 fn repo() -> TestRepo {
+    repo_with(MANIFEST)
+}
+
+/// Like `repo`, with another manifest.
+fn repo_with(manifest: &str) -> TestRepo {
     let repo = TestRepo::new();
-    repo.write("lanes.yml", MANIFEST)
+    repo.write("lanes.yml", manifest)
         .write("build.sh", BUILD)
         .write("api/main.c", "1\n")
         .write("web/app.js", "1\n");
     repo.commit("initial");
+    push_to_new_origin(&repo);
+    repo
+}
+
+/// Makes a bare repository beside `repo` its `origin`, holding its `main`.
+fn push_to_new_origin(repo: &TestRepo) {
     let remote = repo.sibling("remote.git");
     repo.git(&[
         "init",
@@ -59,7 +70,6 @@ fn repo() -> TestRepo {
     ]);
     repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     repo.git(&["push", "-q", "origin", "main"]);
-    repo
 }
 
 /// A branch off the initial `main` that writes `files`.
@@ -513,17 +523,7 @@ fn phase_repo(phase: &str) -> TestRepo {
         std::fs::set_permissions(&path, permissions).unwrap();
     }
     repo.commit("phase");
-    let remote = repo.sibling("remote.git");
-    repo.git(&[
-        "init",
-        "-q",
-        "--bare",
-        "-b",
-        "main",
-        remote.to_str().unwrap(),
-    ]);
-    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    repo.git(&["push", "-q", "origin", "main"]);
+    push_to_new_origin(&repo);
     branch(&repo, "change", &[("src/api/main.c", "2\n")]);
     repo.lanes(&["submit", "change"]).success();
     repo
@@ -646,4 +646,116 @@ fn a_waiting_submit_stops_on_sigterm_and_its_change_stays_queued() {
     let world = world(&repo);
     assert!(change(&world, 1).is_queued());
     assert!(change(&world, 2).is_queued());
+}
+
+#[test]
+fn merge_commits_when_the_manifest_asks_and_tags_for_tagged_environments() {
+    let manifest = MANIFEST
+        .replace(
+            "test: { lock: newest-wins }",
+            "test: { lock: newest-wins, tag: true }",
+        )
+        .replace("stages:\n", "queue: { merge: merge-commit }\nstages:\n");
+    let repo = repo_with(&manifest);
+    // Based on main's tip: a fast-forward would be possible.
+    branch(&repo, "feature", &[("api/main.c", "2\n")]);
+    let head = repo.git(&["rev-parse", "feature"]).trim().to_owned();
+    repo.lanes(&["submit", "feature"]).success();
+    let merged = merged_commit(&world(&repo), 1);
+    assert_ne!(merged, head, "a merge commit, not the change itself");
+    let remote = repo.sibling("remote.git");
+    let parents = crate::harness::git_in(
+        &remote,
+        repo.git_home(),
+        &["rev-list", "--parents", "-n", "1", &merged],
+    );
+    assert_eq!(parents.split_whitespace().count(), 3, "{parents}");
+    assert!(parents.trim().ends_with(&head), "{parents}");
+    // `test` is tagged like production would be.
+    assert_eq!(remote_rev(&repo, "refs/tags/lanes/test/api/1"), merged);
+}
+
+#[test]
+fn a_forward_port_that_conflicts_is_reported_and_shown_on_the_board() {
+    let repo = repo();
+    branch(&repo, "v1", &[("api/main.c", "v1\n")]);
+    repo.lanes(&["submit", "v1"]).success();
+    repo.lanes(&["approve", "api", "production", "--as", "alice"])
+        .success();
+    let v1 = merged_commit(&world(&repo), 1);
+    repo.lanes(&["run", &v1]).success();
+    repo.lanes(&["hotfix", "api"]).success();
+    repo.git(&["checkout", "-q", "hotfix/api/1"]);
+    repo.write("api/main.c", "fixed in production\n");
+    repo.commit("fix api");
+    // main changes the same line meanwhile.
+    repo.git(&["fetch", "-q", "origin"]);
+    repo.git(&["checkout", "-q", "-b", "meanwhile", "origin/main"]);
+    repo.write("api/main.c", "rewritten on main\n");
+    repo.commit("rewrite api");
+    repo.git(&["push", "-q", "origin", "meanwhile:main"]);
+    repo.git(&["checkout", "-q", "main"]);
+
+    repo.lanes(&["run", "hotfix/api/1"]).success();
+    repo.lanes(&[
+        "approve",
+        "api",
+        "production",
+        "--as",
+        "alice",
+        "--commit",
+        "hotfix/api/1",
+    ])
+    .success();
+    let run = repo.lanes(&["run", "hotfix/api/1"]).success();
+    run.stderr_has("hotfix/api/1 cannot be forward-ported to main");
+    let world = world(&repo);
+    let hotfix = world.flow().hotfixes().next().unwrap();
+    assert_eq!(
+        hotfix.forward_port,
+        Some(lanes_engine::ForwardPort::Conflict {
+            files: vec!["api/main.c".to_owned()]
+        })
+    );
+    let board = repo.lanes(&["board", "--json"]).success().json();
+    let open = board["hotfixes_not_forward_ported"].as_array().unwrap();
+    assert_eq!(open.len(), 1, "{board}");
+    assert_eq!(open[0]["branch"], "hotfix/api/1");
+}
+
+#[test]
+fn a_submit_killed_mid_acceptance_resumes_when_submitted_again() {
+    let repo = repo();
+    branch(&repo, "feature", &[("api/main.c", "2\n")]);
+    // The first build waits at a barrier nobody else reaches; the submit dies meanwhile.
+    let barrier = repo.sibling("barrier");
+    std::fs::create_dir(&barrier).unwrap();
+    let first = repo.spawn_lanes_with(
+        &["submit", "--until-merged", "feature"],
+        &[
+            ("BARRIER", barrier.to_str().unwrap()),
+            ("BARRIER_COUNT", "2"),
+        ],
+    );
+    wait_until("the build started", || barrier.join("api").exists());
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &first.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    first.finish();
+
+    repo.lanes(&["submit", "--until-merged", "feature"])
+        .success()
+        .stderr_has("accepted and merged");
+    let world = world(&repo);
+    assert_eq!(
+        world.flow().changes().count(),
+        1,
+        "resumed, not submitted twice"
+    );
+    let merged = merged_commit(&world, 1);
+    let lane = world.lane_of(&merged, "api").unwrap();
+    assert_eq!(lane.stages[0].attempts.len(), 2, "the dead build ran again");
+    assert_eq!(lane.stages[0].state, StageState::Succeeded);
 }
