@@ -2,11 +2,11 @@
 //! component, evictions, conflicts, batches), the release merge, deploy tags, hotfixes, a
 //! concurrent push and refs that look alike.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lanes_engine::{ChangeId, ChangeState, StageState, World};
 
-use crate::harness::{Run, TestRepo};
+use crate::harness::{Run, TestRepo, wait_until};
 
 const MANIFEST: &str = r#"version: 1
 branches: { default: main, release: release }
@@ -89,17 +89,6 @@ fn world(repo: &TestRepo) -> World {
         let store = lanes_store::Store::open(&ledger).await.unwrap();
         store.world().clone()
     })
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_mins(1),
-            "timed out: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Waits until change `id` is being accepted on its intermediate commit.

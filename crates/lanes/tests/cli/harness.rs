@@ -131,6 +131,18 @@ impl Running {
     }
 }
 
+/// Polls until `done` holds; panics after a minute, naming `what` it waited for.
+pub(crate) fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_mins(1),
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 pub(crate) fn git_in(dir: &Path, home: &Path, args: &[&str]) -> String {
     let mut command = Command::new("git");
     command.current_dir(dir).args(args);

@@ -2,9 +2,9 @@
 //! child processes and a real `SQLite` ledger.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::harness::TestRepo;
+use crate::harness::{TestRepo, wait_until};
 
 const MANIFEST: &str = r#"version: 1
 components:
@@ -249,17 +249,6 @@ fn the_author_may_not_approve_their_own_change() {
     own.stderr_has("may not approve it");
 }
 
-fn wait_for(mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(
-            start.elapsed() < Duration::from_mins(1),
-            "timed out waiting"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Starts `lanes` in the background, stdout discarded.
 fn spawn_lanes(repo: &TestRepo, args: &[&str], stderr: Stdio) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_lanes"))
@@ -285,7 +274,9 @@ fn artifact_marker(repo: &TestRepo, component: &str, name: &str) -> Option<std::
 /// Starts `lanes run` and SIGKILLs it once `component`'s step wrote the marker `name`.
 fn kill_when(repo: &TestRepo, component: &str, name: &str) {
     let mut child = spawn_lanes(repo, &["run", "--jobs", "4"], Stdio::null());
-    wait_for(|| artifact_marker(repo, component, name).is_some());
+    wait_until(&format!("{component} wrote {name}"), || {
+        artifact_marker(repo, component, name).is_some()
+    });
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -383,7 +374,9 @@ fn ctrl_c_stops_the_steps_and_a_rerun_resumes() {
     );
     repo.commit("start");
     let child = spawn_lanes(&repo, &["run"], Stdio::piped());
-    wait_for(|| artifact_marker(&repo, "api", "started").is_some());
+    wait_until("api's build started", || {
+        artifact_marker(&repo, "api", "started").is_some()
+    });
     nix_free_interrupt(child.id());
     let output = child.wait_with_output().unwrap();
     assert_eq!(
@@ -508,7 +501,7 @@ fn concurrent_runs_queue_for_an_environment_and_the_newest_wins() {
     let started = repo
         .path()
         .join(".git/lanes/environments/test/shared/started");
-    wait_for(|| started.exists());
+    wait_until("the step started", || started.exists());
     let middle = spawn(&second);
     // The second is queued before the third arrives.
     std::thread::sleep(Duration::from_millis(500));
@@ -597,7 +590,7 @@ fn fifo_queues_a_concurrent_run_and_an_older_version_never_replaces_a_newer_one(
     let started = repo
         .path()
         .join(".git/lanes/environments/test/shared/started");
-    wait_for(|| started.exists());
+    wait_until("the step started", || started.exists());
     repo.lanes(&["run", &second]).success();
     let mut slow = slow;
     assert!(slow.wait().unwrap().success());
@@ -639,7 +632,7 @@ fn an_older_lane_reaching_an_environment_late_is_superseded() {
             .as_array()
             .is_some_and(|lanes| !lanes.is_empty())
     };
-    wait_for(|| created(&older));
+    wait_until("the older lane was created", || created(&older));
     repo.lanes(&["run", &newer]).success();
     let mut slow = slow;
     assert_eq!(slow.wait().unwrap().code(), Some(5));

@@ -1,11 +1,11 @@
 //! `lanes serve` end to end: webhooks start real lanes, the API decides as the token's holder,
 //! and a `kill -9` of the server loses nothing it acknowledged.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::TestRepo;
+use crate::harness::{TestRepo, wait_until};
 use crate::serving::{Serving, get, post, push_webhook, stage_of, state_of, token, wait_for_view};
 
 const MANIFEST: &str = r#"version: 1
@@ -162,15 +162,6 @@ fn a_pushed_commit_runs_to_the_gate_and_only_an_approver_approves_as_themselves(
     assert_eq!(status, 200);
     assert!(log.contains("building api"), "{log}");
     assert!(server.stop().success(), "SIGTERM stops the server cleanly");
-}
-
-/// Polls until `done` holds, or panics after 30 s.
-fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Whether a `lanes run` of `commit` is still alive (a server's child finishing its stop).
