@@ -9,8 +9,7 @@ Options (all optional):
 
     --work DIR        cache of generated repos (default /tmp/lanes-bench); a repo is generated
                       there only if it is missing, so later runs skip the (minute-long) setup
-    --generator PATH  the repo generator (default ../shared/bench/gen_monorepo.py relative to the
-                      repository root)
+    --generator PATH  the repo generator (default bench/gen_monorepo.py of this repository)
     --lanes PATH      the binary to measure (default target/release/lanes)
     --sizes LIST      which repos, comma-separated, from: 100k, 20k (default both)
     --warmup N        untimed rounds first (default 5)
@@ -280,7 +279,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", default="/tmp/lanes-bench")
     ap.add_argument("--generator",
-                    default=os.path.join(ROOT, "..", "shared", "bench", "gen_monorepo.py"))
+                    default=os.path.join(ROOT, "bench", "gen_monorepo.py"))
     ap.add_argument("--lanes", default=os.path.join(ROOT, "target", "release", "lanes"))
     ap.add_argument("--sizes", default=",".join(REPOS))
     ap.add_argument("--warmup", type=int, default=5)

@@ -85,7 +85,7 @@ def main():
     print(f"ledger: {filled} in {time.time() - started:.0f} s", file=sys.stderr)
     token = run(args.lanes_binary, "-C", str(repo), "token", "add", "bench", "--role", "viewer", env=env).stdout.strip()
 
-    payload = json.loads((ROOT.parent / "shared/fixtures/webhooks/github/push.branch-update.go-playground.json").read_text())
+    payload = json.loads((ROOT / "tests/fixtures/webhooks/github/push.branch-update.go-playground.json").read_text())
     payload["after"] = commit
     payload["ref"] = "refs/heads/main"
     body = work / "push.json"

@@ -19,17 +19,14 @@ pub(crate) const GITLAB_TOKEN: &str = "gitlab-token-of-the-test";
 pub(crate) const AZURE_USER: &str = "lanes";
 pub(crate) const AZURE_PASSWORD: &str = "azure-password-of-the-test";
 
-/// The published webhook payloads (`../shared/fixtures/webhooks` beside the checkout, or
-/// `LANES_WEBHOOK_FIXTURES`).
+/// The published webhook payloads, kept in the project's `tests/fixtures/webhooks`.
 pub(crate) fn fixture(path: &str) -> Vec<u8> {
-    let root = std::env::var_os("LANES_WEBHOOK_FIXTURES").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/webhooks"),
-        PathBuf::from,
-    );
-    let file = root.join(path);
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/webhooks")
+        .join(path);
     std::fs::read(&file).unwrap_or_else(|error| {
         panic!(
-            "the webhook fixture {} is missing ({error}); set LANES_WEBHOOK_FIXTURES",
+            "the webhook fixture {} is missing ({error})",
             file.display()
         )
     })

@@ -1,4 +1,4 @@
-//! `lanes affected` against the independent oracle of the shared monorepo generator, on many
+//! `lanes affected` against the independent oracle of the project's monorepo generator, on many
 //! small generated repositories.
 
 use std::path::PathBuf;
@@ -8,17 +8,9 @@ use proptest::prelude::*;
 
 use crate::harness::{affected_names, lanes_in};
 
+/// The project's own generator of monorepos with an oracle (`bench/gen_monorepo.py`).
 fn generator() -> PathBuf {
-    let path = std::env::var_os("LANES_MONOREPO_GENERATOR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen_monorepo.py"),
-        PathBuf::from,
-    );
-    assert!(
-        path.is_file(),
-        "the monorepo generator is missing at {} (set LANES_MONOREPO_GENERATOR)",
-        path.display()
-    );
-    path
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench/gen_monorepo.py")
 }
 
 fn names(value: &serde_json::Value) -> Vec<String> {

@@ -115,13 +115,14 @@ pub(crate) fn post(url: &str, token: &str, body: &serde_json::Value) -> (u16, St
 /// Delivers GitHub's published push payload, pointed at `commit`, signed.
 pub(crate) fn push_webhook(server: &Serving, commit: &str, delivery: &str) -> (u16, String) {
     use hmac::Mac as _;
-    let fixture = std::env::var_os("LANES_WEBHOOK_FIXTURES").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/webhooks"),
-        std::path::PathBuf::from,
-    );
-    let text =
-        std::fs::read_to_string(fixture.join("github/push.branch-update.go-playground.json"))
-            .expect("the webhook fixtures are beside the checkout (or set LANES_WEBHOOK_FIXTURES)");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/webhooks/github/push.branch-update.go-playground.json");
+    let text = std::fs::read_to_string(&fixture).unwrap_or_else(|error| {
+        panic!(
+            "the webhook fixture {} is missing ({error})",
+            fixture.display()
+        )
+    });
     let mut payload: serde_json::Value = serde_json::from_str(&text).unwrap();
     payload["after"] = serde_json::json!(commit);
     payload["ref"] = serde_json::json!("refs/heads/main");
