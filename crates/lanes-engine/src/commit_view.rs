@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{Lane, Millis, StageState, World};
+use crate::{Lane, Millis, Role, StageState, World};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommitView {
@@ -16,9 +16,13 @@ pub struct CommitView {
 pub struct LaneView {
     pub component: String,
     pub fingerprint: String,
-    /// Every stage is green: for the last stage, that means the version is in production.
+    /// Where the commit was when the lane was created; a `proposed` one walks only the
+    /// manifest's `proposed.stages`.
+    pub role: Role,
+    /// The version walked its whole lane to production (a proposed lane never is).
     pub done: bool,
-    /// One word for the lane: `done`, `running`, `waiting`, `failed`, `interrupted` or `pending`.
+    /// One word for the lane: `done`, `passed` (a proposed lane whose stages all passed),
+    /// `running`, `waiting`, `failed`, `interrupted` or `pending`.
     pub summary: &'static str,
     pub stages: Vec<StageView>,
 }
@@ -54,8 +58,11 @@ impl World {
 
 fn lane_view(lane: &Lane, now: Millis) -> LaneView {
     let states: Vec<StageState> = lane.stages.iter().map(|stage| stage.state).collect();
-    let summary = if lane.is_done() {
+    let done = lane.is_done() && lane.role != Role::Proposed;
+    let summary = if done {
         "done"
+    } else if lane.is_done() {
+        "passed"
     } else if states.contains(&StageState::Failed) || states.contains(&StageState::Canceled) {
         "failed"
     } else if states.contains(&StageState::Interrupted) {
@@ -70,7 +77,8 @@ fn lane_view(lane: &Lane, now: Millis) -> LaneView {
     LaneView {
         component: lane.component.clone(),
         fingerprint: lane.fingerprint.clone(),
-        done: lane.is_done(),
+        role: lane.role,
+        done,
         summary,
         stages: lane
             .stages

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AttemptOutcome, ChangeId, ForwardPort, LaneId, Millis, StageState};
+use crate::{AttemptOutcome, ChangeId, ForwardPort, LaneId, Millis, Role, StageState};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -15,6 +15,16 @@ pub enum Event {
         fingerprint: String,
         author: String,
         stages: Vec<String>,
+        /// Where the commit was when the lane was created (absent in older ledgers: `default`).
+        #[serde(default)]
+        role: Role,
+        at: Millis,
+    },
+    /// The lane's commit reached a shared branch (or the queue) after its lane was created as
+    /// proposed: the stages it skipped as proposed are pending again, the others stand.
+    LaneRoleChanged {
+        lane: LaneId,
+        role: Role,
         at: Millis,
     },
     StageUnchanged {
@@ -225,6 +235,7 @@ impl Event {
     pub fn lane(&self) -> Option<LaneId> {
         match self {
             Self::LaneCreated { lane, .. }
+            | Self::LaneRoleChanged { lane, .. }
             | Self::StageUnchanged { lane, .. }
             | Self::StageWaiting { lane, .. }
             | Self::AttemptStarted { lane, .. }
@@ -259,6 +270,7 @@ impl Event {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::LaneCreated { .. } => "lane_created",
+            Self::LaneRoleChanged { .. } => "lane_role_changed",
             Self::StageUnchanged { .. } => "stage_unchanged",
             Self::StageWaiting { .. } => "stage_waiting",
             Self::AttemptStarted { .. } => "attempt_started",

@@ -1,4 +1,5 @@
-//! What the path through git asks of a lane before a stage: a hotfix skips the stages hotfixes
+//! What the path through git asks of a lane before a stage: a proposed commit skips every
+//! stage but `proposed.stages`; a hotfix skips the stages hotfixes
 //! do not walk; a candidate's lane goes past acceptance only once its change merged; in phase
 //! 1, past integration only once the commit is in the release branch; and no production deploy
 //! may lack a hotfix deployed there.
@@ -6,7 +7,7 @@
 use lanes_manifest::{Manifest, OnSuccess};
 
 use crate::next_step::short;
-use crate::{ChangeState, Lane, World};
+use crate::{ChangeState, Lane, Role, World};
 
 pub(crate) enum FlowGate {
     /// Held until the flow moves (a merge happens).
@@ -25,6 +26,21 @@ pub(crate) fn flow_gate(
 ) -> Option<FlowGate> {
     let flow = world.flow();
     let stage = &manifest.stages()[index];
+    if lane.role == Role::Proposed {
+        if manifest.proposed_walks(&stage.name) {
+            return None;
+        }
+        let walked = manifest.proposed_stages();
+        let walks = if walked.is_empty() {
+            "no stage".to_owned()
+        } else {
+            walked.join(", ")
+        };
+        return Some(FlowGate::Skip(format!(
+            "a proposed commit walks only {walks}: it goes further once it reaches {} through the queue",
+            manifest.branches().default
+        )));
+    }
     if let Some(hotfix) = flow.hotfix_of(&lane.commit) {
         if !manifest.hotfix_walks(&stage.name) {
             return Some(FlowGate::Skip(format!(

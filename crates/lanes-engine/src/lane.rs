@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::StageState;
+use crate::{Role, StageState};
 
 /// Milliseconds since the Unix epoch: the engine never reads the clock, events carry time.
 pub type Millis = i64;
@@ -20,6 +20,8 @@ pub struct Lane {
     pub fingerprint: String,
     /// Who wrote the change (`Name <email>`), for the self-approval rule.
     pub author: String,
+    /// Where the commit was when the lane was created: it decides which stages the lane walks.
+    pub role: Role,
     pub created_at: Millis,
     /// One per manifest stage, in order.
     pub stages: Vec<StageRun>,

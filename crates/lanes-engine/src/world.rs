@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Attempt, Event, Flow, Lane, LaneId, Millis, StageRun, StageState, StepRecord};
+use crate::{Attempt, Event, Flow, Lane, LaneId, Millis, Role, StageRun, StageState, StepRecord};
 
 /// A version of a component in an environment (instance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,7 @@ impl World {
             fingerprint,
             author,
             stages,
+            role,
             at,
         } = event
         {
@@ -93,6 +94,7 @@ impl World {
                     component: component.clone(),
                     fingerprint: fingerprint.clone(),
                     author: author.clone(),
+                    role: *role,
                     created_at: *at,
                     stages: stages.iter().cloned().map(StageRun::new).collect(),
                 },
@@ -125,6 +127,16 @@ impl World {
                 tag: tag.clone(),
                 at: *at,
             }),
+            Event::LaneRoleChanged { role, .. } => {
+                if lane.role == Role::Proposed {
+                    for run in &mut lane.stages {
+                        if run.state == StageState::Skipped {
+                            *run = StageRun::new(run.name.clone());
+                        }
+                    }
+                }
+                lane.role = *role;
+            }
             Event::StageUnchanged {
                 stage,
                 provenance,

@@ -69,6 +69,7 @@ impl Sim {
             fingerprint: fingerprint.into(),
             author: "Dana <dana@example.com>".into(),
             stages,
+            role: lanes_engine::Role::Default,
             at: self.now,
         }]);
         lane
@@ -694,6 +695,7 @@ stages:
             fingerprint: "f".into(),
             author: "Dana <dana@example.com>".into(),
             stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            role: lanes_engine::Role::Candidate,
             at: 0,
         });
         lane

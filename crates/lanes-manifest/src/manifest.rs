@@ -24,6 +24,9 @@ pub struct Manifest {
     pub(crate) queue: Queue,
     /// Names of the stages a hotfix lane walks, in lane order.
     pub(crate) hotfix_stages: Vec<String>,
+    /// Names of the stages a proposed commit's lane walks, in lane order: none deploys, gates or
+    /// merges. Not part of any definition: it changes nothing a component is built from.
+    pub(crate) proposed_stages: Vec<String>,
     pub(crate) source: ManifestSource,
 }
 
@@ -111,6 +114,18 @@ impl Manifest {
     #[must_use]
     pub fn hotfix_walks(&self, stage: &str) -> bool {
         self.hotfix_stages.iter().any(|name| name == stage)
+    }
+
+    /// Whether a proposed commit's lane walks this stage.
+    #[must_use]
+    pub fn proposed_walks(&self, stage: &str) -> bool {
+        self.proposed_stages.iter().any(|name| name == stage)
+    }
+
+    /// Names of the stages a proposed commit's lane walks, in lane order.
+    #[must_use]
+    pub fn proposed_stages(&self) -> &[String] {
+        &self.proposed_stages
     }
 
     /// Production: the environment of the last stage that deploys.

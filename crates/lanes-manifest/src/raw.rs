@@ -50,6 +50,23 @@ pub(crate) struct RawManifest {
     /// What a hotfix lane walks (`lanes hotfix`).
     #[serde(default)]
     pub(crate) hotfix: Option<RawHotfix>,
+    /// What a proposed commit walks: a pull request's head, or a commit on any branch that is
+    /// neither the default branch, the release branch, a queue branch nor a hotfix branch.
+    #[serde(default)]
+    pub(crate) proposed: Option<RawProposed>,
+}
+
+/// Proposed commits: never reviewed nor merged, so they walk only stages that touch nothing
+/// shared.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Proposed")]
+pub(crate) struct RawProposed {
+    /// The stages a proposed commit walks, by name (default: the stages before the first one
+    /// that deploys, gates or merges); the others are skipped. None of them may deploy to an
+    /// environment, wait for an approval or merge.
+    #[schemars(with = "Vec<String>")]
+    pub(crate) stages: Vec<Spanned<String>>,
 }
 
 /// The acceptance queue of `lanes submit`.

@@ -7,7 +7,7 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::raw::{
     RawApproval, RawComponent, RawEnvironment, RawGate, RawHotfix, RawInstances, RawLock,
-    RawManifest, RawMergeStyle, RawOnSuccess, RawQueue, RawQueueSplit, RawStage,
+    RawManifest, RawMergeStyle, RawOnSuccess, RawProposed, RawQueue, RawQueueSplit, RawStage,
 };
 use crate::suggest::did_you_mean;
 use crate::{
@@ -197,6 +197,7 @@ impl Validator<'_> {
         let components = self.components(raw.components, &stages);
         let queue = Self::queue(raw.queue);
         let hotfix_stages = self.hotfix_stages(raw.hotfix, &stages);
+        let proposed_stages = self.proposed_stages(raw.proposed, &stages);
         if self.diagnostics.is_empty() {
             self.check_cycles(&components);
         }
@@ -214,6 +215,7 @@ impl Validator<'_> {
             stages,
             queue,
             hotfix_stages,
+            proposed_stages,
             source: self.source.clone(),
         }
     }
@@ -291,6 +293,56 @@ impl Validator<'_> {
             );
         }
         walked
+    }
+
+    /// The stages proposed commits walk, in lane order: those `proposed.stages` names, or by
+    /// default the stages before the first one that touches something shared. None may deploy,
+    /// wait for an approval or merge: a proposed commit was never reviewed.
+    fn proposed_stages(&mut self, raw: Option<RawProposed>, stages: &[Stage]) -> Vec<String> {
+        let touches_shared = |stage: &Stage| {
+            stage.environment.is_some() || stage.gate.is_some() || stage.on_success.is_some()
+        };
+        let Some(raw) = raw else {
+            return stages
+                .iter()
+                .take_while(|stage| !touches_shared(stage))
+                .map(|stage| stage.name.clone())
+                .collect();
+        };
+        let names: Vec<&str> = stages.iter().map(|stage| stage.name.as_str()).collect();
+        for name in &raw.stages {
+            match stages.iter().find(|stage| stage.name == name.value) {
+                None => {
+                    let message = format!("unknown stage `{}`", name.value);
+                    let help = did_you_mean(&name.value, "stage", &names);
+                    self.error(name, message, "not in `stages`", Some(help));
+                }
+                Some(stage) if touches_shared(stage) => {
+                    let what = match (&stage.environment, stage.gate, stage.on_success) {
+                        (Some(environment), _, _) => format!("deploys to `{environment}`"),
+                        (None, Some(_), _) => "waits for an approval".to_owned(),
+                        (None, None, _) => "merges".to_owned(),
+                    };
+                    let message =
+                        format!("proposed commits cannot walk `{}`: it {what}", name.value);
+                    self.error(
+                        name,
+                        message,
+                        "touches what is shared",
+                        Some(
+                            "a proposed commit walks only builds and tests; it deploys once it reaches the default branch through the queue"
+                                .to_owned(),
+                        ),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        names
+            .iter()
+            .filter(|name| raw.stages.iter().any(|listed| listed.value == **name))
+            .map(|&name| name.to_owned())
+            .collect()
     }
 
     fn global_patterns(&mut self, raw: &[Spanned<String>], key: &str) -> Vec<Pattern> {

@@ -67,6 +67,7 @@ async fn fill(ledger: &str, lanes: usize) {
                 fingerprint: format!("{index:064x}"),
                 author: "Bench <bench@example.com>".to_owned(),
                 stages: STAGES.iter().map(|name| (*name).to_owned()).collect(),
+                role: lanes_engine::Role::Default,
                 at,
             });
             for stage in 0..STAGES.len() {

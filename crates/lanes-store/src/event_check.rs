@@ -93,6 +93,7 @@ fn stage_of(event: &Event) -> Option<usize> {
         | Event::Approved { stage, .. }
         | Event::Rejected { stage, .. } => Some(*stage),
         Event::LaneCreated { .. }
+        | Event::LaneRoleChanged { .. }
         | Event::BecameLastKnownGood { .. }
         | Event::LockAcquired { .. }
         | Event::LockReleased { .. }

@@ -65,6 +65,12 @@ impl Projection {
                 self.stages
                     .extend((0..stages.len()).map(|stage| (id, stage)));
             }
+            Event::LaneRoleChanged { .. } => {
+                if let Some(lane) = world.lane(id) {
+                    self.stages
+                        .extend((0..lane.stages.len()).map(|stage| (id, stage)));
+                }
+            }
             Event::StageUnchanged { stage, .. }
             | Event::StageWaiting { stage, .. }
             | Event::StageRetrying { stage, .. }

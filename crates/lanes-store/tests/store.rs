@@ -98,6 +98,7 @@ impl Sim {
                 .iter()
                 .map(|s| s.name.clone())
                 .collect(),
+            role: lanes_engine::Role::Default,
             at: self.tick(),
         }
     }

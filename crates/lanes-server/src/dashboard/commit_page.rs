@@ -38,6 +38,8 @@ pub(crate) struct LaneRow {
     pub(crate) version: String,
     pub(crate) summary: &'static str,
     pub(crate) done: bool,
+    /// A proposed commit's lane: it walks no further until the commit reaches the default branch.
+    pub(crate) proposed: bool,
     pub(crate) stages: Vec<StageCell>,
 }
 
@@ -124,6 +126,7 @@ pub(crate) async fn lane_rows(store: &Store, commit: &str) -> Result<Vec<LaneRow
             component: lane.component,
             summary: lane.summary,
             done: lane.done,
+            proposed: lane.role == lanes_engine::Role::Proposed,
             stages: lane
                 .stages
                 .into_iter()

@@ -140,6 +140,7 @@ pub(crate) async fn history(
         states: [
             "",
             "done",
+            "passed",
             "running",
             "waiting",
             "failed",

@@ -5,7 +5,7 @@ use std::path::Path;
 use console::Style;
 use std::fmt::Write as _;
 
-use lanes_engine::{CommitView, ForwardPort, PathView, StageState};
+use lanes_engine::{CommitView, ForwardPort, PathView, Role, StageState};
 use lanes_manifest::QueueSplit;
 use serde::Serialize;
 
@@ -133,6 +133,11 @@ pub(crate) fn print_view(view: &CommitView, output: &Output) {
     for lane in &view.lanes {
         let summary = if lane.done {
             "done: in production".to_owned()
+        } else if lane.role == Role::Proposed {
+            format!(
+                "{} (proposed: walks no further until it reaches the default branch)",
+                lane.summary
+            )
         } else {
             lane.summary.to_owned()
         };
@@ -182,7 +187,7 @@ fn state_style(state: StageState) -> Style {
 
 fn summary_style(summary: &str) -> Style {
     match summary {
-        "done" => Style::new().green().bold(),
+        "done" | "passed" => Style::new().green().bold(),
         "failed" | "interrupted" => Style::new().red().bold(),
         _ => Style::new().yellow(),
     }

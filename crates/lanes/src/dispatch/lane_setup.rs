@@ -1,8 +1,8 @@
 //! Which lanes a commit gets: one per component it affects compared with its first parent
 //! (every component for a root commit) or with the commit it was built on, each carrying the
-//! component's fingerprint.
+//! component's fingerprint and the role of the commit.
 
-use lanes_engine::{Event, World};
+use lanes_engine::{Event, Role, World};
 use lanes_git::{CommitId, Repo};
 use lanes_manifest::Manifest;
 
@@ -14,15 +14,18 @@ pub(crate) struct LaneSetup {
     /// `(component, fingerprint)` of every affected component, sorted by name.
     pub(crate) lanes: Vec<(String, String)>,
     pub(crate) author: String,
+    /// Where the commit is: what its lanes walk.
+    pub(crate) role: Role,
 }
 
-/// The lanes of `commit`: for the components it changes against `against` (default: its first
-/// parent).
+/// The lanes of `commit`, in `role`: for the components it changes against `against` (default:
+/// its first parent).
 pub(crate) fn plan_lanes(
     repo: &Repo,
     manifest: &Manifest,
     commit: CommitId,
     against: Option<CommitId>,
+    role: Role,
 ) -> Result<LaneSetup, Failure> {
     let info = repo.commit_info(commit)?;
     let affected: Vec<String> = match against.or_else(|| info.parents.first().copied()) {
@@ -49,11 +52,13 @@ pub(crate) fn plan_lanes(
     Ok(LaneSetup {
         lanes,
         author: info.author,
+        role,
     })
 }
 
 impl LaneSetup {
-    /// Events creating the lanes the world does not have yet.
+    /// Events creating the lanes the world does not have yet, and moving the proposed lanes it
+    /// has of a commit that reached a shared branch since into their new role.
     pub(crate) fn events(
         &self,
         world: &World,
@@ -69,7 +74,14 @@ impl LaneSetup {
         let mut next = world.next_lane_id();
         let mut events = Vec::new();
         for (component, fingerprint) in &self.lanes {
-            if world.lane_of(commit, component).is_some() {
+            if let Some(lane) = world.lane_of(commit, component) {
+                if lane.role == Role::Proposed && self.role != Role::Proposed {
+                    events.push(Event::LaneRoleChanged {
+                        lane: lane.id,
+                        role: self.role,
+                        at: now,
+                    });
+                }
                 continue;
             }
             events.push(Event::LaneCreated {
@@ -79,6 +91,7 @@ impl LaneSetup {
                 fingerprint: fingerprint.clone(),
                 author: self.author.clone(),
                 stages: stages.clone(),
+                role: self.role,
                 at: now,
             });
             next = lanes_engine::LaneId(next.0 + 1);

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use lanes_engine::{
-    Change, ChangeId, ChangeState, Event, QueuePlan, StageState, World, candidate_is_current,
+    Change, ChangeId, ChangeState, Event, QueuePlan, Role, StageState, World, candidate_is_current,
     queue_plan,
 };
 use lanes_git::{CommitId, MergeOutcome};
@@ -345,7 +345,7 @@ impl Walk<'_> {
             });
         };
         let base = repo.resolve_commit(base)?;
-        let setup = plan_lanes(repo, &manifest, commit, Some(base))?;
+        let setup = plan_lanes(repo, &manifest, commit, Some(base), Role::Candidate)?;
         let commit_id = commit.to_string();
         let options = DriveOptions {
             rev: branch,

@@ -87,7 +87,7 @@ impl Walk<'_> {
         let world = store.world();
         if world.flow().release_merge(&commit_id).is_some()
             || world.flow().hotfix_of(&commit_id).is_some()
-            || !finished_with_one_green(world, &commit_id, stage)
+            || !finished_with_one_passed(world, &commit_id, stage)
         {
             return Ok(false);
         }
@@ -193,11 +193,12 @@ impl Walk<'_> {
 
 /// Every lane of the commit finished `stage` (passed, failed or stopped before it), and one
 /// passed it.
-fn finished_with_one_green(world: &World, commit: &str, stage: usize) -> bool {
+fn finished_with_one_passed(world: &World, commit: &str, stage: usize) -> bool {
     let mut any_green = false;
     for lane in world.lanes_of_commit(commit) {
         let run = &lane.stages[stage];
-        if run.state.is_green() {
+        // Skipped is not passed: a proposed commit's lanes skip the stage and merge nothing.
+        if matches!(run.state, StageState::Succeeded | StageState::Unchanged) {
             any_green = true;
         } else if !run.state.is_final() {
             let stopped_before = lane.stages[..stage]

@@ -2,7 +2,7 @@
 //! lanes of a fix committed there walk the hotfix stages for that component only; once in
 //! production the fix is cherry-picked onto the default branch and submitted to the queue.
 
-use lanes_engine::{ChangeId, Event, ForwardPort, Hotfix, StageState};
+use lanes_engine::{ChangeId, Event, ForwardPort, Hotfix, Role, StageState};
 use lanes_git::{CommitId, MergeOutcome};
 use lanes_manifest::Manifest;
 use lanes_store::Store;
@@ -90,7 +90,8 @@ pub(crate) async fn cut_hotfix(
 
 impl Walk<'_> {
     /// The lanes `commit` gets: a hotfix's component only when the commit is the tip of a
-    /// hotfix branch (recorded as the hotfix's), else every affected component.
+    /// hotfix branch (recorded as the hotfix's), else every affected component, in the role
+    /// the commit has (said on stderr).
     pub(crate) async fn lanes_of(
         &self,
         store: &mut Store,
@@ -100,7 +101,18 @@ impl Walk<'_> {
     ) -> Result<LaneSetup, Failure> {
         let repo = &self.path.repo;
         let Some(hotfix) = self.hotfix_at(store, commit)? else {
-            return plan_lanes(repo, manifest, commit, against);
+            let role = if store
+                .world()
+                .flow()
+                .candidate_group(&commit.to_string())
+                .is_some()
+            {
+                Role::Candidate
+            } else {
+                self.path.role_of(manifest, commit)?
+            };
+            self.say_role(manifest, commit, role);
+            return plan_lanes(repo, manifest, commit, against, role);
         };
         let commit_id = commit.to_string();
         if store.world().flow().hotfix_of(&commit_id).is_none() {
@@ -140,7 +152,37 @@ impl Walk<'_> {
         Ok(LaneSetup {
             lanes: vec![(hotfix.component, fingerprint)],
             author: repo.commit_info(commit)?.author,
+            role: Role::Hotfix,
         })
+    }
+
+    /// Says where `commit` is and so what its lanes walk.
+    fn say_role(&self, manifest: &Manifest, commit: CommitId, role: Role) {
+        let branches = manifest.branches();
+        let message = match role {
+            Role::Proposed => {
+                let walks = manifest.proposed_stages();
+                format!(
+                    "{} is proposed (on neither {} nor a release or queue branch): it walks only {}",
+                    commit.short(),
+                    branches.default,
+                    if walks.is_empty() {
+                        "no stage".to_owned()
+                    } else {
+                        walks.join(", ")
+                    }
+                )
+            }
+            Role::Default => format!("{} is on {}", commit.short(), branches.default),
+            Role::Release => format!(
+                "{} is on {}",
+                commit.short(),
+                branches.release.as_deref().unwrap_or("the release branch")
+            ),
+            Role::Candidate => format!("{} is a candidate of the queue", commit.short()),
+            Role::Hotfix => return,
+        };
+        self.output.say(&message);
     }
 
     /// The hotfix `commit` belongs to: recorded as one, or the tip of a hotfix branch (here

@@ -3,6 +3,7 @@
 //! this module does the git work and drives the lanes.
 
 mod acceptance;
+mod commit_role;
 mod follow_up;
 mod git_path;
 mod hotfix;

@@ -98,6 +98,9 @@ fn lane_for(phase: u8) -> String {
          \x20 staging: {{}}\n\
          \x20 prod: {approval}\n\
          {hotfix}\
+         # A pull request or any branch that is not main walks only these (they deploy nothing);\n\
+         # it goes further once it reaches main through `lanes submit`.\n\
+         proposed: {{ stages: [pr] }}\n\
          stages:\n\
          \x20 - {{ name: pr, run: [\"make -C $LANES_COMPONENT_PATH build test\"] }}\n\
          \x20 - {{ name: acceptance, environment: accept, deploy: ./deploy.sh, run: [./acceptance.sh], on_success: merge-default }}\n\

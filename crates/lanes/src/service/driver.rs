@@ -285,7 +285,8 @@ impl Driver {
         }
     }
 
-    /// Whether every lane of the commit is done or stopped (failed, canceled).
+    /// Whether every lane of the commit is done or stopped (failed, canceled). A proposed lane
+    /// is never finished: its commit may have reached a shared branch since, and walks on.
     async fn lanes_finished(&self, commit: &str) -> bool {
         let mut ledger = self.ledger.lock().await;
         if ledger.refresh().await.is_err() {
@@ -294,7 +295,7 @@ impl Driver {
         let mut lanes = ledger.world().lanes_of_commit(commit).peekable();
         lanes.peek().is_some()
             && lanes.all(|lane| {
-                lane.is_done()
+                (lane.is_done() && lane.role != lanes_engine::Role::Proposed)
                     || lane.stages.iter().any(|stage| {
                         matches!(
                             stage.state,

@@ -10,6 +10,7 @@ mod flow;
 mod init;
 mod manifest_commands;
 mod oracle;
+mod roles;
 mod run;
 mod serve;
 mod serving;

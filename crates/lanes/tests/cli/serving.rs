@@ -112,27 +112,43 @@ pub(crate) fn post(url: &str, token: &str, body: &serde_json::Value) -> (u16, St
     (status, answer.body_mut().read_to_string().unwrap())
 }
 
-/// Delivers GitHub's published push payload, pointed at `commit`, signed.
+/// Delivers GitHub's published push payload, pointed at `commit` on `main`, signed.
 pub(crate) fn push_webhook(server: &Serving, commit: &str, delivery: &str) -> (u16, String) {
-    use hmac::Mac as _;
+    let mut payload = github_fixture("push.branch-update.go-playground.json");
+    payload["after"] = serde_json::json!(commit);
+    payload["ref"] = serde_json::json!("refs/heads/main");
+    github_webhook(server, "push", delivery, &payload)
+}
+
+/// One of GitHub's published webhook payloads (`tests/fixtures/webhooks/github`).
+pub(crate) fn github_fixture(name: &str) -> serde_json::Value {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/webhooks/github/push.branch-update.go-playground.json");
+        .join("../../tests/fixtures/webhooks/github")
+        .join(name);
     let text = std::fs::read_to_string(&fixture).unwrap_or_else(|error| {
         panic!(
             "the webhook fixture {} is missing ({error})",
             fixture.display()
         )
     });
-    let mut payload: serde_json::Value = serde_json::from_str(&text).unwrap();
-    payload["after"] = serde_json::json!(commit);
-    payload["ref"] = serde_json::json!("refs/heads/main");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Delivers `payload` as GitHub's event `event`, signed with the server's secret.
+pub(crate) fn github_webhook(
+    server: &Serving,
+    event: &str,
+    delivery: &str,
+    payload: &serde_json::Value,
+) -> (u16, String) {
+    use hmac::Mac as _;
     let body = payload.to_string();
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(GITHUB_SECRET.as_bytes()).unwrap();
     mac.update(body.as_bytes());
     let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
     let mut answer = agent()
         .post(&format!("{}/webhooks/github", server.url))
-        .header("X-GitHub-Event", "push")
+        .header("X-GitHub-Event", event)
         .header("X-GitHub-Delivery", delivery)
         .header("X-Hub-Signature-256", &signature)
         .send(body.as_bytes())
