@@ -19,9 +19,16 @@ impl Repo {
             },
             shallow: self.is_shallow(),
         };
+        // A branch wins over a tag of the same name (git would take the tag): a tag named
+        // `main` never makes `main` mean anything but the branch.
+        let branch = format!("refs/heads/{rev}");
+        let spec = match self.repo.try_find_reference(branch.as_str()) {
+            Ok(Some(_)) if !rev.starts_with("refs/") => branch.as_str(),
+            _ => rev,
+        };
         let object = self
             .repo
-            .rev_parse_single(rev)
+            .rev_parse_single(spec)
             .and_then(|id| id.object())
             .and_then(gix::Object::peel_tags_to_end)
             .map_err(|error| unknown(&error))?;

@@ -207,3 +207,47 @@ fn a_pull_request_webhook_builds_the_head_and_deploys_nothing_until_it_is_pushed
     assert_eq!(view["lanes"][0]["role"], "default");
     assert_eq!(state_of(&view, "api", "integration"), "succeeded");
 }
+
+#[test]
+fn a_tag_named_like_the_default_branch_is_never_taken_for_it() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        "version: 1\ncomponents:\n  api: { path: api }\n  web: { path: web }\nstages:\n  - { name: pr, run: [\"true\"] }\n",
+    )
+    .write("api/main.c", "1")
+    .write("web/app.js", "1");
+    let old = repo.commit("initial");
+    repo.git(&["tag", "main"]);
+    repo.write("web/app.js", "2");
+    repo.commit("web: on main, after the tag");
+    repo.git(&["checkout", "-q", "-b", "feature/y"]);
+    repo.write("api/main.c", "3");
+    repo.commit("api: a change");
+
+    let affected = repo
+        .lanes(&[
+            "affected",
+            "--base",
+            "main",
+            "--head",
+            "feature/y",
+            "--json",
+        ])
+        .success()
+        .json();
+    let names: Vec<&str> = affected["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|component| component["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["api"],
+        "compared with the tag {old} instead: {affected:#}"
+    );
+    repo.lanes(&["run", "main"])
+        .success()
+        .stderr_has("is on main");
+}
