@@ -3,13 +3,30 @@
 
 use serde::Serialize;
 
-use crate::{Lane, Millis, Role, StageState, World};
+use crate::{Lane, Millis, Role, StageState, World, red_since, version_verdict};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommitView {
     pub commit: String,
     /// Lanes by component name.
     pub lanes: Vec<LaneView>,
+    /// The components the commit has no lane of, by name, each with the lane that stands for
+    /// its version: every component lanes knows at the commit gets a verdict.
+    pub unchanged: Vec<UnchangedView>,
+}
+
+/// A component without a lane at the commit: its version there is the version of a lane at
+/// another commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnchangedView {
+    pub component: String,
+    pub fingerprint: String,
+    /// The commit whose lane carries the same version.
+    pub since: String,
+    /// `passed`: that lane walked its whole lane; `walking`: it is still on its way; `red`: it
+    /// failed (`since` is the first commit it failed at); `canceled`: a newer version
+    /// superseded it.
+    pub verdict: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,6 +41,8 @@ pub struct LaneView {
     /// One word for the lane: `done`, `passed` (a proposed lane whose stages all passed),
     /// `running`, `waiting`, `failed`, `interrupted` or `pending`.
     pub summary: &'static str,
+    /// For a red lane: the earlier commit whose lane of the same version failed first.
+    pub red_since: Option<String>,
     pub stages: Vec<StageView>,
 }
 
@@ -46,17 +65,38 @@ impl World {
     /// The unified view of `commit` at time `now`.
     #[must_use]
     pub fn commit_view(&self, commit: &str, now: Millis) -> CommitView {
+        let unchanged = self
+            .recorded_commit(commit)
+            .into_iter()
+            .flat_map(|recorded| {
+                recorded
+                    .fingerprints
+                    .iter()
+                    .filter(|(component, _)| self.lane_of(commit, component).is_none())
+                    .filter_map(move |(component, fingerprint)| {
+                        let (since, verdict) =
+                            version_verdict(self, component, fingerprint, recorded.role)?;
+                        Some(UnchangedView {
+                            component: component.clone(),
+                            fingerprint: fingerprint.clone(),
+                            since: since.to_owned(),
+                            verdict,
+                        })
+                    })
+            })
+            .collect();
         CommitView {
             commit: commit.to_owned(),
             lanes: self
                 .lanes_of_commit(commit)
-                .map(|lane| lane_view(lane, now))
+                .map(|lane| lane_view(self, lane, now))
                 .collect(),
+            unchanged,
         }
     }
 }
 
-fn lane_view(lane: &Lane, now: Millis) -> LaneView {
+fn lane_view(world: &World, lane: &Lane, now: Millis) -> LaneView {
     let states: Vec<StageState> = lane.stages.iter().map(|stage| stage.state).collect();
     let done = lane.is_done() && lane.role != Role::Proposed;
     let summary = if done {
@@ -78,6 +118,7 @@ fn lane_view(lane: &Lane, now: Millis) -> LaneView {
         component: lane.component.clone(),
         fingerprint: lane.fingerprint.clone(),
         role: lane.role,
+        red_since: red_since(world, lane).map(str::to_owned),
         done,
         summary,
         stages: lane

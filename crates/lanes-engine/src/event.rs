@@ -1,6 +1,8 @@
 //! Events: every state change of the engine. The ledger stores them; `World::apply` folds them
 //! into the current state.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{AttemptOutcome, ChangeId, ForwardPort, LaneId, Millis, Role, StageState};
@@ -18,6 +20,15 @@ pub enum Event {
         /// Where the commit was when the lane was created (absent in older ledgers: `default`).
         #[serde(default)]
         role: Role,
+        at: Millis,
+    },
+    /// The fingerprint of every component at a commit, and where the commit was, when lanes
+    /// first set up its lanes: the components without a lane there are unchanged versions of
+    /// lanes elsewhere, and the view says which.
+    CommitRecorded {
+        commit: String,
+        role: Role,
+        fingerprints: BTreeMap<String, String>,
         at: Millis,
     },
     /// The lane's commit reached a shared branch (or the queue) after its lane was created as
@@ -254,7 +265,8 @@ impl Event {
             | Self::MarkedBad { lane, .. }
             | Self::RolledBack { lane, .. }
             | Self::Tagged { lane, .. } => Some(*lane),
-            Self::ChangeSubmitted { .. }
+            Self::CommitRecorded { .. }
+            | Self::ChangeSubmitted { .. }
             | Self::CandidateBuilt { .. }
             | Self::ChangeMerged { .. }
             | Self::ChangeEvicted { .. }
@@ -271,6 +283,7 @@ impl Event {
         match self {
             Self::LaneCreated { .. } => "lane_created",
             Self::LaneRoleChanged { .. } => "lane_role_changed",
+            Self::CommitRecorded { .. } => "commit_recorded",
             Self::StageUnchanged { .. } => "stage_unchanged",
             Self::StageWaiting { .. } => "stage_waiting",
             Self::AttemptStarted { .. } => "attempt_started",

@@ -38,11 +38,25 @@ pub struct TagRecord {
     pub at: Millis,
 }
 
+/// A commit whose lanes were set up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedCommit {
+    pub role: Role,
+    /// Every component's fingerprint at the commit, by name.
+    pub fingerprints: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct World {
     lanes: BTreeMap<LaneId, Lane>,
     /// `(commit, component)` to its lane.
     by_commit: BTreeMap<(String, String), LaneId>,
+    /// A component's lanes, oldest first.
+    by_component: BTreeMap<String, Vec<LaneId>>,
+    /// `(component, fingerprint)` to the lanes of that version, oldest first.
+    by_version: BTreeMap<(String, String), Vec<LaneId>>,
+    /// Commits whose lanes were set up: their role and every component's fingerprint there.
+    commits: BTreeMap<String, RecordedCommit>,
     /// `(environment, instance, component)` to what is deployed there.
     deployments: BTreeMap<(String, String, String), Deployment>,
     /// `(environment, component)` to every version that became last known good, oldest first.
@@ -73,6 +87,22 @@ impl World {
         if self.flow.apply(event) {
             return;
         }
+        if let Event::CommitRecorded {
+            commit,
+            role,
+            fingerprints,
+            ..
+        } = event
+        {
+            self.commits.insert(
+                commit.clone(),
+                RecordedCommit {
+                    role: *role,
+                    fingerprints: fingerprints.clone(),
+                },
+            );
+            return;
+        }
         if let Event::LaneCreated {
             lane,
             commit,
@@ -86,6 +116,14 @@ impl World {
         {
             self.by_commit
                 .insert((commit.clone(), component.clone()), *lane);
+            self.by_version
+                .entry((component.clone(), fingerprint.clone()))
+                .or_default()
+                .push(*lane);
+            self.by_component
+                .entry(component.clone())
+                .or_default()
+                .push(*lane);
             self.lanes.insert(
                 *lane,
                 Lane {
@@ -106,6 +144,7 @@ impl World {
         };
         match event {
             Event::LaneCreated { .. }
+            | Event::CommitRecorded { .. }
             | Event::ChangeSubmitted { .. }
             | Event::CandidateBuilt { .. }
             | Event::ChangeMerged { .. }
@@ -425,6 +464,39 @@ impl World {
         self.by_commit
             .get(&(commit.to_owned(), component.to_owned()))
             .and_then(|id| self.lanes.get(id))
+    }
+
+    /// The lanes of a component, oldest first.
+    #[must_use = "iterators are lazy"]
+    pub fn lanes_of_component<'a>(
+        &'a self,
+        component: &str,
+    ) -> impl DoubleEndedIterator<Item = &'a Lane> + 'a {
+        self.by_component
+            .get(component)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.lanes.get(id))
+    }
+
+    /// The lanes of one version of a component, oldest first.
+    #[must_use = "iterators are lazy"]
+    pub fn lanes_of_version<'a>(
+        &'a self,
+        component: &str,
+        fingerprint: &str,
+    ) -> impl DoubleEndedIterator<Item = &'a Lane> + 'a {
+        self.by_version
+            .get(&(component.to_owned(), fingerprint.to_owned()))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.lanes.get(id))
+    }
+
+    /// What lanes recorded of a commit when it set up its lanes.
+    #[must_use]
+    pub fn recorded_commit(&self, commit: &str) -> Option<&RecordedCommit> {
+        self.commits.get(commit)
     }
 
     /// Lanes of one commit, by component name.

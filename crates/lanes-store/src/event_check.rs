@@ -94,6 +94,7 @@ fn stage_of(event: &Event) -> Option<usize> {
         | Event::Rejected { stage, .. } => Some(*stage),
         Event::LaneCreated { .. }
         | Event::LaneRoleChanged { .. }
+        | Event::CommitRecorded { .. }
         | Event::BecameLastKnownGood { .. }
         | Event::LockAcquired { .. }
         | Event::LockReleased { .. }

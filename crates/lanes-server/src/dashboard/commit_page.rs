@@ -40,6 +40,9 @@ pub(crate) struct LaneRow {
     pub(crate) done: bool,
     /// A proposed commit's lane: it walks no further until the commit reaches the default branch.
     pub(crate) proposed: bool,
+    /// What the lane's verdict rests on beyond its stages: since when it is red, or, for a
+    /// component without a lane at the commit, which commit's lane carries its version.
+    pub(crate) note: String,
     pub(crate) stages: Vec<StageCell>,
 }
 
@@ -111,6 +114,29 @@ pub(crate) async fn lane_rows(store: &Store, commit: &str) -> Result<Vec<LaneRow
     let world = store.world();
     let at = now();
     let view = world.commit_view(commit, at);
+    let short = |commit: &str| commit[..7.min(commit.len())].to_owned();
+    let unchanged: Vec<LaneRow> = view
+        .unchanged
+        .iter()
+        .map(|unchanged| LaneRow {
+            id: 0,
+            component: unchanged.component.clone(),
+            version: unchanged.fingerprint[..12.min(unchanged.fingerprint.len())].to_owned(),
+            summary: unchanged.verdict,
+            done: false,
+            proposed: false,
+            note: match unchanged.verdict {
+                "passed" => format!("unchanged since {}, which passed", short(&unchanged.since)),
+                "walking" => format!(
+                    "unchanged since {}, whose lane is on its way",
+                    short(&unchanged.since)
+                ),
+                "red" => format!("red since {}", short(&unchanged.since)),
+                _ => format!("unchanged since {}, superseded", short(&unchanged.since)),
+            },
+            stages: Vec::new(),
+        })
+        .collect();
     Ok(view
         .lanes
         .into_iter()
@@ -127,6 +153,11 @@ pub(crate) async fn lane_rows(store: &Store, commit: &str) -> Result<Vec<LaneRow
             summary: lane.summary,
             done: lane.done,
             proposed: lane.role == lanes_engine::Role::Proposed,
+            note: lane
+                .red_since
+                .as_deref()
+                .map(|since| format!("red since {}", short(since)))
+                .unwrap_or_default(),
             stages: lane
                 .stages
                 .into_iter()
@@ -150,6 +181,7 @@ pub(crate) async fn lane_rows(store: &Store, commit: &str) -> Result<Vec<LaneRow
                 })
                 .collect(),
         })
+        .chain(unchanged)
         .collect())
 }
 

@@ -48,7 +48,8 @@ pub(crate) fn print_report(report: &WalkReport, output: &Output) {
         let total = summary.done + summary.waiting + summary.stopped + summary.needs_decision;
         if total == 0 {
             output.say(&format!(
-                "{} affects no component: nothing to run",
+                "{}: no component needs a lane: each one's version there already passed or is on its way (`lanes status {}` gives each its verdict)",
+                commit.short(),
                 commit.short()
             ));
             continue;

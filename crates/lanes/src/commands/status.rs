@@ -56,12 +56,13 @@ pub(crate) fn status(directory: &Path, args: &StatusArgs, output: &Output) -> Re
         info.author
     ));
     print_path(&path, output);
-    if view.lanes.is_empty() {
+    if view.lanes.is_empty() && view.unchanged.is_empty() {
         output.say("no lanes for this commit yet");
         output.hint(&format!("`lanes run {}` runs them", commit.short()));
         return Ok(());
     }
     print_view(&view, output);
+    print_unchanged(&view, output);
     Ok(())
 }
 
@@ -133,6 +134,12 @@ pub(crate) fn print_view(view: &CommitView, output: &Output) {
     for lane in &view.lanes {
         let summary = if lane.done {
             "done: in production".to_owned()
+        } else if let Some(since) = &lane.red_since {
+            format!(
+                "{}: red since {}",
+                lane.summary,
+                &since[..7.min(since.len())]
+            )
         } else if lane.role == Role::Proposed {
             format!(
                 "{} (proposed: walks no further until it reaches the default branch)",
@@ -173,6 +180,40 @@ pub(crate) fn print_view(view: &CommitView, output: &Output) {
                 detail
             ));
         }
+    }
+}
+
+/// The components without a lane at the commit: the verdict their version has elsewhere.
+fn print_unchanged(view: &CommitView, output: &Output) {
+    for unchanged in &view.unchanged {
+        let since = &unchanged.since[..7.min(unchanged.since.len())];
+        let (verdict, style) = match unchanged.verdict {
+            "passed" => (
+                format!("unchanged since {since}, which passed"),
+                Style::new().green(),
+            ),
+            "walking" => (
+                format!("unchanged since {since}, whose lane is on its way"),
+                Style::new().yellow(),
+            ),
+            "red" => (format!("red since {since}"), Style::new().red().bold()),
+            _ => (
+                format!("unchanged since {since}, which was superseded"),
+                Style::new().dim(),
+            ),
+        };
+        output.data(&format!(
+            "\n{}  {}  {}",
+            output.paint(&Style::new().bold(), &unchanged.component),
+            output.paint(
+                &Style::new().dim(),
+                &format!(
+                    "version {}",
+                    &unchanged.fingerprint[..12.min(unchanged.fingerprint.len())]
+                )
+            ),
+            output.paint(&style, &verdict),
+        ));
     }
 }
 

@@ -1,8 +1,13 @@
-//! Which lanes a commit gets: one per component it affects compared with its first parent
-//! (every component for a root commit) or with the commit it was built on, each carrying the
-//! component's fingerprint and the role of the commit.
+//! Which lanes a commit gets. A queue candidate: one per component it affects compared with the
+//! commit it was built on. Any other commit: one per component whose version there no lane of
+//! the same role passed or walks yet — the ledger is the baseline, so a change is never
+//! skipped because the commit lanes were asked about is not the one that made it, and a red
+//! version is walked again until it is green. Each lane carries the component's fingerprint
+//! and the role of the commit.
 
-use lanes_engine::{Event, Role, World};
+use std::collections::BTreeMap;
+
+use lanes_engine::{Event, Role, World, covering_lane};
 use lanes_git::{CommitId, Repo};
 use lanes_manifest::Manifest;
 
@@ -16,6 +21,12 @@ pub(crate) struct LaneSetup {
     pub(crate) author: String,
     /// Where the commit is: what its lanes walk.
     pub(crate) role: Role,
+    /// Every component's fingerprint at the commit, by name, for the ledger.
+    pub(crate) fingerprints: BTreeMap<String, String>,
+    /// Whether `lanes` lists every component, and a lane is created only for a version the
+    /// ledger does not cover yet (see `covering_lane`); else `lanes` lists what changed
+    /// against an explicit base.
+    pub(crate) baseline_is_ledger: bool,
 }
 
 /// The lanes of `commit`, in `role`: for the components it changes against `against` (default:
@@ -28,31 +39,34 @@ pub(crate) fn plan_lanes(
     role: Role,
 ) -> Result<LaneSetup, Failure> {
     let info = repo.commit_info(commit)?;
-    let affected: Vec<String> = match against.or_else(|| info.parents.first().copied()) {
-        Some(parent) => {
-            let (result, _) = affected_between(repo, manifest, parent, parent, commit)?;
-            result
-                .components
-                .into_iter()
-                .map(|component| component.name)
-                .collect()
+    let affected: Option<Vec<String>> = match against {
+        Some(base) => {
+            let (result, _) = affected_between(repo, manifest, base, base, commit)?;
+            Some(
+                result
+                    .components
+                    .into_iter()
+                    .map(|component| component.name)
+                    .collect(),
+            )
         }
-        None => manifest
-            .components()
-            .iter()
-            .map(|component| component.name.clone())
-            .collect(),
+        None => None,
     };
-    let prints = fingerprints_at(repo, manifest, commit)?;
-    let lanes = prints
+    let fingerprints: BTreeMap<String, String> = fingerprints_at(repo, manifest, commit)?
         .into_iter()
-        .filter(|print| affected.contains(&print.name))
         .map(|print| (print.name, print.fingerprint.to_string()))
+        .collect();
+    let lanes = fingerprints
+        .iter()
+        .filter(|(name, _)| affected.as_ref().is_none_or(|names| names.contains(name)))
+        .map(|(name, print)| (name.clone(), print.clone()))
         .collect();
     Ok(LaneSetup {
         lanes,
         author: info.author,
         role,
+        fingerprints,
+        baseline_is_ledger: affected.is_none(),
     })
 }
 
@@ -73,6 +87,14 @@ impl LaneSetup {
             .collect();
         let mut next = world.next_lane_id();
         let mut events = Vec::new();
+        if world.recorded_commit(commit).is_none() {
+            events.push(Event::CommitRecorded {
+                commit: commit.to_owned(),
+                role: self.role,
+                fingerprints: self.fingerprints.clone(),
+                at: now,
+            });
+        }
         for (component, fingerprint) in &self.lanes {
             if let Some(lane) = world.lane_of(commit, component) {
                 if lane.role == Role::Proposed && self.role != Role::Proposed {
@@ -82,6 +104,11 @@ impl LaneSetup {
                         at: now,
                     });
                 }
+                continue;
+            }
+            if self.baseline_is_ledger
+                && covering_lane(world, component, fingerprint, self.role).is_some()
+            {
                 continue;
             }
             events.push(Event::LaneCreated {

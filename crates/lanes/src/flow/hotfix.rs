@@ -2,6 +2,8 @@
 //! lanes of a fix committed there walk the hotfix stages for that component only; once in
 //! production the fix is cherry-picked onto the default branch and submitted to the queue.
 
+use std::collections::BTreeMap;
+
 use lanes_engine::{ChangeId, Event, ForwardPort, Hotfix, Role, StageState};
 use lanes_git::{CommitId, MergeOutcome};
 use lanes_manifest::Manifest;
@@ -137,10 +139,13 @@ impl Walk<'_> {
                     .join(", ")
             ));
         }
-        let fingerprint = fingerprints_at(repo, manifest, commit)?
+        let fingerprints: BTreeMap<String, String> = fingerprints_at(repo, manifest, commit)?
             .into_iter()
-            .find(|print| print.name == hotfix.component)
-            .map(|print| print.fingerprint.to_string())
+            .map(|print| (print.name, print.fingerprint.to_string()))
+            .collect();
+        let fingerprint = fingerprints
+            .get(&hotfix.component)
+            .cloned()
             .ok_or_else(|| Failure::Refused {
                 message: format!(
                     "`{}` is not in lanes.yml at {}",
@@ -153,6 +158,8 @@ impl Walk<'_> {
             lanes: vec![(hotfix.component, fingerprint)],
             author: repo.commit_info(commit)?.author,
             role: Role::Hotfix,
+            fingerprints,
+            baseline_is_ledger: false,
         })
     }
 

@@ -14,4 +14,5 @@ mod roles;
 mod run;
 mod serve;
 mod serving;
+mod verdicts;
 mod webdriver;

@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::harness::{TestRepo, wait_until};
-use crate::serving::{Serving, get, post, push_webhook, stage_of, state_of, token, wait_for_view};
+use crate::serving::{
+    Serving, get, page, post, push_webhook, stage_of, state_of, token, wait_for_view,
+};
 
 const MANIFEST: &str = r#"version: 1
 components:
@@ -366,22 +368,6 @@ fn the_command_line_talks_to_a_server_and_follows_a_log_while_it_is_written() {
     assert_eq!(local_only.status.code(), Some(1));
 }
 
-/// A page of the dashboard as the holder of `token` (its cookie), `(status, body)`.
-fn page(server: &Serving, token: &str, path: &str) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
-    let mut answer = agent
-        .get(&format!("{}{path}", server.url))
-        .header("Cookie", &format!("lanes_token={token}"))
-        .call()
-        .unwrap();
-    let status = answer.status().as_u16();
-    (status, answer.body_mut().read_to_string().unwrap())
-}
-
 #[test]
 fn the_dashboard_reads_without_javascript_and_only_approvers_get_buttons() {
     let scene = Scene::new();
@@ -668,7 +654,11 @@ fn ledger_events_stream_over_sse_as_lanes_run() {
                 .unwrap_or_else(|_| panic!("no more events after {seen:?}")),
         );
     }
-    assert_eq!(seen[0], "lane_created", "{seen:?}");
+    assert_eq!(
+        seen[..2],
+        ["commit_recorded", "lane_created"],
+        "the commit's fingerprints, then its lanes: {seen:?}"
+    );
     assert!(seen.contains(&"step_finished".to_owned()), "{seen:?}");
 }
 

@@ -157,6 +157,22 @@ pub(crate) fn github_webhook(
     (status, answer.body_mut().read_to_string().unwrap())
 }
 
+/// A page of the dashboard as the holder of `token` (its cookie), `(status, body)`.
+pub(crate) fn page(server: &Serving, token: &str, path: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let mut answer = agent
+        .get(&format!("{}{path}", server.url))
+        .header("Cookie", &format!("lanes_token={token}"))
+        .call()
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.body_mut().read_to_string().unwrap())
+}
+
 /// Makes an API token in the repository's ledger.
 pub(crate) fn token(repo: &TestRepo, name: &str, role: &str) -> String {
     repo.lanes(&["token", "add", name, "--role", role])
