@@ -155,30 +155,61 @@ fn an_unchanged_version_is_not_rebuilt_and_says_which_commit_passed() {
     assert_eq!(json["lanes"].as_array().unwrap().len(), 1);
 }
 
+/// `web`'s newer version is deployed to its own instance but fails acceptance there, so its last
+/// known good stays the first version: `api`'s instance must get exactly that one.
 #[test]
 fn per_component_instances_get_the_last_known_good_of_the_others() {
     let repo = repo();
-    repo.commit("start");
+    let check = "cat \"$LANES_VECTOR\"\n[ ! -f \"$LANES_COMPONENT_PATH/bad-in-acceptance\" ]\n";
+    repo.write(
+        "lanes.yml",
+        &MANIFEST.replace(
+            "run: [\"cat $LANES_PLACE/vector.json\"]",
+            "run: [\"sh ./check.sh\"]",
+        ),
+    )
+    .write("check.sh", check);
+    let first = repo.commit("start");
     repo.lanes(&["run"]).success();
+    repo.write("web/app.js", "2")
+        .write("web/bad-in-acceptance", "yes");
+    let second = repo.commit("change web, red in acceptance");
+    repo.lanes(&["run"]).failure(5);
+    assert_eq!(stage_states(&repo, "web")[..2], ["succeeded", "failed"]);
     repo.write("api/main.c", "2");
-    let second = repo.commit("change api");
+    let third = repo.commit("change api");
     repo.lanes(&["run"]).success();
-    let log = repo
-        .lanes(&["logs", "api", "acceptance", "--commit", &second])
-        .success()
-        .stdout();
-    assert!(log.contains("\"instance\": \"api\""), "{log}");
-    let web_lines: Vec<&str> = log
-        .lines()
-        .skip_while(|line| !line.contains("\"web\": {"))
-        .take(4)
-        .collect();
-    assert!(
-        web_lines
-            .iter()
-            .any(|line| line.contains("\"candidate\": false")),
-        "{log}"
+
+    let vector = |instance: &str| -> serde_json::Value {
+        let path = repo.path().join(format!(
+            ".git/lanes/environments/accept/{instance}/vector.json"
+        ));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let web_deployed = vector("web");
+    assert_eq!(
+        web_deployed["components"]["web"]["commit"],
+        second.as_str(),
+        "the newer web was deployed before it failed: {web_deployed}"
     );
+    let fingerprint_of_web = |rev: &str| {
+        repo.lanes(&["fingerprint", rev, "--json"]).success().json()["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "web")
+            .unwrap()["fingerprint"]
+            .clone()
+    };
+    let api = vector("api");
+    assert_eq!(api["instance"], "api");
+    assert_eq!(api["components"]["api"]["commit"], third.as_str(), "{api}");
+    assert_eq!(api["components"]["api"]["candidate"], true, "{api}");
+    let web = &api["components"]["web"];
+    assert_eq!(web["commit"], first.as_str(), "{api}");
+    assert_eq!(web["fingerprint"], fingerprint_of_web(&first), "{api}");
+    assert_ne!(web["fingerprint"], fingerprint_of_web(&second), "{api}");
+    assert_eq!(web["candidate"], false, "{api}");
 }
 
 #[test]
