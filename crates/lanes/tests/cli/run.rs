@@ -603,19 +603,36 @@ fn promote_moves_the_ready_version_into_an_environment_through_its_gate() {
     nowhere.stderr_has("no stage deploys to `mars`");
 }
 
+/// The second run queues behind the first and deploys after it. The third is stopped during its
+/// build, the fourth deploys, and the third, run again, must not go back over the fourth.
 #[test]
 fn fifo_queues_a_concurrent_run_and_an_older_version_never_replaces_a_newer_one() {
     let repo = TestRepo::new();
     let deploy = "if [ -f \"$LANES_COMPONENT_PATH/slow\" ]; then touch \"$LANES_PLACE/started\"; sleep 2; fi\n";
-    repo.write("lanes.yml", &LOCKS.replace("newest-wins", "fifo"))
+    let build = r#"if [ -f "$LANES_COMPONENT_PATH/stop-me" ] && [ ! -f "$LANES_ARTIFACTS/stopped" ]; then
+  touch "$LANES_ARTIFACTS/stopped"; sleep 36.5
+fi
+"#;
+    let manifest = LOCKS
+        .replace("newest-wins", "fifo")
+        .replace("run: [\"true\"]", "run: [\"sh ./build.sh\"]");
+    repo.write("lanes.yml", &manifest)
         .write("deploy.sh", deploy)
+        .write("build.sh", build)
         .write("api/slow", "yes");
     let first = repo.commit("first");
     repo.remove("api/slow");
     repo.write("api/a", "2");
     let second = repo.commit("second");
-    repo.write("api/a", "3");
+    repo.write("api/stop-me", "yes");
     let third = repo.commit("third");
+    repo.remove("api/stop-me");
+    repo.write("api/a", "4");
+    let fourth = repo.commit("fourth");
+    let deployed = || {
+        let board = repo.lanes(&["board", "--json"]).success().json();
+        board["components"][0]["environments"]["test"]["deployed"]["commit"].clone()
+    };
     // The first deploys slowly; the second, run meanwhile, queues behind it, then deploys.
     let slow = spawn_lanes(&repo, &["run", &first], Stdio::null());
     let started = repo
@@ -625,20 +642,28 @@ fn fifo_queues_a_concurrent_run_and_an_older_version_never_replaces_a_newer_one(
     repo.lanes(&["run", &second]).success();
     let mut slow = slow;
     assert!(slow.wait().unwrap().success());
-    let board = repo.lanes(&["board", "--json"]).success().json();
-    assert_eq!(
-        board["components"][0]["environments"]["test"]["deployed"]["commit"],
-        second.as_str()
-    );
-    // The third goes through; the second, run again, never goes back over it.
-    repo.lanes(&["run", &third]).success();
+    assert_eq!(deployed(), second.as_str());
+
+    let stopped = spawn_lanes(&repo, &["run", &third], Stdio::null());
+    wait_until("the third's build started", || {
+        artifact_marker(&repo, "api", "stopped").is_some()
+    });
+    nix_free_interrupt(stopped.id());
+    assert_eq!(stopped.wait_with_output().unwrap().status.code(), Some(130));
+    repo.lanes(&["run", &fourth]).success();
+    assert_eq!(deployed(), fourth.as_str());
+
+    repo.lanes(&["run", &third]).failure(5);
     let json = repo.lanes(&["status", &third, "--json"]).success().json();
-    assert_eq!(json["lanes"][0]["done"], true);
-    let board = repo.lanes(&["board", "--json"]).success().json();
-    assert_eq!(
-        board["components"][0]["environments"]["test"]["deployed"]["commit"],
-        third.as_str()
+    let stages = &json["lanes"][0]["stages"];
+    assert_eq!(stages[0]["state"], "succeeded", "{json}");
+    assert_eq!(stages[1]["state"], "canceled", "{json}");
+    let reason = format!(
+        "superseded: the newer {} is already deployed to test",
+        &fourth[..7]
     );
+    assert_eq!(stages[1]["reason"], reason.as_str());
+    assert_eq!(deployed(), fourth.as_str());
 }
 
 /// Versions are ordered by when their lanes were asked for: the older commit's lane, slower to
