@@ -208,11 +208,13 @@ mod tests {
 
     #[test]
     fn masks_every_occurrence() {
-        let set = secrets(&["hunter2", "s3cr3t"]);
-        assert_eq!(
-            whole(&set, b"a hunter2 b s3cr3ts3cr3t hunter"),
-            b"a *** b ****** hunter"
-        );
+        let set = secrets(&["hunter2", "s3cr3t", "abab", "bcd"]);
+        let input: &[u8] = b"a hunter2 b hunter2 s3cr3ts3cr3t hunter ababab abcd";
+        let expected = "a *** b *** ****** hunter ***ab a***";
+        let masked = |chunks: &[&[u8]]| String::from_utf8(feed(&set, chunks).0).unwrap();
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(masked(&[input]), expected, "in one chunk");
+        assert_eq!(masked(&bytes), expected, "a byte at a time");
     }
 
     #[test]
@@ -259,7 +261,7 @@ mod tests {
     fn ignores_empty_secrets() {
         let set = secrets(&["", ""]);
         assert!(set.inner.is_none());
-        assert_eq!(whole(&set, b"text"), b"text");
+        assert_eq!(feed(&set, &[b"text"]).0, b"text");
     }
 
     #[test]

@@ -19,6 +19,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// How long a writer waits for another process's write transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Connections a store keeps to its ledger.
+const MAX_CONNECTIONS: u32 = 4;
+
 /// Events read per query when replaying.
 const PAGE: i64 = 4096;
 
@@ -55,7 +58,7 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
             .await
             .map_err(|source| open_error(path, source))?;
@@ -429,4 +432,37 @@ fn now() -> Millis {
         .map_or(0, |since| {
             Millis::try_from(since.as_millis()).unwrap_or(Millis::MAX)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An acknowledged append survives a crash only if the connection that wrote it syncs the
+    /// WAL on every commit: `synchronous` is a setting of each connection, not of the file.
+    #[tokio::test]
+    async fn every_connection_of_the_ledger_is_wal_and_synchronous_full() {
+        const FULL: i64 = 2;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("ledger.db")).await.unwrap();
+        let mut connections = Vec::new();
+        for _ in 0..MAX_CONNECTIONS {
+            connections.push(store.pool.acquire().await.unwrap());
+        }
+        for connection in &mut connections {
+            let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut **connection)
+                .await
+                .unwrap();
+            assert_eq!(
+                synchronous, FULL,
+                "PRAGMA synchronous of a ledger connection"
+            );
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut **connection)
+                .await
+                .unwrap();
+            assert_eq!(mode, "wal");
+        }
+    }
 }

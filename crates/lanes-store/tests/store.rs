@@ -33,8 +33,53 @@ stages:
   - { name: production, environment: prod, deploy: deploy, gate: approval }
 ";
 
-/// The environment variable that turns `kill_9_helper` on: the ledger it appends to.
-const HELPER_LEDGER: &str = "LANES_STORE_TEST_HELPER_LEDGER";
+/// Set in a child process of a test: the ledger the child works on. A test that finds it plays
+/// its child's part instead of its own (see `child_of`).
+const CHILD_LEDGER: &str = "LANES_STORE_TEST_CHILD_LEDGER";
+
+/// Set with `CHILD_LEDGER` for a writer of `several_processes_append_optimistically_and_lose_nothing`:
+/// its name.
+const CHILD_WRITER: &str = "LANES_STORE_TEST_CHILD_WRITER";
+
+/// This test binary again, running only `test`, as a child working on `ledger`: the test finds
+/// `CHILD_LEDGER` set and plays its child's part. No test is a child alone, so none passes by
+/// doing nothing when run by itself.
+fn child_of(test: &str, ledger: &Path) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_LEDGER, ledger)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    command
+}
+
+/// The ledger of this process's part, when it is a test's child.
+fn child_ledger() -> Option<PathBuf> {
+    std::env::var_os(CHILD_LEDGER).map(PathBuf::from)
+}
+
+/// Reads a child's stdout up to the line holding `text` (the test harness may have printed the
+/// test's name before it on that line); returns the rest of that line.
+fn read_until(lines: &mut impl Iterator<Item = std::io::Result<String>>, text: &str) -> String {
+    for line in lines {
+        if let Some((_, rest)) = line.unwrap().split_once(text) {
+            return rest.to_owned();
+        }
+    }
+    panic!("the child ended before printing {text:?}");
+}
+
+/// The file whose creation releases children waiting in `wait_for_go`.
+fn go_file(ledger: &Path) -> PathBuf {
+    ledger.with_extension("go")
+}
+
+async fn wait_for_go(ledger: &Path) {
+    while !go_file(ledger).exists() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
 
 /// A fresh directory holding `ledger.db`.
 struct Ledger {
@@ -993,70 +1038,117 @@ async fn two_stores_taking_turns_agree() {
     assert_eq!(ledger.open().await.world(), stores[1].world());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_writers_decide_again_on_conflict_and_lose_nothing() {
+/// Three processes append to one file. Each opened the ledger before any appended, so at least
+/// two of them find their first append refused as a `Conflict`; they refresh and decide again,
+/// and every lane is recorded exactly once, by its writer.
+#[tokio::test]
+async fn several_processes_append_optimistically_and_lose_nothing() {
+    const WRITERS: [&str; 3] = ["a", "b", "c"];
+    const LANES_EACH: usize = 15;
+    if let Some(path) = child_ledger() {
+        let name = std::env::var(CHILD_WRITER).unwrap();
+        return append_lanes_deciding_again(&path, &name, LANES_EACH).await;
+    }
     let ledger = Ledger::new();
-    let writers: Vec<_> = ["a", "b", "c"]
-        .into_iter()
+    let mut writers: Vec<_> = WRITERS
+        .iter()
         .map(|name| {
-            let path = ledger.path.clone();
-            tokio::spawn(async move {
-                let mut store = Store::open(&path).await.unwrap();
-                let mut sim = Sim::new();
-                let mut conflicts = 0;
-                for n in 0..15 {
-                    loop {
-                        // The lane id depends on the world: a stale world gives a wrong one.
-                        let created = sim.lane_created(store.world(), &format!("{name}{n}"), "api");
-                        let waiting = Event::StageWaiting {
-                            lane: created.lane().expect("a lane event"),
-                            stage: 0,
-                            reason: format!("written by {name}"),
-                            at: sim.tick(),
-                        };
-                        match store.append(&[created, waiting]).await {
-                            Ok(()) => break,
-                            Err(StoreError::Conflict { .. }) => {
-                                conflicts += 1;
-                                store.refresh().await.unwrap();
-                            }
-                            Err(error) => panic!("{error:?}"),
-                        }
-                    }
-                }
-                conflicts
-            })
+            let mut child = child_of(
+                "several_processes_append_optimistically_and_lose_nothing",
+                &ledger.path,
+            )
+            .env(CHILD_WRITER, name)
+            .spawn()
+            .unwrap();
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            assert_eq!(read_until(&mut lines, "opened at "), "0");
+            (child, lines)
         })
         .collect();
-    for writer in writers {
-        writer.await.unwrap();
+    std::fs::write(go_file(&ledger.path), "").unwrap();
+    let mut conflicts = 0;
+    for (child, lines) in &mut writers {
+        conflicts += read_until(lines, "conflicts ").parse::<usize>().unwrap();
+        assert!(child.wait().unwrap().success());
     }
+    assert!(conflicts >= WRITERS.len() - 1, "{conflicts} conflicts");
+
     let store = ledger.open().await;
     let world = store.world();
-    assert_eq!(world.lanes().count(), 45);
+    let mut commits = BTreeSet::new();
     for lane in world.lanes() {
+        assert!(commits.insert(lane.commit.clone()), "{} twice", lane.commit);
         let writer = &lane.commit[..1];
         assert_eq!(
             lane.stages[0].reason.as_deref(),
             Some(format!("written by {writer}").as_str())
         );
     }
+    let expected: BTreeSet<String> = WRITERS
+        .iter()
+        .flat_map(|name| (0..LANES_EACH).map(move |n| format!("{name}{n}")))
+        .collect();
+    assert_eq!(commits, expected);
     let events = all_events(&store).await;
-    assert_eq!(events.len(), 90);
+    assert_eq!(events.len(), 2 * expected.len());
+    assert_eq!(&replay(&events), world);
     assert_projection(&ledger.sql().await, world, &events).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// A writer's part: opens the ledger, waits for the go, then appends `count` lanes, each on the
+/// world it knows; a `Conflict` makes it refresh and decide again. Prints its conflicts.
+async fn append_lanes_deciding_again(path: &Path, name: &str, count: usize) {
+    let mut store = Store::open(path).await.unwrap();
+    println!("opened at {}", store.last_event_id());
+    wait_for_go(path).await;
+    let mut sim = Sim::new();
+    let mut conflicts = 0;
+    for n in 0..count {
+        loop {
+            // The lane id depends on the world: a stale world gives a wrong one.
+            let created = sim.lane_created(store.world(), &format!("{name}{n}"), "api");
+            let waiting = Event::StageWaiting {
+                lane: created.lane().expect("a lane event"),
+                stage: 0,
+                reason: format!("written by {name}"),
+                at: sim.tick(),
+            };
+            match store.append(&[created, waiting]).await {
+                Ok(()) => break,
+                Err(StoreError::Conflict { .. }) => {
+                    conflicts += 1;
+                    store.refresh().await.unwrap();
+                }
+                Err(error) => panic!("{error:?}"),
+            }
+        }
+    }
+    println!("conflicts {conflicts}");
+}
+
+#[tokio::test]
 async fn a_new_ledger_opened_by_several_processes_at_once_is_created_once() {
+    const TEST: &str = "a_new_ledger_opened_by_several_processes_at_once_is_created_once";
+    if let Some(path) = child_ledger() {
+        println!("ready");
+        wait_for_go(&path).await;
+        let store = Store::open(&path).await.unwrap();
+        println!("opened at {}", store.last_event_id());
+        return;
+    }
     let ledger = Ledger::new();
-    let opens: Vec<_> = (0..4)
+    let mut openers: Vec<_> = (0..4)
         .map(|_| {
-            let path = ledger.path.clone();
-            tokio::spawn(async move { Store::open(&path).await.map(|store| store.last_event_id()) })
+            let mut child = child_of(TEST, &ledger.path).spawn().unwrap();
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            read_until(&mut lines, "ready");
+            (child, lines)
         })
         .collect();
-    for open in opens {
-        assert_eq!(open.await.unwrap().unwrap(), 0);
+    std::fs::write(go_file(&ledger.path), "").unwrap();
+    for (child, lines) in &mut openers {
+        assert_eq!(read_until(lines, "opened at "), "0");
+        assert!(child.wait().unwrap().success());
     }
     let sql = ledger.sql().await;
     let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
@@ -1132,41 +1224,30 @@ async fn runs_that_never_finished_are_found() {
     assert_eq!(reopened.unfinished_runs().await.unwrap(), unfinished);
 }
 
+/// A child appends until it is killed with SIGKILL; every append it acknowledged is in the
+/// ledger, whole, and the file is sound.
 #[tokio::test]
 async fn acknowledged_appends_survive_kill_9() {
+    if let Some(path) = child_ledger() {
+        return append_until_killed(&path).await;
+    }
     let ledger = Ledger::new();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "kill_9_helper",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(HELPER_LEDGER, &ledger.path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+    let mut child = child_of("acknowledged_appends_survive_kill_9", &ledger.path)
         .spawn()
         .unwrap();
-    // Kept open until the kill, so that the helper never sees a closed pipe.
+    // Kept open until the kill, so that the child never sees a closed pipe.
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut acknowledged = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let Some(ack) = line.strip_prefix("acknowledged ") else {
-            continue;
-        };
-        let (id, commit) = ack.split_once(' ').unwrap();
-        acknowledged.push((id.parse::<i64>().unwrap(), commit.to_owned()));
-        if acknowledged.len() == 40 {
-            break;
-        }
-    }
+    let acknowledged: Vec<(i64, String)> = (0..40)
+        .map(|_| {
+            let ack = read_until(&mut lines, "acknowledged ");
+            let (id, commit) = ack.split_once(' ').unwrap();
+            (id.parse().unwrap(), commit.to_owned())
+        })
+        .collect();
     // SIGKILL, in the middle of whatever append comes next.
     child.kill().unwrap();
-    let status = child.wait().unwrap();
+    child.wait().unwrap();
     drop(lines);
-    assert_eq!(acknowledged.len(), 40, "the helper stopped early: {status}");
 
     let store = ledger.open().await;
     let events = all_events(&store).await;
@@ -1193,14 +1274,10 @@ async fn acknowledged_appends_survive_kill_9() {
     assert_projection(&sql, store.world(), &events).await;
 }
 
-/// Appends until killed, printing each acknowledged batch: `acknowledged <id> <commit>`.
-#[tokio::test]
-#[ignore = "run by acknowledged_appends_survive_kill_9 in a child process"]
-async fn kill_9_helper() {
-    let Some(path) = std::env::var_os(HELPER_LEDGER) else {
-        return;
-    };
-    let mut store = Store::open(Path::new(&path)).await.unwrap();
+/// The child's part: appends until killed, printing each acknowledged batch:
+/// `acknowledged <id> <commit>`.
+async fn append_until_killed(path: &Path) {
+    let mut store = Store::open(path).await.unwrap();
     let mut sim = Sim::new();
     for n in 0.. {
         let commit = format!("c{n}");

@@ -123,6 +123,13 @@ impl Running {
         self.child.id()
     }
 
+    /// Its stdout's lines as they are written (`finish` then has no stdout).
+    pub(crate) fn stdout_lines(&mut self) -> impl Iterator<Item = String> + use<> {
+        use std::io::BufRead as _;
+        let stdout = self.child.stdout.take().expect("stdout not taken yet");
+        std::io::BufReader::new(stdout).lines().map(Result::unwrap)
+    }
+
     pub(crate) fn finish(self) -> Run {
         Run {
             args: self.args,

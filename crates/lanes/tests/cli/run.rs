@@ -155,30 +155,61 @@ fn an_unchanged_version_is_not_rebuilt_and_says_which_commit_passed() {
     assert_eq!(json["lanes"].as_array().unwrap().len(), 1);
 }
 
+/// `web`'s newer version is deployed to its own instance but fails acceptance there, so its last
+/// known good stays the first version: `api`'s instance must get exactly that one.
 #[test]
 fn per_component_instances_get_the_last_known_good_of_the_others() {
     let repo = repo();
-    repo.commit("start");
+    let check = "cat \"$LANES_VECTOR\"\n[ ! -f \"$LANES_COMPONENT_PATH/bad-in-acceptance\" ]\n";
+    repo.write(
+        "lanes.yml",
+        &MANIFEST.replace(
+            "run: [\"cat $LANES_PLACE/vector.json\"]",
+            "run: [\"sh ./check.sh\"]",
+        ),
+    )
+    .write("check.sh", check);
+    let first = repo.commit("start");
     repo.lanes(&["run"]).success();
+    repo.write("web/app.js", "2")
+        .write("web/bad-in-acceptance", "yes");
+    let second = repo.commit("change web, red in acceptance");
+    repo.lanes(&["run"]).failure(5);
+    assert_eq!(stage_states(&repo, "web")[..2], ["succeeded", "failed"]);
     repo.write("api/main.c", "2");
-    let second = repo.commit("change api");
+    let third = repo.commit("change api");
     repo.lanes(&["run"]).success();
-    let log = repo
-        .lanes(&["logs", "api", "acceptance", "--commit", &second])
-        .success()
-        .stdout();
-    assert!(log.contains("\"instance\": \"api\""), "{log}");
-    let web_lines: Vec<&str> = log
-        .lines()
-        .skip_while(|line| !line.contains("\"web\": {"))
-        .take(4)
-        .collect();
-    assert!(
-        web_lines
-            .iter()
-            .any(|line| line.contains("\"candidate\": false")),
-        "{log}"
+
+    let vector = |instance: &str| -> serde_json::Value {
+        let path = repo.path().join(format!(
+            ".git/lanes/environments/accept/{instance}/vector.json"
+        ));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let web_deployed = vector("web");
+    assert_eq!(
+        web_deployed["components"]["web"]["commit"],
+        second.as_str(),
+        "the newer web was deployed before it failed: {web_deployed}"
     );
+    let fingerprint_of_web = |rev: &str| {
+        repo.lanes(&["fingerprint", rev, "--json"]).success().json()["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "web")
+            .unwrap()["fingerprint"]
+            .clone()
+    };
+    let api = vector("api");
+    assert_eq!(api["instance"], "api");
+    assert_eq!(api["components"]["api"]["commit"], third.as_str(), "{api}");
+    assert_eq!(api["components"]["api"]["candidate"], true, "{api}");
+    let web = &api["components"]["web"];
+    assert_eq!(web["commit"], first.as_str(), "{api}");
+    assert_eq!(web["fingerprint"], fingerprint_of_web(&first), "{api}");
+    assert_ne!(web["fingerprint"], fingerprint_of_web(&second), "{api}");
+    assert_eq!(web["candidate"], false, "{api}");
 }
 
 #[test]
@@ -572,19 +603,36 @@ fn promote_moves_the_ready_version_into_an_environment_through_its_gate() {
     nowhere.stderr_has("no stage deploys to `mars`");
 }
 
+/// The second run queues behind the first and deploys after it. The third is stopped during its
+/// build, the fourth deploys, and the third, run again, must not go back over the fourth.
 #[test]
 fn fifo_queues_a_concurrent_run_and_an_older_version_never_replaces_a_newer_one() {
     let repo = TestRepo::new();
     let deploy = "if [ -f \"$LANES_COMPONENT_PATH/slow\" ]; then touch \"$LANES_PLACE/started\"; sleep 2; fi\n";
-    repo.write("lanes.yml", &LOCKS.replace("newest-wins", "fifo"))
+    let build = r#"if [ -f "$LANES_COMPONENT_PATH/stop-me" ] && [ ! -f "$LANES_ARTIFACTS/stopped" ]; then
+  touch "$LANES_ARTIFACTS/stopped"; sleep 36.5
+fi
+"#;
+    let manifest = LOCKS
+        .replace("newest-wins", "fifo")
+        .replace("run: [\"true\"]", "run: [\"sh ./build.sh\"]");
+    repo.write("lanes.yml", &manifest)
         .write("deploy.sh", deploy)
+        .write("build.sh", build)
         .write("api/slow", "yes");
     let first = repo.commit("first");
     repo.remove("api/slow");
     repo.write("api/a", "2");
     let second = repo.commit("second");
-    repo.write("api/a", "3");
+    repo.write("api/stop-me", "yes");
     let third = repo.commit("third");
+    repo.remove("api/stop-me");
+    repo.write("api/a", "4");
+    let fourth = repo.commit("fourth");
+    let deployed = || {
+        let board = repo.lanes(&["board", "--json"]).success().json();
+        board["components"][0]["environments"]["test"]["deployed"]["commit"].clone()
+    };
     // The first deploys slowly; the second, run meanwhile, queues behind it, then deploys.
     let slow = spawn_lanes(&repo, &["run", &first], Stdio::null());
     let started = repo
@@ -594,20 +642,28 @@ fn fifo_queues_a_concurrent_run_and_an_older_version_never_replaces_a_newer_one(
     repo.lanes(&["run", &second]).success();
     let mut slow = slow;
     assert!(slow.wait().unwrap().success());
-    let board = repo.lanes(&["board", "--json"]).success().json();
-    assert_eq!(
-        board["components"][0]["environments"]["test"]["deployed"]["commit"],
-        second.as_str()
-    );
-    // The third goes through; the second, run again, never goes back over it.
-    repo.lanes(&["run", &third]).success();
+    assert_eq!(deployed(), second.as_str());
+
+    let stopped = spawn_lanes(&repo, &["run", &third], Stdio::null());
+    wait_until("the third's build started", || {
+        artifact_marker(&repo, "api", "stopped").is_some()
+    });
+    nix_free_interrupt(stopped.id());
+    assert_eq!(stopped.wait_with_output().unwrap().status.code(), Some(130));
+    repo.lanes(&["run", &fourth]).success();
+    assert_eq!(deployed(), fourth.as_str());
+
+    repo.lanes(&["run", &third]).failure(5);
     let json = repo.lanes(&["status", &third, "--json"]).success().json();
-    assert_eq!(json["lanes"][0]["done"], true);
-    let board = repo.lanes(&["board", "--json"]).success().json();
-    assert_eq!(
-        board["components"][0]["environments"]["test"]["deployed"]["commit"],
-        third.as_str()
+    let stages = &json["lanes"][0]["stages"];
+    assert_eq!(stages[0]["state"], "succeeded", "{json}");
+    assert_eq!(stages[1]["state"], "canceled", "{json}");
+    let reason = format!(
+        "superseded: the newer {} is already deployed to test",
+        &fourth[..7]
     );
+    assert_eq!(stages[1]["reason"], reason.as_str());
+    assert_eq!(deployed(), fourth.as_str());
 }
 
 /// Versions are ordered by when their lanes were asked for: the older commit's lane, slower to

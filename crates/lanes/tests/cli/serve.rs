@@ -48,7 +48,9 @@ impl Scene {
     }
 }
 
-/// Steps that sleep once, the first time, when a file names them (for the crash test).
+/// Steps that sleep once, the first time, when a file names them (for the crash test). With
+/// `follow-<component>`, the build prints `first`, then waits (up to 20 s) for
+/// `read-<component>`, which a test creates once it has read that line from a following log.
 pub(crate) fn repo_sleeping_once(once: &std::path::Path) -> TestRepo {
     let repo = TestRepo::new();
     let once = once.display();
@@ -56,7 +58,7 @@ pub(crate) fn repo_sleeping_once(once: &std::path::Path) -> TestRepo {
         .write(
             "build.sh",
             &format!(
-                "echo \"building $LANES_COMPONENT\"\nif [ -e \"{once}/slow-$LANES_COMPONENT\" ]; then echo first; s=$(cat \"{once}/slow-$LANES_COMPONENT\"); sleep \"${{s:-2}}\"; echo second; fi\nif [ -e \"{once}/build-$LANES_COMPONENT\" ]; then rm \"{once}/build-$LANES_COMPONENT\"; touch \"{once}/building-$LANES_COMPONENT\"; sleep 60; fi\necho built\n"
+                "echo \"building $LANES_COMPONENT\"\nif [ -e \"{once}/follow-$LANES_COMPONENT\" ]; then echo first; i=0; while [ ! -e \"{once}/read-$LANES_COMPONENT\" ]; do i=$((i+1)); if [ $i -gt 200 ]; then echo \"nobody read the first line\"; exit 1; fi; sleep 0.1; done; echo second; fi\nif [ -e \"{once}/slow-$LANES_COMPONENT\" ]; then echo first; s=$(cat \"{once}/slow-$LANES_COMPONENT\"); sleep \"${{s:-2}}\"; echo second; fi\nif [ -e \"{once}/build-$LANES_COMPONENT\" ]; then rm \"{once}/build-$LANES_COMPONENT\"; touch \"{once}/building-$LANES_COMPONENT\"; sleep 60; fi\necho built\n"
             ),
         )
         .write(
@@ -178,6 +180,23 @@ fn run_alive(commit: &str) -> bool {
         })
 }
 
+/// Whether a step of an attempt in `repo`'s ledger still runs: every step process inherits
+/// `LANES_TOKEN`, which names the state directory.
+fn steps_alive(repo: &TestRepo) -> bool {
+    let token = format!("LANES_TOKEN={}", repo.path().join(".git/lanes#").display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read(entry.path().join("environ")).ok())
+        .any(|environ| {
+            environ
+                .split(|byte| *byte == 0)
+                .any(|variable| variable.starts_with(token.as_bytes()))
+        })
+}
+
+/// The server and its `lanes run` die by SIGKILL: nothing hands the attempts back, so the
+/// restarted server's run recovers them (and ends their orphaned steps).
 #[test]
 fn kill_9_while_lanes_run_then_a_restart_resumes_builds_and_deploys_wait_for_a_decision() {
     let scene = Scene::new();
@@ -201,11 +220,24 @@ fn kill_9_while_lanes_run_then_a_restart_resumes_builds_and_deploys_wait_for_a_d
         once.join("building-api").exists() && once.join("deploying-web").exists()
     });
     let old = server.pid();
-    server.kill_9();
+    server.kill_9_with_its_runs();
     wait_until(
         &format!("the run of the killed server (pid {old}) ended"),
         || !run_alive(&commit),
     );
+    // Nothing handed the attempts back: the ledger says they run, and their steps run on.
+    let status = repo.lanes(&["status", &commit, "--json"]).success().json();
+    assert_eq!(
+        stage_of(&status, "api", "pr")["state"],
+        "running",
+        "{status:#}"
+    );
+    assert_eq!(
+        stage_of(&status, "web", "staging")["state"],
+        "running",
+        "{status:#}"
+    );
+    assert!(steps_alive(repo), "the killed run's steps were orphaned");
 
     let server = Serving::start(repo);
     let view = wait_for_view(
@@ -223,7 +255,16 @@ fn kill_9_while_lanes_run_then_a_restart_resumes_builds_and_deploys_wait_for_a_d
         2,
         "the build ran again: {view:#}"
     );
+    let interrupted = stage_of(&view, "web", "staging");
+    assert!(
+        interrupted["reason"]
+            .as_str()
+            .unwrap()
+            .contains("during the deploy of attempt 1"),
+        "{interrupted:#}"
+    );
     assert_eq!(state_of(&view, "web", "production"), "pending");
+    assert!(!steps_alive(repo), "recovery ended the orphaned steps");
 
     let (status, body) = post(
         &format!("{}/api/v1/retry", server.url),
@@ -272,43 +313,60 @@ fn lanes_remote(
     token: &str,
     args: &[&str],
 ) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_lanes"))
+    lanes_remote_command(dir, server, token, args)
+        .output()
+        .unwrap()
+}
+
+fn lanes_remote_command(
+    dir: &std::path::Path,
+    server: &Serving,
+    token: &str,
+    args: &[&str],
+) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lanes"));
+    command
         .current_dir(dir)
         .args(args)
         .args(["--server", &server.url])
         .env("LANES_API_TOKEN", token)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+        .env("NO_COLOR", "1");
+    command
 }
 
 #[test]
 fn the_command_line_talks_to_a_server_and_follows_a_log_while_it_is_written() {
     let scene = Scene::new();
     let (once, repo, commit) = (scene.once.path(), &scene.repo, scene.commit.clone());
-    std::fs::write(once.join("slow-api"), "").unwrap();
+    std::fs::write(once.join("follow-api"), "").unwrap();
     let alice = token(repo, "alice", "approver");
     let server = scene.serve_pushed("cli-1");
     wait_for_view(&server, &alice, &commit, "api builds", |view| {
         state_of(view, "api", "pr") == "running"
     });
-    let followed = lanes_remote(
+    // The build goes on past its first line only once that line came through the follow.
+    let mut follow = lanes_remote_command(
         repo.path(),
         &server,
         &alice,
         &["logs", "api", "pr", "--commit", &commit, "-f"],
-    );
+    )
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(follow.stdout.take().unwrap()))
+        .map(Result::unwrap);
+    lines
+        .by_ref()
+        .find(|line| line.contains("stdout | first"))
+        .expect("the first line");
+    std::fs::write(once.join("read-api"), "").unwrap();
+    let rest = lines.collect::<Vec<_>>().join("\n");
+    assert!(follow.wait().unwrap().success());
     assert!(
-        followed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&followed.stderr)
+        rest.contains("stdout | second") && rest.contains("step succeeded"),
+        "{rest}"
     );
-    let log = String::from_utf8_lossy(&followed.stdout);
-    let first = log.find("stdout | first").expect("the first line");
-    let second = log
-        .find("stdout | second")
-        .expect("the line written two seconds later");
-    assert!(first < second && log.contains("step succeeded"), "{log}");
 
     wait_for_view(&server, &alice, &commit, "both lanes wait", |view| {
         state_of(view, "api", "production") == "waiting"
@@ -662,23 +720,32 @@ fn ledger_events_stream_over_sse_as_lanes_run() {
     assert!(seen.contains(&"step_finished".to_owned()), "{seen:?}");
 }
 
+/// The step waits, after its first line, until the test has read that line from the running
+/// `lanes logs -f`: a follow that printed only once the attempt ended would never get it.
 #[test]
 fn lanes_logs_follow_on_the_served_ledger_prints_until_the_attempt_ends() {
     let scene = Scene::new();
     let (once, repo, commit) = (scene.once.path(), &scene.repo, scene.commit.clone());
-    std::fs::write(once.join("slow-web"), "2").unwrap();
+    std::fs::write(once.join("follow-web"), "").unwrap();
     let viewer = token(repo, "vic", "viewer");
     let server = scene.serve_pushed("follow-1");
     wait_for_view(&server, &viewer, &commit, "web builds", |view| {
         state_of(view, "web", "pr") == "running"
     });
-    let followed = repo
-        .lanes(&["logs", "web", "pr", "--commit", &commit, "--follow"])
-        .success();
-    let log = followed.stdout();
-    let first = log.find("stdout | first").expect("the first line");
-    let second = log.find("stdout | second").expect("the line written later");
-    assert!(first < second && log.contains("step succeeded"), "{log}");
+    let mut follow = repo.spawn_lanes(&["logs", "web", "pr", "--commit", &commit, "--follow"]);
+    let mut lines = follow.stdout_lines();
+    lines
+        .by_ref()
+        .find(|line| line.contains("stdout | first"))
+        .expect("the first line");
+    std::fs::write(once.join("read-web"), "").unwrap();
+    let rest: Vec<String> = lines.collect();
+    follow.finish().success();
+    let rest = rest.join("\n");
+    assert!(
+        rest.contains("stdout | second") && rest.contains("step succeeded"),
+        "{rest}"
+    );
 }
 
 #[test]

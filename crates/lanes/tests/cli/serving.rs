@@ -54,8 +54,15 @@ impl Serving {
         self.child.id()
     }
 
-    /// SIGKILL: no chance to clean up.
-    pub(crate) fn kill_9(mut self) {
+    /// SIGKILL to the server and to the `lanes run`s it started: a crash of lanes, with nothing
+    /// handed back. The server is frozen first, so that it neither tells its runs to stop nor
+    /// starts new ones; the runs' steps, in process groups of their own, are left orphaned.
+    pub(crate) fn kill_9_with_its_runs(mut self) {
+        let server = self.child.id();
+        signal("-STOP", server);
+        for run in children_of(server) {
+            signal("-KILL", run);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -64,6 +71,29 @@ impl Serving {
     pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         terminate(&mut self.child)
     }
+}
+
+fn signal(signal: &str, pid: u32) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+/// The processes whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (name) state ppid ...`: the name may hold spaces and parentheses.
+            let parent_of_pid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
+            (parent_of_pid.parse::<u32>().ok()? == parent).then_some(pid)
+        })
+        .collect()
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
