@@ -392,10 +392,17 @@ pub(crate) struct LogsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
-    /// Where to build the sample monorepo (must not exist or be empty; default: a new
-    /// temporary directory, kept afterwards).
+    /// Where to build the sample monorepo (must not exist or be empty); it is yours and stays
+    /// afterwards. Default: a new temporary directory, removed when the demo ends.
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
+    /// Keep the temporary directory when the demo ends, to try lanes in it.
+    #[arg(long)]
+    pub(crate) keep: bool,
+    /// Show everything: why each commit affects each component, and the output of every lanes
+    /// command the demo runs (progress, status tables, hints). Default: a summary per act.
+    #[arg(long, short = 'v')]
+    pub(crate) verbose: bool,
     /// End after the lanes instead of serving the dashboard of them until interrupted.
     #[arg(long)]
     pub(crate) no_serve: bool,
