@@ -141,6 +141,15 @@ pub(crate) enum Command {
     #[command(after_help = EXIT_STATUS_HELP)]
     Logs(LogsArgs),
     /// Build a sample monorepo and show lanes at work on its history.
+    ///
+    /// What each commit affects, then real lanes to production: a red component stops alone, a
+    /// fix, a rollback, a change submitted from a branch, a hotfix, and last a change deployed
+    /// to staging and waiting for production's approval. A summary per act; --verbose shows
+    /// every step. Then it serves the dashboard until Ctrl-C or SIGTERM, printing the token of
+    /// olga, who may approve the waiting change, and a viewer's. The temporary directory it
+    /// builds in is removed when it ends, unless --keep; a --dir is yours and stays. Hints name
+    /// lanes as you can run it: `lanes -C DIR`, or this binary's path when `lanes` on the PATH
+    /// is another program or none.
     #[command(after_help = EXIT_STATUS_HELP)]
     Demo(DemoArgs),
     /// Serve webhooks, the HTTP API and the dashboard, and run the lanes of every commit the
