@@ -132,18 +132,18 @@ fn rollback_is_told_from_the_ledger(board: &serde_json::Value, stdout: &str) {
     let (bad, bad_commit) = version_in(stdout, "marked bad: fhir");
     let (again, again_commit) = version_in(stdout, "deployed again to prod: fhir");
     let test = &fhir_row["environments"]["test"]["deployed"];
-    assert!(test["bad"].is_string(), "{board}");
+    assert!(test["bad"].is_string(), "{fhir_row}");
     assert!(
         test["fingerprint"].as_str().unwrap().starts_with(&bad)
             && test["commit"].as_str().unwrap().starts_with(&bad_commit),
-        "{bad} {bad_commit}: {board}"
+        "{bad} {bad_commit}: {fhir_row}"
     );
     let prod = &fhir_row["environments"]["prod"]["deployed"];
-    assert!(prod["bad"].is_null(), "{board}");
+    assert!(prod["bad"].is_null(), "{fhir_row}");
     assert!(
         prod["fingerprint"].as_str().unwrap().starts_with(&again)
             && prod["commit"].as_str().unwrap().starts_with(&again_commit),
-        "{again} {again_commit}: {board}"
+        "{again} {again_commit}: {fhir_row}"
     );
     assert_ne!(bad, again);
 }
