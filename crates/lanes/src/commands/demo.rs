@@ -37,6 +37,8 @@ struct Voices<'a> {
     lanes: String,
     /// Whether the directory is there after the demo's lanes, for the `look:` hints.
     stays: bool,
+    /// Whether the dashboard is served at the end.
+    serving: bool,
 }
 
 pub(crate) fn demo(args: &DemoArgs, output: &Output) -> Result<(), Failure> {
@@ -58,6 +60,7 @@ pub(crate) fn demo(args: &DemoArgs, output: &Output) -> Result<(), Failure> {
         commands: output.with(!args.verbose, &lanes),
         lanes,
         stays: place.stays() || !args.no_serve,
+        serving: !args.no_serve,
     };
     let repo = Repo::init(dir, "main")?;
     for (path, contents) in initial_files() {
@@ -394,9 +397,21 @@ fn leave_waiting(repo: &Repo, dir: &Path, voices: &Voices) -> Result<(), Failure
     );
     lanes_run(dir, &commit, voices)?;
     summarize(dir, &commit, voices)?;
-    voices.output.data(
-        "  mia wrote it, so olga approves: sign in as olga on the dashboard and click approve",
-    );
+    let how = if voices.serving {
+        ": sign in on the dashboard with olga's token (below) and click approve".to_owned()
+    } else if voices.stays {
+        format!(
+            ": {}",
+            voices
+                .commands
+                .command("approve monitoring production --as olga")
+        )
+    } else {
+        String::new()
+    };
+    voices
+        .output
+        .data(&format!("  mia wrote it, so olga approves{how}"));
     Ok(())
 }
 
