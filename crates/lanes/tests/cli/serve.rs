@@ -496,17 +496,17 @@ fn with_poll_a_remote_that_sends_no_webhooks_is_followed() {
 
 /// A `lanes demo` serving its dashboard, started in `home` with `TMPDIR` at `temp` and a
 /// `PATH` whose `lanes` is this binary.
-struct ServedDemo {
+pub(crate) struct ServedDemo {
     child: std::process::Child,
-    url: String,
-    olga: String,
+    pub(crate) url: String,
+    pub(crate) olga: String,
     /// Its stderr up to the tokens.
     said: Vec<String>,
     readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl ServedDemo {
-    fn start(home: &std::path::Path, temp: &std::path::Path, extra: &[&str]) -> Self {
+    pub(crate) fn start(home: &std::path::Path, temp: &std::path::Path, extra: &[&str]) -> Self {
         let bin = home.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_lanes"), bin.join("lanes")).unwrap();
@@ -567,8 +567,31 @@ impl ServedDemo {
         }
     }
 
+    /// The commit whose monitoring version waits: deployed to staging, not to production.
+    pub(crate) fn waiting_commit(&self) -> String {
+        let (status, board) = get(&format!("{}/api/v1/board", self.url), &self.olga);
+        assert_eq!(status, 200, "{board}");
+        let board: serde_json::Value = serde_json::from_str(&board).unwrap();
+        let monitoring = board["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == "monitoring")
+            .unwrap();
+        let waiting = monitoring["environments"]["staging"]["deployed"]["commit"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(
+            monitoring["environments"]["prod"]["deployed"]["commit"],
+            waiting.as_str(),
+            "{monitoring}"
+        );
+        waiting
+    }
+
     /// SIGTERM, as Ctrl-C would; the demo must end cleanly, and soon.
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -616,24 +639,8 @@ fn lanes_demo_ends_on_its_dashboard_with_a_decision_waiting_and_removes_its_dire
         "{:#?}",
         demo.said
     );
-    let (status, board) = get(&format!("{}/api/v1/board", demo.url), &demo.olga);
-    assert_eq!(status, 200, "{board}");
-    let board: serde_json::Value = serde_json::from_str(&board).unwrap();
-    let monitoring = board["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["name"] == "monitoring")
-        .unwrap();
     // A version waits in staging, ahead of production...
-    let waiting = monitoring["environments"]["staging"]["deployed"]["commit"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_ne!(
-        monitoring["environments"]["prod"]["deployed"]["commit"],
-        waiting.as_str()
-    );
+    let waiting = demo.waiting_commit();
     let view = |what: &str, check: &dyn Fn(&serde_json::Value) -> bool| {
         let url = format!("{}/api/v1/commits/{waiting}", demo.url);
         let mut last = serde_json::Value::Null;
