@@ -141,6 +141,15 @@ pub(crate) enum Command {
     #[command(after_help = EXIT_STATUS_HELP)]
     Logs(LogsArgs),
     /// Build a sample monorepo and show lanes at work on its history.
+    ///
+    /// What each commit affects, then real lanes to production: a red component stops alone, a
+    /// fix, a rollback, a change submitted from a branch, a hotfix, and last a change deployed
+    /// to staging and waiting for production's approval. A summary per act; --verbose shows
+    /// every step. Then it serves the dashboard until Ctrl-C or SIGTERM, printing the token of
+    /// olga, who may approve the waiting change, and a viewer's. The temporary directory it
+    /// builds in is removed when it ends, unless --keep; a --dir is yours and stays. Hints name
+    /// lanes as you can run it: `lanes -C DIR`, or this binary's path when `lanes` on the PATH
+    /// is another program or none.
     #[command(after_help = EXIT_STATUS_HELP)]
     Demo(DemoArgs),
     /// Serve webhooks, the HTTP API and the dashboard, and run the lanes of every commit the
@@ -392,10 +401,17 @@ pub(crate) struct LogsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
-    /// Where to build the sample monorepo (must not exist or be empty; default: a new
-    /// temporary directory, kept afterwards).
+    /// Where to build the sample monorepo (must not exist or be empty); it is yours and stays
+    /// afterwards. Default: a new temporary directory, removed when the demo ends.
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
+    /// Keep the temporary directory when the demo ends, to try lanes in it.
+    #[arg(long)]
+    pub(crate) keep: bool,
+    /// Show everything: why each commit affects each component, and the output of every lanes
+    /// command the demo runs (progress, status tables, hints). Default: a summary per act.
+    #[arg(long, short = 'v')]
+    pub(crate) verbose: bool,
     /// End after the lanes instead of serving the dashboard of them until interrupted.
     #[arg(long)]
     pub(crate) no_serve: bool,

@@ -12,6 +12,10 @@ use crate::cli::ColorChoice;
 pub(crate) struct Output {
     stdout_colors: bool,
     stderr_colors: bool,
+    /// Prints nothing but errors: `lanes demo` runs its commands so unless `--verbose`.
+    quiet: bool,
+    /// How hints name lanes: `lanes`, unless the demo knows it is not on the `PATH`.
+    lanes: String,
 }
 
 impl Output {
@@ -25,7 +29,27 @@ impl Output {
         Self {
             stdout_colors: decide(std::io::stdout().is_terminal()),
             stderr_colors: decide(std::io::stderr().is_terminal()),
+            quiet: false,
+            lanes: "lanes".to_owned(),
         }
+    }
+
+    /// The same output, quiet (`quiet: true`) or not, with hints naming lanes as `lanes`.
+    pub(crate) fn with(&self, quiet: bool, lanes: &str) -> Self {
+        Self {
+            quiet,
+            lanes: lanes.to_owned(),
+            ..*self
+        }
+    }
+
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// A lanes command as a hint shows it: `` `lanes status abc1234` ``.
+    pub(crate) fn command(&self, args: &str) -> String {
+        format!("`{} {args}`", self.lanes)
     }
 
     /// Renders miette reports (diagnostics) the way this run colours.
@@ -66,11 +90,10 @@ impl Output {
     }
 
     /// A line of data on stdout. A closed pipe (`lanes affected | head`) ends the program quietly.
-    #[expect(
-        clippy::unused_self,
-        reason = "all output goes through `Output`, the one place that decides where it goes"
-    )]
     pub(crate) fn data(&self, line: &str) {
+        if self.quiet {
+            return;
+        }
         let mut stdout = std::io::stdout().lock();
         if writeln!(stdout, "{line}").is_err() {
             std::process::exit(0);
@@ -78,15 +101,16 @@ impl Output {
     }
 
     /// A message for people on stderr.
-    #[expect(
-        clippy::unused_self,
-        reason = "all output goes through `Output`, the one place that decides where it goes"
-    )]
     pub(crate) fn say(&self, line: &str) {
-        eprintln!("{line}");
+        if !self.quiet {
+            eprintln!("{line}");
+        }
     }
 
     pub(crate) fn hint(&self, hint: &str) {
+        if self.quiet {
+            return;
+        }
         eprintln!(
             "{} {hint}",
             self.paint_err(&Style::new().cyan().bold(), "hint:")
@@ -117,6 +141,16 @@ impl Output {
                 eprint!("{rendered}");
             }
         }
+    }
+}
+
+/// Text as one line on a terminal: control characters (a newline in a file name, an escape
+/// sequence) are escaped.
+pub(crate) fn escaped(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        format!("{text:?}")
+    } else {
+        text.to_owned()
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::change_detection::{Comparison, affected_between};
 use crate::cli::AffectedArgs;
 use crate::failure::Failure;
-use crate::output::Output;
+use crate::output::{Output, escaped};
 use crate::workspace::{repository, required_manifest_at};
 
 /// How many files `--explain` lists per component before summarizing.
@@ -167,14 +167,5 @@ fn change_word(kind: ChangeKind) -> &'static str {
         ChangeKind::Added => "added   ",
         ChangeKind::Deleted => "deleted ",
         ChangeKind::Modified => "modified",
-    }
-}
-
-/// A path as one line: control characters (a newline in a file name) are escaped.
-fn escaped(path: &str) -> String {
-    if path.chars().any(char::is_control) {
-        format!("{path:?}")
-    } else {
-        path.to_owned()
     }
 }

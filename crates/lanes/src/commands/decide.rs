@@ -110,7 +110,10 @@ fn decide(
     };
     output.say(&what);
     if !matches!(decision, Decision::Reject { .. }) {
-        output.hint(&format!("`lanes run {short}` continues the lane"));
+        output.hint(&format!(
+            "{} continues the lane",
+            output.command(&format!("run {short}"))
+        ));
     }
     Ok(())
 }

@@ -40,8 +40,9 @@ pub(crate) fn hotfix(directory: &Path, args: &HotfixArgs, output: &Output) -> Re
         args.component
     ));
     output.hint(&format!(
-        "commit the fix on {}, then `lanes run {}`",
-        cut.branch, cut.branch
+        "commit the fix on {}, then {}",
+        cut.branch,
+        output.command(&format!("run {}", cut.branch))
     ));
     Ok(())
 }

@@ -43,6 +43,7 @@ pub(crate) fn promote(
         state: &args.state,
         jobs: 1,
         json: false,
+        quiet: output.is_quiet(),
         scope: Scope {
             only: world.lane_of(&commit, &args.component).map(|lane| lane.id),
             last_stage: Some(stage),

@@ -68,8 +68,8 @@ pub(crate) fn print_report(report: &WalkReport, output: &Output) {
     }
     if let Some((commit, _)) = report.runs.last() {
         output.hint(&format!(
-            "`lanes status {}` shows every lane",
-            commit.short()
+            "{} shows every lane",
+            output.command(&format!("status {}", commit.short()))
         ));
     }
 }
@@ -81,6 +81,8 @@ pub(crate) struct DriveOptions<'a> {
     pub(crate) state: &'a StateArg,
     pub(crate) jobs: usize,
     pub(crate) json: bool,
+    /// No progress at all (`lanes demo` without `--verbose`).
+    pub(crate) quiet: bool,
     pub(crate) scope: Scope,
 }
 
@@ -110,7 +112,7 @@ pub(crate) async fn drive(
         state,
         worktree,
         jobs: options.jobs.max(1),
-        progress: Progress::new(options.json),
+        progress: Progress::new(options.json, options.quiet),
         commit_text: commit_text(options.rev, &repo.commit_info(commit)?),
         scope: options.scope,
     };

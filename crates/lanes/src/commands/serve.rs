@@ -13,7 +13,7 @@ use crate::cli::ServeArgs;
 use crate::failure::Failure;
 use crate::ledger::block_on;
 use crate::output::Output;
-use crate::service::{CommandBackend, Driver, commits_to_resume};
+use crate::service::{CommandBackend, Driver, Stops, commits_to_resume};
 use crate::state_dir::StateDir;
 use crate::workspace::{manifest_at, repository};
 
@@ -73,6 +73,7 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
             app,
             stop.clone().cancelled_owned(),
         ));
+        let stops = Stops::listen()?;
         output.data(&format!("http://{address}/"));
         output.say(&format!(
             "lanes serve: the dashboard is at http://{address}/ (Ctrl-C stops)"
@@ -89,7 +90,7 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
                 .poll
                 .map(|seconds| (Duration::from_secs(seconds.max(1)), default_branch)),
         };
-        let outcome = driver.run(notices, resume).await;
+        let outcome = driver.run(notices, resume, stops).await;
         stop.cancel();
         if let Ok(Ok(Err(error))) = tokio::time::timeout(CLOSE_GRACE, server).await {
             return Err(Failure::Refused {

@@ -58,7 +58,10 @@ pub(crate) fn status(directory: &Path, args: &StatusArgs, output: &Output) -> Re
     print_path(&path, output);
     if view.lanes.is_empty() && view.unchanged.is_empty() {
         output.say("no lanes for this commit yet");
-        output.hint(&format!("`lanes run {}` runs them", commit.short()));
+        output.hint(&format!(
+            "{} runs them",
+            output.command(&format!("run {}", commit.short()))
+        ));
         return Ok(());
     }
     print_view(&view, output);

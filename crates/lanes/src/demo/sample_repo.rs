@@ -137,6 +137,19 @@ pub(crate) fn feature_and_hotfix() -> (Step, Step) {
     )
 }
 
+/// The last commit: a change left waiting at the production approval for the person watching
+/// the dashboard. Mia wrote it, so olga, the other approver of monitoring, decides.
+pub(crate) fn awaiting_approval() -> Step {
+    Step {
+        message: "Monitoring: page the on-call when fhir is slow",
+        author: ("Mia", "mia@example.com"),
+        edits: vec![Edit::Write(
+            "src/Monitoring/alerts.json",
+            "{ \"alerts\": [\"fhir-latency\"], \"page\": \"on-call\" }\n",
+        )],
+    }
+}
+
 /// The commits after the first one.
 pub(crate) fn history() -> Vec<Step> {
     vec![

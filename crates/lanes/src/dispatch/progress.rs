@@ -17,11 +17,15 @@ pub(crate) enum Progress {
     Lines,
     /// Every event as a JSON line on stdout.
     Json,
+    /// Nothing but notes (stopping).
+    Quiet,
 }
 
 impl Progress {
-    pub(crate) fn new(json: bool) -> Self {
-        if json {
+    pub(crate) fn new(json: bool, quiet: bool) -> Self {
+        if quiet {
+            Self::Quiet
+        } else if json {
             Self::Json
         } else if std::io::stderr().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -39,12 +43,15 @@ impl Progress {
     pub(crate) fn note(&self, message: &str) {
         match self {
             Self::Live { bars, .. } => bars.suspend(|| eprintln!("{message}")),
-            Self::Lines | Self::Json => eprintln!("{message}"),
+            Self::Lines | Self::Json | Self::Quiet => eprintln!("{message}"),
         }
     }
 
     /// Shows one recorded event; `world` already includes it.
     pub(crate) fn event(&mut self, event: &Event, world: &World) {
+        if let Self::Quiet = self {
+            return;
+        }
         if let Self::Json = self {
             println!(
                 "{}",
@@ -123,7 +130,7 @@ impl Progress {
                     eprintln!("{label}{text}");
                 }
             }
-            Self::Json => {}
+            Self::Json | Self::Quiet => {}
         }
     }
 }

@@ -352,6 +352,7 @@ impl Walk<'_> {
             state: self.state,
             jobs: self.jobs,
             json: self.json,
+            quiet: self.output.is_quiet(),
             scope: Scope {
                 only: None,
                 last_stage: Some(last),

@@ -41,6 +41,7 @@ impl Walk<'_> {
             state: self.state,
             jobs: self.jobs,
             json: self.json,
+            quiet: self.output.is_quiet(),
             scope: Scope::default(),
         };
         let mut submitted = Vec::new();

@@ -12,7 +12,7 @@ use std::time::Duration;
 use lanes_engine::World;
 use lanes_server::{Notice, now};
 use lanes_store::Deliveries;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -102,6 +102,32 @@ fn is_commit_id(text: &str) -> bool {
     matches!(text.len(), 40 | 64) && text.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
+/// Ctrl-C and SIGTERM, listened for before the server says where it is: a signal sent as soon
+/// as the address is printed must stop it (in `lanes demo` an earlier run's handler would
+/// swallow it otherwise).
+pub(crate) struct Stops {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Stops {
+    pub(crate) fn listen() -> Result<Self, Failure> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())
+                .map_err(|error| Failure::io("listen for Ctrl-C", error))?,
+            terminate: signal(SignalKind::terminate())
+                .map_err(|error| Failure::io("listen for SIGTERM", error))?,
+        })
+    }
+
+    async fn received(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
 impl Driver {
     /// Drives commits until SIGINT or SIGTERM, then stops the runs (they abandon their
     /// attempts cleanly) and waits for them.
@@ -109,11 +135,8 @@ impl Driver {
         self,
         mut notices: mpsc::UnboundedReceiver<Notice>,
         resume: Vec<String>,
+        mut stops: Stops,
     ) -> Result<(), Failure> {
-        let mut interrupt = signal(SignalKind::interrupt())
-            .map_err(|error| Failure::io("listen for Ctrl-C", error))?;
-        let mut terminate = signal(SignalKind::terminate())
-            .map_err(|error| Failure::io("listen for SIGTERM", error))?;
         let mut schedule = Schedule::default();
         for delivery in self.deliveries.pending().await.map_err(Failure::store)? {
             if let Some(commit) = delivery.said.commit {
@@ -155,8 +178,7 @@ impl Driver {
                         schedule.add(head, None);
                     }
                 }
-                _ = interrupt.recv() => break,
-                _ = terminate.recv() => break,
+                () = stops.received() => break,
             }
         }
         eprintln!("lanes serve: stopping; running steps are handed back to the ledger");

@@ -8,5 +8,5 @@ mod parent_link;
 
 pub(crate) use command_backend::CommandBackend;
 pub(crate) use demo_serving::serve_demo;
-pub(crate) use driver::{Driver, commits_to_resume};
+pub(crate) use driver::{Driver, Stops, commits_to_resume};
 pub(crate) use parent_link::{PARENT_VARIABLE, follow_serving_parent};

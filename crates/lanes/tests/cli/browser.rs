@@ -1,13 +1,15 @@
 //! The dashboard in headless Chromium, over a `lanes serve` running real lanes: the commit
 //! page follows a running step without reloading, a log streams, an approver approves with a
-//! click and a viewer has nothing to click. Screenshots go to `target/test-artifacts/browser`.
+//! click and a viewer has nothing to click; the demo leaves its printed approver a production
+//! approval to click. Screenshots go to `target/test-artifacts/browser`.
 
 use crate::serve::Scene;
-use crate::serving::{Serving, token};
+use crate::serve::ServedDemo;
+use crate::serving::token;
 use crate::webdriver::{Browser, browser};
 
-fn sign_in(browser: &Browser, server: &Serving, token: &str) {
-    browser.open(&format!("{}/logout", server.url));
+fn sign_in(browser: &Browser, url: &str, token: &str) {
+    browser.open(&format!("{url}/logout"));
     browser.type_into("input[name=token]", token);
     browser.click("form button");
     browser.wait_until("signed in", |b| b.text("header .who").contains('('));
@@ -38,7 +40,7 @@ fn the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click() {
     let viewer = token(repo, "vic", "viewer");
     let server = scene.serve_pushed("browser-1");
 
-    sign_in(&browser, &server, &viewer);
+    sign_in(&browser, &server.url, &viewer);
     // The run page of web's build streams its log while the step writes it.
     browser.wait_until("web's build started", |b| {
         b.open(&format!("{}/lanes/2/stages/pr", server.url));
@@ -95,7 +97,7 @@ fn the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click() {
     );
     browser.screenshot("commit-page-viewer");
 
-    sign_in(&browser, &server, &alice);
+    sign_in(&browser, &server.url, &alice);
     browser.open(&format!("{}/commits/{commit}", server.url));
     browser.click("section[data-component=api] button.approve");
     browser.wait_until("the approval is said", |b| {
@@ -120,4 +122,33 @@ fn the_dashboard_follows_real_lanes_and_an_approver_approves_with_a_click() {
     browser.resize(390, 844);
     browser.open(&format!("{}/commits/{commit}", server.url));
     browser.screenshot("commit-page-phone");
+}
+
+#[test]
+fn the_demo_leaves_its_printed_approver_a_production_approval_to_click() {
+    let Some(browser) =
+        browser("the_demo_leaves_its_printed_approver_a_production_approval_to_click")
+    else {
+        return;
+    };
+    let home = tempfile::TempDir::new().unwrap();
+    let temp = home.path().join("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    let demo = ServedDemo::start(home.path(), &temp, &[]);
+    let waiting = demo.waiting_commit();
+    sign_in(&browser, &demo.url, &demo.olga);
+    browser.open(&format!("{}/commits/{waiting}", demo.url));
+    assert_eq!(stage_state(&browser, "monitoring", "staging"), "succeeded");
+    assert_eq!(stage_state(&browser, "monitoring", "production"), "waiting");
+    browser.screenshot("demo-waiting");
+    browser.click("section[data-component=monitoring] button.approve");
+    browser.wait_until("the approval is said", |b| {
+        b.text(".flash").contains("olga approved monitoring")
+    });
+    browser.wait_until("monitoring is in production", |b| {
+        b.text("section[data-component=monitoring] h2")
+            .contains("done: in production")
+    });
+    browser.screenshot("demo-approved");
+    demo.stop();
 }

@@ -164,8 +164,16 @@ pub(crate) fn git_in(dir: &Path, home: &Path, args: &[&str]) -> String {
 }
 
 pub(crate) fn lanes_in(dir: &Path, args: &[&str]) -> Run {
+    lanes_in_with(dir, args, &[])
+}
+
+/// `lanes_in` with extra environment variables (`PATH`, `TMPDIR`).
+pub(crate) fn lanes_in_with(dir: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lanes"));
-    command.current_dir(dir).args(args);
+    command
+        .current_dir(dir)
+        .args(args)
+        .envs(env.iter().copied());
     isolated_git(&mut command, dir);
     Run {
         args: args.iter().map(ToString::to_string).collect(),

@@ -538,61 +538,201 @@ fn with_poll_a_remote_that_sends_no_webhooks_is_followed() {
     );
 }
 
-#[test]
-fn lanes_demo_ends_on_its_dashboard_until_interrupted() {
-    let home = tempfile::TempDir::new().unwrap();
-    let target = home.path().join("demo");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lanes"))
-        .current_dir(home.path())
-        .args([
-            "demo",
-            "--dir",
-            target.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .env("HOME", home.path())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+/// A `lanes demo` serving its dashboard, started in `home` with `TMPDIR` at `temp` and a
+/// `PATH` whose `lanes` is this binary.
+pub(crate) struct ServedDemo {
+    child: std::process::Child,
+    pub(crate) url: String,
+    pub(crate) olga: String,
+    /// Its stderr up to the tokens.
+    said: Vec<String>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl ServedDemo {
+    pub(crate) fn start(home: &std::path::Path, temp: &std::path::Path, extra: &[&str]) -> Self {
+        let bin = home.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_lanes"), bin.join("lanes")).unwrap();
+        let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+            &crate::manifest_commands::path_without_lanes(),
+        )))
         .unwrap();
-    let mut stdout = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
-    let url = stdout
-        .by_ref()
-        .map(Result::unwrap)
-        .find(|line| line.starts_with("http://"))
-        .expect("the demo prints its dashboard's address");
-    let rest = std::thread::spawn(move || stdout.count());
-    // Both pipes are read to their end: a closed pipe would fail the demo's own writes.
-    let stderr = child.stderr.take().unwrap();
-    let (sender, tokens) = std::sync::mpsc::channel();
-    let drain = std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            if let Some(token) = line.trim().strip_prefix("olga (approver): ") {
-                let _ = sender.send(token.to_owned());
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lanes"))
+            .current_dir(home)
+            .args(["demo", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .env("HOME", home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .env("PATH", path)
+            .env("TMPDIR", temp)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout =
+            std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+        let url = stdout
+            .by_ref()
+            .map(Result::unwrap)
+            .find(|line| line.starts_with("http://"))
+            .expect("the demo prints its dashboard's address");
+        // Both pipes are read to their end: a closed pipe would fail the demo's own writes.
+        let rest = std::thread::spawn(move || {
+            stdout.for_each(drop);
+        });
+        let stderr = child.stderr.take().unwrap();
+        let (sender, lines) = std::sync::mpsc::channel();
+        let drain = std::thread::spawn(move || {
+            for line in
+                std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok)
+            {
+                let _ = sender.send(line);
             }
+        });
+        let mut said = Vec::new();
+        let olga = loop {
+            let line = lines
+                .recv_timeout(Duration::from_mins(1))
+                .expect("the demo prints an approver's token");
+            if let Some(token) = line.trim().strip_prefix("olga (approver): ") {
+                break token.to_owned();
+            }
+            said.push(line);
+        };
+        Self {
+            child,
+            url: url.trim_end_matches('/').to_owned(),
+            olga,
+            said,
+            readers: vec![rest, drain],
         }
-    });
-    let olga = tokens
-        .recv_timeout(Duration::from_mins(1))
-        .expect("the demo prints an approver's token");
-    let url = url.trim_end_matches('/');
-    let (status, board) = get(&format!("{url}/api/v1/board"), &olga);
-    assert_eq!(status, 200, "{board}");
-    assert!(board.contains("\"fhir\""), "{board}");
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    }
+
+    /// The commit whose monitoring version waits: deployed to staging, not to production.
+    pub(crate) fn waiting_commit(&self) -> String {
+        let (status, board) = get(&format!("{}/api/v1/board", self.url), &self.olga);
+        assert_eq!(status, 200, "{board}");
+        let board: serde_json::Value = serde_json::from_str(&board).unwrap();
+        let monitoring = board["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == "monitoring")
+            .unwrap();
+        let waiting = monitoring["environments"]["staging"]["deployed"]["commit"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(
+            monitoring["environments"]["prod"]["deployed"]["commit"],
+            waiting.as_str(),
+            "{monitoring}"
+        );
+        waiting
+    }
+
+    /// SIGTERM, as Ctrl-C would; the demo must end cleanly, and soon.
+    pub(crate) fn stop(mut self) {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the demo did not end within 30 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "Ctrl-C or SIGTERM ends the demo cleanly");
+        for reader in self.readers {
+            reader.join().unwrap();
+        }
+    }
+}
+
+#[test]
+fn lanes_demo_ends_on_its_dashboard_with_a_decision_waiting_and_removes_its_directory() {
+    let home = tempfile::TempDir::new().unwrap();
+    let temp = home.path().join("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    let demo = ServedDemo::start(home.path(), &temp, &[]);
+    let dir = crate::manifest_commands::entries(&temp);
+    assert_eq!(dir.len(), 1, "{dir:?}");
+    // `lanes` on the PATH is this binary: the hints say `lanes -C DIR`.
+    let lanes = format!("lanes -C {}", dir[0].display());
     assert!(
-        child.wait().unwrap().success(),
-        "Ctrl-C or SIGTERM ends the demo cleanly"
+        demo.said
+            .iter()
+            .any(|line| line.starts_with(&format!("  {lanes} board"))),
+        "{:#?}",
+        demo.said
     );
-    drain.join().unwrap();
-    rest.join().unwrap();
+    assert!(
+        !demo
+            .said
+            .iter()
+            .any(|line| line.contains(env!("CARGO_BIN_EXE_lanes"))),
+        "{:#?}",
+        demo.said
+    );
+    // A version waits in staging, ahead of production...
+    let waiting = demo.waiting_commit();
+    let view = |what: &str, check: &dyn Fn(&serde_json::Value) -> bool| {
+        let url = format!("{}/api/v1/commits/{waiting}", demo.url);
+        let mut last = serde_json::Value::Null;
+        wait_until(what, || {
+            last = serde_json::from_str(&get(&url, &demo.olga).1).unwrap_or_default();
+            check(&last)
+        });
+        last
+    };
+    view("monitoring waits at production", &|view| {
+        state_of(view, "monitoring", "production") == "waiting"
+    });
+    // ...for the approval the printed approver token gives, as the dashboard's button does.
+    let (status, body) = post(
+        &format!("{}/api/v1/approve", demo.url),
+        &demo.olga,
+        &json!({"component": "monitoring", "stage": "production", "commit": waiting}),
+    );
+    assert_eq!(status, 200, "{body}");
+    view("monitoring reaches production", &|view| {
+        state_of(view, "monitoring", "production") == "succeeded"
+    });
+    demo.stop();
+    assert_eq!(
+        crate::manifest_commands::entries(&temp),
+        Vec::<std::path::PathBuf>::new(),
+        "the demo leaves nothing in the temporary folder"
+    );
+}
+
+/// Also a SIGTERM sent as soon as the address is printed: the handler of the demo's earlier
+/// runs swallowed one that came before the server listened for it, and the demo served on.
+#[test]
+fn lanes_demo_keep_keeps_its_directory_after_a_sigterm_as_soon_as_it_serves() {
+    let home = tempfile::TempDir::new().unwrap();
+    let temp = home.path().join("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    let demo = ServedDemo::start(home.path(), &temp, &["--keep"]);
+    let dir = crate::manifest_commands::entries(&temp);
+    assert_eq!(dir.len(), 1, "{dir:?}");
+    let said = format!("the sample monorepo stays in {}", dir[0].display());
+    assert!(
+        demo.said.iter().any(|line| line.contains(&said)),
+        "{said} missing: {:#?}",
+        demo.said
+    );
+    demo.stop();
+    assert!(dir[0].join("lanes.yml").is_file(), "kept after SIGTERM");
 }
 
 #[test]
