@@ -8,6 +8,7 @@ mod component_graph;
 mod fingerprint;
 mod path_matcher;
 mod unmatched;
+mod unowned;
 
 pub use affected::{Affected, AffectedComponent, BaseManifest, ManifestChange, Reason, affected};
 pub use changed_file::{ChangeKind, ChangedFile, TrackedFile};
@@ -15,3 +16,4 @@ pub use component_graph::{ComponentGraph, GraphNode, GraphReport};
 pub use fingerprint::{ComponentFingerprint, Fingerprint, fingerprints, input_directories};
 pub use path_matcher::{PathMatcher, PathOwners};
 pub use unmatched::unmatched_patterns;
+pub use unowned::{UnownedFiles, unowned_files};

@@ -340,3 +340,29 @@ proptest! {
         prop_assert_eq!(names, changed);
     }
 }
+
+#[test]
+fn unowned_files_put_the_lanes_scripts_first() {
+    let m = manifest(
+        "version: 1\nshared: [global.json]\nignore: [\"**/*.md\"]\ncomponents:\n  api: { path: src/Api, stages: { pr: { deploy: \"sh tools/ship.sh\" } } }\nenvironments: { test: {} }\nstages:\n  - { name: pr, run: [\"./ci/test.sh --all && make\"], environment: test, deploy: ./deploy.sh }\n",
+    );
+    let unowned = lanes_graph::unowned_files(
+        &m,
+        &[
+            "Makefile",
+            "README.md",
+            "ci/test.sh",
+            "deploy.sh",
+            "global.json",
+            "lanes.yml",
+            "src/Api/a.cs",
+            "tools/ship.sh",
+            "tools/other.sh",
+        ],
+    );
+    assert_eq!(
+        unowned.lane_scripts,
+        ["ci/test.sh", "deploy.sh", "tools/ship.sh"]
+    );
+    assert_eq!(unowned.others, ["Makefile", "tools/other.sh"]);
+}

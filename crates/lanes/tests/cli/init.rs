@@ -94,3 +94,16 @@ fn init_without_components_says_where_it_looked() {
     );
     assert!(!repo.path().join("lanes.yml").exists());
 }
+
+#[test]
+fn init_lists_committed_files_owned_by_no_component() {
+    let repo = TestRepo::new();
+    repo.write("src/Api/Api.csproj", &csproj(&[]))
+        .write("deploy.sh", "")
+        .write("tools/gen.py", "")
+        .write("README.md", "");
+    repo.commit("start");
+    let run = repo.lanes(&["init"]).success();
+    run.stderr_has("warning: 2 files at HEAD belong to no component and are neither shared nor ignored")
+        .stderr_has("hint: the lane's own scripts: deploy.sh; other files: tools/gen.py; add them to a component");
+}
