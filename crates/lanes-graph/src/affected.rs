@@ -41,6 +41,8 @@ pub enum Reason {
     Manifest { cause: ManifestChange },
     /// A dependency is affected.
     Dependency { component: String },
+    /// A dev-only dependency (`dev_depends_on`) is affected.
+    DevDependency { component: String },
 }
 
 /// How a manifest change concerns a component.
@@ -152,15 +154,26 @@ pub fn affected(
     }
 
     let direct: Vec<ComponentId> = reasons.keys().copied().collect();
+    let reached = reached_from(manifest, &direct);
     for &id in graph.dependencies_first() {
-        let through: Vec<Reason> = manifest
-            .component(id)
+        let component = manifest.component(id);
+        let name = |dependency: &ComponentId| manifest.component(*dependency).name.clone();
+        let through: Vec<Reason> = component
             .depends_on
             .iter()
-            .filter(|dependency| reasons.contains_key(dependency))
+            .filter(|dependency| reached[dependency.index()])
             .map(|dependency| Reason::Dependency {
-                component: manifest.component(*dependency).name.clone(),
+                component: name(dependency),
             })
+            .chain(
+                component
+                    .dev_depends_on
+                    .iter()
+                    .filter(|dependency| reached[dependency.index()])
+                    .map(|dependency| Reason::DevDependency {
+                        component: name(dependency),
+                    }),
+            )
             .collect();
         if !through.is_empty() {
             reasons.entry(id).or_default().extend(through);
@@ -179,6 +192,32 @@ pub fn affected(
         ignored_files,
         unowned_files,
     }
+}
+
+/// Which components are affected when `direct` are: they and everything depending on them,
+/// through `depends_on` and `dev_depends_on` (which may form cycles), by component index.
+fn reached_from(manifest: &Manifest, direct: &[ComponentId]) -> Vec<bool> {
+    let mut dependents: Vec<Vec<ComponentId>> = vec![Vec::new(); manifest.components().len()];
+    for id in manifest.component_ids() {
+        let component = manifest.component(id);
+        for dependency in component.depends_on.iter().chain(&component.dev_depends_on) {
+            dependents[dependency.index()].push(id);
+        }
+    }
+    let mut reached = vec![false; dependents.len()];
+    let mut work: Vec<ComponentId> = direct.to_vec();
+    for id in direct {
+        reached[id.index()] = true;
+    }
+    while let Some(id) = work.pop() {
+        for &dependent in &dependents[id.index()] {
+            if !reached[dependent.index()] {
+                reached[dependent.index()] = true;
+                work.push(dependent);
+            }
+        }
+    }
+    reached
 }
 
 /// Components whose definition differs between the two manifests, and how.

@@ -85,18 +85,33 @@ pub fn fingerprints(
     }
     let shared = shared.finalize();
     let global = manifest.global_definition();
+    let own_files: Vec<_> = own.into_iter().map(Sha256::finalize).collect();
+    // A component's own inputs, without its dependencies: what dev-only dependencies, which
+    // may form cycles, contribute.
+    let own_inputs = |id: ComponentId| {
+        let mut hasher = Sha256::new();
+        own_prefix(
+            &mut hasher,
+            &global,
+            manifest,
+            id,
+            &own_files[id.index()],
+            &shared,
+        );
+        hasher.finalize()
+    };
 
-    let mut result: Vec<Option<Fingerprint>> = vec![None; own.len()];
+    let mut result: Vec<Option<Fingerprint>> = vec![None; own_files.len()];
     for &id in graph.dependencies_first() {
         let mut hasher = Sha256::new();
-        hasher.update(b"lanes-fingerprint-v1\0");
-        hasher.update(global.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(manifest.component_definition(id).as_bytes());
-        hasher.update(b"\0files\0");
-        hasher.update(std::mem::take(&mut own[id.index()]).finalize());
-        hasher.update(b"shared\0");
-        hasher.update(shared);
+        own_prefix(
+            &mut hasher,
+            &global,
+            manifest,
+            id,
+            &own_files[id.index()],
+            &shared,
+        );
         hasher.update(b"dependencies\0");
         for dependency in &manifest.component(id).depends_on {
             hasher.update(manifest.component(*dependency).name.as_bytes());
@@ -107,6 +122,14 @@ pub fn fingerprints(
                     .0,
             );
         }
+        if !manifest.component(id).dev_depends_on.is_empty() {
+            hasher.update(b"dev\0");
+            for reached in dev_closure(manifest, id) {
+                hasher.update(manifest.component(reached).name.as_bytes());
+                hasher.update(b"\0");
+                hasher.update(own_inputs(reached));
+            }
+        }
         result[id.index()] = Some(Fingerprint(hasher.finalize().into()));
     }
     manifest
@@ -116,6 +139,43 @@ pub fn fingerprints(
             fingerprint: result[id.index()].expect("every component was visited"),
             files: counts[id.index()],
         })
+        .collect()
+}
+
+/// What a fingerprint starts with: the component's own inputs. Unchanged since the first
+/// fingerprints, so components without dev-only dependencies keep theirs.
+fn own_prefix(
+    hasher: &mut Sha256,
+    global: &str,
+    manifest: &Manifest,
+    id: ComponentId,
+    files: &[u8],
+    shared: &[u8],
+) {
+    hasher.update(b"lanes-fingerprint-v1\0");
+    hasher.update(global.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(manifest.component_definition(id).as_bytes());
+    hasher.update(b"\0files\0");
+    hasher.update(files);
+    hasher.update(b"shared\0");
+    hasher.update(shared);
+}
+
+/// Every component reached from `id`'s dev-only dependencies through any dependency, sorted.
+fn dev_closure(manifest: &Manifest, id: ComponentId) -> Vec<ComponentId> {
+    let mut seen = vec![false; manifest.components().len()];
+    let mut work = manifest.component(id).dev_depends_on.clone();
+    while let Some(next) = work.pop() {
+        if std::mem::replace(&mut seen[next.index()], true) {
+            continue;
+        }
+        let component = manifest.component(next);
+        work.extend(component.depends_on.iter().chain(&component.dev_depends_on));
+    }
+    manifest
+        .component_ids()
+        .filter(|reached| seen[reached.index()])
         .collect()
 }
 

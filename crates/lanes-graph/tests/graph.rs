@@ -322,10 +322,67 @@ fn arbitrary_tree() -> impl Strategy<Value = Tree> {
     )
 }
 
+/// `MANIFEST` with dev-only dependencies that close a cycle (`infrastructure -> frontend ->
+/// fhir -> infrastructure`), as yarn workspaces have.
+const DEV_CYCLE_MANIFEST: &str = r#"
+version: 1
+shared: ["global.json", "build/**"]
+ignore: ["**/*.md", "docs/**"]
+components:
+  infrastructure: { path: src/Infrastructure, dev_depends_on: [frontend] }
+  fhir: { path: src/Fhir, depends_on: [infrastructure] }
+  frontend:
+    paths: ["src/Frontend/**", "!src/Frontend/legacy/**"]
+    depends_on: [fhir]
+  monitoring: { paths: ["src/Monitoring/**/*.json", "tools/monitor.sh"], dev_depends_on: [fhir] }
+  other: { path: src/Other }
+"#;
+
+#[test]
+fn dev_dependencies_affect_through_their_cycle_but_order_nothing() {
+    let m = manifest(DEV_CYCLE_MANIFEST);
+    let result = names(
+        &m,
+        BaseManifest::Unchanged,
+        &modified(&["src/Frontend/app.js"]),
+    );
+    assert_eq!(
+        result,
+        owned(&[
+            ("fhir", false),
+            ("frontend", true),
+            ("infrastructure", false),
+            ("monitoring", false),
+        ])
+    );
+    let graph = ComponentGraph::new(&m);
+    let order: Vec<&str> = graph
+        .dependencies_first()
+        .iter()
+        .map(|id| m.component(*id).name.as_str())
+        .collect();
+    let position = |name| order.iter().position(|n| *n == name).unwrap();
+    assert!(position("infrastructure") < position("fhir"));
+    assert!(position("fhir") < position("frontend"));
+    let reasons = &affected(
+        &graph,
+        BaseManifest::Unchanged,
+        &modified(&["src/Frontend/a"]),
+    )
+    .components[2]
+        .reasons;
+    assert_eq!(
+        reasons,
+        &[Reason::DevDependency {
+            component: "frontend".to_owned()
+        }]
+    );
+}
+
 proptest! {
     #[test]
-    fn affected_exactly_when_the_fingerprint_changes(old in arbitrary_tree(), edits in arbitrary_tree(), removals in prop::collection::vec(arbitrary_path(), 0..5)) {
-        let m = manifest(MANIFEST);
+    fn affected_exactly_when_the_fingerprint_changes(old in arbitrary_tree(), edits in arbitrary_tree(), removals in prop::collection::vec(arbitrary_path(), 0..5), text in prop::sample::select(vec![MANIFEST, DEV_CYCLE_MANIFEST])) {
+        let m = manifest(text);
         let mut new = old.clone();
         new.extend(edits);
         for path in removals {

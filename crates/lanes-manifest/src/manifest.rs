@@ -183,6 +183,8 @@ impl Manifest {
             name: &'a str,
             paths: Vec<String>,
             depends_on: Vec<&'a str>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            dev_depends_on: Vec<&'a str>,
             approvers: &'a [String],
             stages: &'a BTreeMap<String, crate::StageOverride>,
         }
@@ -192,6 +194,11 @@ impl Manifest {
             paths: component.paths.iter().map(Pattern::as_written).collect(),
             depends_on: component
                 .depends_on
+                .iter()
+                .map(|&dependency| self.component(dependency).name.as_str())
+                .collect(),
+            dev_depends_on: component
+                .dev_depends_on
                 .iter()
                 .map(|&dependency| self.component(dependency).name.as_str())
                 .collect(),

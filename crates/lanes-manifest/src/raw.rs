@@ -124,6 +124,12 @@ pub(crate) struct RawComponent {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub(crate) depends_on: Vec<Spanned<String>>,
+    /// Components whose changes this one's tests or build read but that need not be deployed
+    /// before it (dev-dependencies): a change there affects this one too, they do not order
+    /// deploys, and cycles through them are allowed.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) dev_depends_on: Vec<Spanned<String>>,
     /// Who may approve this component's gated stages.
     #[serde(default)]
     pub(crate) approvers: Vec<String>,

@@ -575,31 +575,17 @@ impl Validator<'_> {
                 Vec::new()
             }
         };
-        let mut depends_on = Vec::new();
-        for dependency in &raw.depends_on {
-            match names.binary_search(&dependency.value.as_str()) {
-                Ok(_) if dependency.value == name.value => {
-                    let message = format!("component `{}` depends on itself", name.value);
-                    self.error(
-                        dependency,
-                        message,
-                        "dependency cycle",
-                        Some("remove it from `depends_on`".to_owned()),
-                    );
-                }
-                Ok(index) => depends_on.push((ComponentId::new(index), self.span(dependency))),
-                Err(_) => {
-                    let message = format!(
-                        "unknown component `{}` in `depends_on` of `{}`",
-                        dependency.value, name.value
-                    );
-                    let help = did_you_mean(&dependency.value, "component", names);
-                    self.error(dependency, message, "not in `components`", Some(help));
-                }
-            }
-        }
+        let mut depends_on = self.references(name, &raw.depends_on, "depends_on", names);
         depends_on.sort_by_key(|(id, _)| *id);
         depends_on.dedup_by_key(|(id, _)| *id);
+        let mut dev_depends_on: Vec<ComponentId> = self
+            .references(name, &raw.dev_depends_on, "dev_depends_on", names)
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| !depends_on.iter().any(|(runtime, _)| runtime == id))
+            .collect();
+        dev_depends_on.sort();
+        dev_depends_on.dedup();
         let mut stage_overrides = BTreeMap::new();
         for (stage, stage_override) in raw.stages {
             if !stage_names.contains(&stage.value.as_str()) {
@@ -624,11 +610,46 @@ impl Validator<'_> {
             name: name.value.clone(),
             paths,
             depends_on,
+            dev_depends_on,
             approvers: raw.approvers,
             stage_overrides,
             span: self.span(name),
         };
         (component, spans)
+    }
+
+    /// The components named in `key` of component `name`, each with where it is written.
+    fn references(
+        &mut self,
+        name: &Spanned<String>,
+        written: &[Spanned<String>],
+        key: &str,
+        names: &[&str],
+    ) -> Vec<(ComponentId, SourceSpan)> {
+        let mut found = Vec::new();
+        for dependency in written {
+            match names.binary_search(&dependency.value.as_str()) {
+                Ok(_) if dependency.value == name.value => {
+                    let message = format!("component `{}` depends on itself", name.value);
+                    self.error(
+                        dependency,
+                        message,
+                        "dependency cycle",
+                        Some(format!("remove it from `{key}`")),
+                    );
+                }
+                Ok(index) => found.push((ComponentId::new(index), self.span(dependency))),
+                Err(_) => {
+                    let message = format!(
+                        "unknown component `{}` in `{key}` of `{}`",
+                        dependency.value, name.value
+                    );
+                    let help = did_you_mean(&dependency.value, "component", names);
+                    self.error(dependency, message, "not in `components`", Some(help));
+                }
+            }
+        }
+        found
     }
 
     /// Reports one cycle per strongly connected part, as `a -> b -> a`, at the dependency that
@@ -672,7 +693,7 @@ impl Validator<'_> {
                                 .collect();
                             let diagnostic = Diagnostic::error(self.source, format!("dependency cycle: {}", cycle.join(" -> ")))
                                 .at(self.source, spans[edge], "this dependency closes the cycle")
-                                .with_help("components must form a graph without cycles; remove one of these dependencies");
+                                .with_help("`depends_on` orders deploys and cannot form a cycle; remove one of these dependencies, or move one that only tests or builds need to `dev_depends_on`");
                             self.diagnostics.push(diagnostic);
                         }
                         Mark::Done => {}

@@ -356,3 +356,33 @@ fn queue_and_hotfix_keys_are_read() {
     assert_eq!(manifest.production(), Some("prod"));
     assert!(manifest.tags_deploys_to("test") && manifest.tags_deploys_to("prod"));
 }
+
+#[test]
+fn dev_dependencies_may_form_cycles_and_name_components() {
+    let m = Manifest::parse(
+        "lanes.yml",
+        "version: 1\ncomponents:\n  a: { path: a, depends_on: [b] }\n  b: { path: b, dev_depends_on: [a, a] }\n  c: { path: c, depends_on: [a], dev_depends_on: [a, b] }\n",
+    )
+    .unwrap();
+    let dev = |name| {
+        let id = m.find_component(name).unwrap();
+        m.component(id)
+            .dev_depends_on
+            .iter()
+            .map(|d| m.component(*d).name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(dev("b"), ["a"]);
+    // Already a runtime dependency: listed once, where it orders deploys.
+    assert_eq!(dev("c"), ["b"]);
+    let without =
+        Manifest::parse("lanes.yml", "version: 1\ncomponents:\n  a: { path: a }\n").unwrap();
+    assert!(
+        !without
+            .component_definition(without.find_component("a").unwrap())
+            .contains("dev_depends_on")
+    );
+    insta::assert_snapshot!(errors(
+        "version: 1\ncomponents:\n  a: { path: a, dev_depends_on: [bb, a] }\n  b: { path: b }\n"
+    ));
+}

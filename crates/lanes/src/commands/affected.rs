@@ -176,6 +176,9 @@ pub(crate) fn print_explained(result: &Affected, output: &Output) {
                 Reason::Dependency { component } => {
                     output.data(&format!("  depends on {component}, which is affected"));
                 }
+                Reason::DevDependency { component } => {
+                    output.data(&format!("  dev-depends on {component}, which is affected"));
+                }
                 Reason::Path { .. } | Reason::Shared { .. } => {}
             }
         }

@@ -33,12 +33,28 @@ pub(crate) fn starter_manifest(
     );
     for component in components {
         writeln!(text, "  {}:", component.name).expect("writing to a string");
-        writeln!(text, "    path: {}", quoted(&component.dir)).expect("writing to a string");
+        if component.linked.is_empty() {
+            writeln!(text, "    path: {}", quoted(&component.dir)).expect("writing to a string");
+        } else {
+            let globs: Vec<String> = std::iter::once(format!("{}/**", component.dir))
+                .chain(component.linked.iter().cloned())
+                .map(|glob| quoted(&glob))
+                .collect();
+            writeln!(text, "    paths: [{}]", globs.join(", ")).expect("writing to a string");
+        }
         if !component.depends_on.is_empty() {
             writeln!(
                 text,
                 "    depends_on: [{}]",
                 component.depends_on.join(", ")
+            )
+            .expect("writing to a string");
+        }
+        if !component.dev_depends_on.is_empty() {
+            writeln!(
+                text,
+                "    dev_depends_on: [{}]",
+                component.dev_depends_on.join(", ")
             )
             .expect("writing to a string");
         }
