@@ -43,6 +43,24 @@ pub enum Reason {
     Dependency { component: String },
     /// A dev-only dependency (`dev_depends_on`) is affected.
     DevDependency { component: String },
+    /// Entries of a central file that the component reads changed: a package's version in
+    /// `Directory.Packages.props`, a package of its resolved graph in a lockfile.
+    CentralPackage {
+        path: String,
+        package: String,
+        /// The version before (`None`: no entry), several joined by `, `.
+        from: Option<String>,
+        to: Option<String>,
+        /// The directory of the component's project that reads the file.
+        read_by: String,
+    },
+    /// A part of a central file that lanes cannot attribute to packages changed: every
+    /// component reading the file is affected.
+    CentralFile {
+        path: String,
+        cause: String,
+        read_by: String,
+    },
 }
 
 /// How a manifest change concerns a component.
@@ -112,6 +130,17 @@ pub fn affected(
     base: BaseManifest<'_>,
     changes: &[ChangedFile],
 ) -> Affected {
+    affected_with(graph, base, changes, Vec::new())
+}
+
+/// [`affected`], with the reasons of changed central files (from [`crate::central_reasons`]).
+#[must_use]
+pub fn affected_with(
+    graph: &ComponentGraph<'_>,
+    base: BaseManifest<'_>,
+    changes: &[ChangedFile],
+    central: Vec<(ComponentId, Reason)>,
+) -> Affected {
     let manifest = graph.manifest();
     let matcher = PathMatcher::new(manifest);
     let mut reasons: BTreeMap<ComponentId, Vec<Reason>> = BTreeMap::new();
@@ -124,8 +153,11 @@ pub fn affected(
             .or_default()
             .push(Reason::Manifest { cause: cause.1 });
     }
+    for (id, reason) in central {
+        reasons.entry(id).or_default().push(reason);
+    }
     for change in changes {
-        if change.path == Manifest::FILE_NAME {
+        if change.path == Manifest::FILE_NAME || manifest.central_file(&change.path).is_some() {
             continue;
         }
         let owners = matcher.owners(&change.path);

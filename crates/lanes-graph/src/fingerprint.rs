@@ -8,7 +8,9 @@ use lanes_manifest::{ComponentId, Manifest};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{ComponentGraph, PathMatcher, TrackedFile};
+use std::collections::BTreeMap;
+
+use crate::{CentralInput, ComponentGraph, PathMatcher, TrackedFile};
 
 /// A component's fingerprint: same fingerprint, same component, nothing to rebuild.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,6 +67,17 @@ pub fn fingerprints(
     graph: &ComponentGraph<'_>,
     files: &[TrackedFile<'_>],
 ) -> Vec<ComponentFingerprint> {
+    fingerprints_with(graph, files, &[])
+}
+
+/// [`fingerprints`], with what each component takes from each central file (one map per
+/// central file, from [`crate::central_inputs`]): the entries it reads, not the whole file.
+#[must_use]
+pub fn fingerprints_with(
+    graph: &ComponentGraph<'_>,
+    files: &[TrackedFile<'_>],
+    central: &[BTreeMap<ComponentId, CentralInput>],
+) -> Vec<ComponentFingerprint> {
     let manifest = graph.manifest();
     let matcher = PathMatcher::new(manifest);
     let mut own: Vec<Sha256> = manifest.component_ids().map(|_| Sha256::new()).collect();
@@ -85,7 +98,35 @@ pub fn fingerprints(
     }
     let shared = shared.finalize();
     let global = manifest.global_definition();
-    let own_files: Vec<_> = own.into_iter().map(Sha256::finalize).collect();
+    let own_files: Vec<_> = own
+        .into_iter()
+        .zip(manifest.component_ids())
+        .map(|(mut hasher, id)| {
+            // Only components reading a central file hash it, so others keep their fingerprints.
+            let inputs: Vec<&CentralInput> = central
+                .iter()
+                .filter_map(|inputs| inputs.get(&id))
+                .collect();
+            if !inputs.is_empty() {
+                hasher.update(b"central\0");
+                for (file, input) in manifest.central().iter().zip(central) {
+                    let Some(input) = input.get(&id) else {
+                        continue;
+                    };
+                    hasher.update(file.path.as_bytes());
+                    hasher.update(b"\0");
+                    hasher.update(input.rest.as_bytes());
+                    for (key, entry) in &input.entries {
+                        hasher.update(b"\0");
+                        hasher.update(key.as_bytes());
+                        hasher.update(b"\0");
+                        hasher.update(entry.canonical.as_bytes());
+                    }
+                }
+            }
+            hasher.finalize()
+        })
+        .collect();
     // A component's own inputs, without its dependencies: what dev-only dependencies, which
     // may form cycles, contribute.
     let own_inputs = |id: ComponentId| {

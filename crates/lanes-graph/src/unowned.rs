@@ -40,7 +40,7 @@ pub fn unowned_files<'p>(manifest: &Manifest, paths: &[&'p str]) -> UnownedFiles
     let named = command_words(manifest);
     let mut unowned = UnownedFiles::default();
     for &path in paths {
-        if path == Manifest::FILE_NAME {
+        if path == Manifest::FILE_NAME || manifest.central_file(path).is_some() {
             continue;
         }
         let owners = matcher.owners(path);

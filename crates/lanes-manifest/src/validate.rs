@@ -6,14 +6,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_saphyr::{Location, Spanned};
 
 use crate::raw::{
-    RawApproval, RawComponent, RawEnvironment, RawGate, RawHotfix, RawInstances, RawLock,
-    RawManifest, RawMergeStyle, RawOnSuccess, RawQueue, RawQueueSplit, RawStage,
+    RawApproval, RawCentral, RawCentralKind, RawComponent, RawEnvironment, RawGate, RawHotfix,
+    RawInstances, RawLock, RawManifest, RawMergeStyle, RawOnSuccess, RawQueue, RawQueueSplit,
+    RawStage,
 };
 use crate::suggest::did_you_mean;
 use crate::{
-    Approval, Branches, Component, ComponentId, Diagnostic, Environment, Gate, Instances,
-    LockPolicy, Manifest, ManifestError, ManifestSource, MergeStyle, OnSuccess, Pattern, Queue,
-    QueueSplit, SourceSpan, Stage, StageOverride,
+    Approval, Branches, CentralFile, CentralKind, Component, ComponentId, Diagnostic, Environment,
+    Gate, Instances, LockPolicy, Manifest, ManifestError, ManifestSource, MergeStyle, OnSuccess,
+    Pattern, Queue, QueueSplit, SourceSpan, Stage, StageOverride,
 };
 
 /// A manifest larger than this is refused before it is parsed.
@@ -191,6 +192,7 @@ impl Validator<'_> {
         let branches = self.branches(raw.branches);
         let shared = self.global_patterns(&raw.shared, "shared");
         let ignore = self.global_patterns(&raw.ignore, "ignore");
+        let central = self.central(raw.central);
         let secrets = self.secrets(&raw.secrets);
         let environments = self.environments(raw.environments);
         let stages = self.stages(raw.stages, &environments);
@@ -205,6 +207,7 @@ impl Validator<'_> {
             branches,
             shared,
             ignore,
+            central,
             secrets,
             components: components
                 .into_iter()
@@ -307,6 +310,42 @@ impl Validator<'_> {
                 self.pattern(glob)
             })
             .collect()
+    }
+
+    fn central(&mut self, raw: Vec<RawCentral>) -> Vec<CentralFile> {
+        let mut files: Vec<CentralFile> = Vec::new();
+        for entry in raw {
+            let path = entry.path.value.trim_start_matches("./");
+            let problem = if path.is_empty() || path.ends_with('/') {
+                Some("not a file")
+            } else if path.contains(['*', '?', '[', '{', '!', '\\']) {
+                Some("a glob")
+            } else if path.starts_with('/') || path.split('/').any(|part| part == "..") {
+                Some("not inside the repository")
+            } else if path == Manifest::FILE_NAME {
+                Some("lanes.yml is never a central file")
+            } else if files.iter().any(|file| file.path == path) {
+                Some("declared twice")
+            } else {
+                None
+            };
+            if let Some(label) = problem {
+                let message = format!("`central` path `{}` is {label}", entry.path.value);
+                let help = "name one file by its repository-relative path, like `Directory.Packages.props` or `Cargo.lock`".to_owned();
+                self.error(&entry.path, message, label, Some(help));
+                continue;
+            }
+            files.push(CentralFile {
+                path: path.to_owned(),
+                kind: match entry.kind {
+                    RawCentralKind::NugetCentral => CentralKind::NugetCentral,
+                    RawCentralKind::CargoLock => CentralKind::CargoLock,
+                    RawCentralKind::PnpmLock => CentralKind::PnpmLock,
+                },
+            });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
     }
 
     fn secrets(&mut self, raw: &[Spanned<String>]) -> Vec<String> {

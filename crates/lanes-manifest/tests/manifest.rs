@@ -386,3 +386,23 @@ fn dev_dependencies_may_form_cycles_and_name_components() {
         "version: 1\ncomponents:\n  a: { path: a, dev_depends_on: [bb, a] }\n  b: { path: b }\n"
     ));
 }
+
+#[test]
+fn central_files_are_files_with_a_kind() {
+    let m = Manifest::parse(
+        "lanes.yml",
+        "version: 1\ncentral:\n  - { path: ./Directory.Packages.props, kind: nuget-central }\n  - { path: Cargo.lock, kind: cargo-lock }\ncomponents:\n  a: { path: a }\n",
+    )
+    .unwrap();
+    assert_eq!(m.central()[0].path, "Cargo.lock");
+    assert!(m.central_file("Directory.Packages.props").is_some());
+    let without =
+        Manifest::parse("lanes.yml", "version: 1\ncomponents:\n  a: { path: a }\n").unwrap();
+    assert!(!without.global_definition().contains("central"));
+    insta::assert_snapshot!(errors(
+        "version: 1\ncentral:\n  - { path: \"**/*.lock\", kind: cargo-lock }\n  - { path: Cargo.lock, kind: cargo-lock }\n  - { path: ./Cargo.lock, kind: cargo-lock }\ncomponents:\n  a: { path: a }\n"
+    ));
+    insta::assert_snapshot!(errors(
+        "version: 1\ncentral:\n  - { path: pnpm-lock.yaml, kind: pnpm-lok }\ncomponents:\n  a: { path: a }\n"
+    ));
+}

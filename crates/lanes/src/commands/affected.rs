@@ -179,6 +179,24 @@ pub(crate) fn print_explained(result: &Affected, output: &Output) {
                 Reason::DevDependency { component } => {
                     output.data(&format!("  dev-depends on {component}, which is affected"));
                 }
+                Reason::CentralPackage {
+                    path,
+                    package,
+                    from,
+                    to,
+                    read_by,
+                } => output.data(&format!(
+                    "  `{path}`: {package} {} -> {}, referenced by `{read_by}`",
+                    from.as_deref().unwrap_or("(none)"),
+                    to.as_deref().unwrap_or("(none)"),
+                )),
+                Reason::CentralFile {
+                    path,
+                    cause,
+                    read_by,
+                } => output.data(&format!(
+                    "  `{path}`: {cause}, and `{read_by}` reads the file"
+                )),
                 Reason::Path { .. } | Reason::Shared { .. } => {}
             }
         }

@@ -11,7 +11,7 @@ use lanes_graph::unowned_files;
 use crate::cli::InitArgs;
 use crate::commands::validate::{unowned_help, unowned_message};
 use crate::failure::Failure;
-use crate::init::{discover, starter_manifest};
+use crate::init::{discover, root_files, starter_manifest};
 use crate::output::Output;
 
 pub(crate) fn init(directory: &Path, args: &InitArgs, output: &Output) -> Result<(), Failure> {
@@ -29,7 +29,7 @@ pub(crate) fn init(directory: &Path, args: &InitArgs, output: &Output) -> Result
         });
     }
     let (layout, components) = discover(&root)?;
-    let text = starter_manifest(layout, &components, args.phase);
+    let text = starter_manifest(layout, &components, &root_files(&root), args.phase);
     // What init writes must load: a cycle in the repository's own references shows here.
     let manifest = Manifest::parse(Manifest::FILE_NAME, &text)?;
     if args.stdout {

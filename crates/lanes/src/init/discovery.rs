@@ -28,6 +28,61 @@ pub(crate) struct DiscoveredComponent {
     pub(crate) linked: Vec<String>,
 }
 
+/// Build files at the repository root that every component reads.
+#[derive(Debug, Default)]
+pub(crate) struct RootFiles {
+    /// Inputs of every component: root build settings, and lockfiles lanes cannot read by entry.
+    pub(crate) shared: Vec<String>,
+    /// Central files lanes reads by entry, with their kind.
+    pub(crate) central: Vec<(String, &'static str)>,
+}
+
+/// Root files that configure every build: a change there may change any component.
+const ROOT_BUILD_FILES: [&str; 16] = [
+    ".cargo/config.toml",
+    ".node-version",
+    ".npmrc",
+    ".nvmrc",
+    ".yarnrc.yml",
+    "Cargo.toml",
+    "Directory.Build.props",
+    "Directory.Build.rsp",
+    "Directory.Build.targets",
+    "NuGet.config",
+    "global.json",
+    "nuget.config",
+    "package.json",
+    "rust-toolchain",
+    "rust-toolchain.toml",
+    "tsconfig.base.json",
+];
+
+/// Lockfiles lanes does not read by entry yet: shared, the safe answer.
+const OPAQUE_LOCKFILES: [&str; 2] = ["package-lock.json", "yarn.lock"];
+
+/// The root build files and central files of the repository at `root`.
+pub(crate) fn root_files(root: &Path) -> RootFiles {
+    let exists = |name: &str| root.join(name).is_file();
+    let mut files = RootFiles::default();
+    for (name, kind) in [
+        ("Cargo.lock", "cargo-lock"),
+        ("Directory.Packages.props", "nuget-central"),
+        ("pnpm-lock.yaml", "pnpm-lock"),
+    ] {
+        if exists(name) {
+            files.central.push((name.to_owned(), kind));
+        }
+    }
+    files.shared = ROOT_BUILD_FILES
+        .iter()
+        .chain(&OPAQUE_LOCKFILES)
+        .filter(|name| exists(name))
+        .map(|name| (*name).to_owned())
+        .collect();
+    files.shared.sort();
+    files
+}
+
 /// Finds the components of the repository at `root`, with their dependencies.
 pub(crate) fn discover(root: &Path) -> Result<(Layout, Vec<DiscoveredComponent>), Failure> {
     let mut dirs = workspace_members(root)?;

@@ -228,3 +228,47 @@ fn dotnet_linked_files_belong_to_the_project_too() {
         ["basket.api", "shared"]
     );
 }
+
+#[test]
+fn init_declares_central_files_by_kind_and_root_build_files_as_shared() {
+    let repo = TestRepo::new();
+    repo.write(
+        "Directory.Packages.props",
+        r#"<Project><ItemGroup><PackageVersion Include="Serilog" Version="3.1.0" /><PackageVersion Include="Polly" Version="8.0.0" /></ItemGroup></Project>"#,
+    )
+    .write("Directory.Build.props", "<Project />")
+    .write("global.json", "{}")
+    .write("yarn.lock", "")
+    .write(
+        "src/Ordering/Ordering.csproj",
+        r#"<Project><ItemGroup><PackageReference Include="Serilog" /></ItemGroup></Project>"#,
+    )
+    .write(
+        "src/Basket/Basket.csproj",
+        r#"<Project><ItemGroup><PackageReference Include="Polly" /></ItemGroup></Project>"#,
+    );
+    repo.lanes(&["init"]).success();
+    let written = std::fs::read_to_string(repo.path().join("lanes.yml")).unwrap();
+    assert!(
+        written.contains("shared: [\"Directory.Build.props\", \"global.json\", \"yarn.lock\"]\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains(
+            "central:\n  - { path: \"Directory.Packages.props\", kind: nuget-central }\n"
+        ),
+        "{written}"
+    );
+    repo.lanes(&["validate"]).success();
+    repo.commit("start");
+    repo.write(
+        "Directory.Packages.props",
+        r#"<Project><ItemGroup><PackageVersion Include="Serilog" Version="3.1.1" /><PackageVersion Include="Polly" Version="8.0.0" /></ItemGroup></Project>"#,
+    );
+    repo.commit("bump Serilog");
+    let json = repo
+        .lanes(&["affected", "--base", "HEAD~1", "--json"])
+        .success()
+        .json();
+    assert_eq!(crate::harness::affected_names(&json), ["ordering"]);
+}
