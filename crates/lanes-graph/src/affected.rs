@@ -41,6 +41,26 @@ pub enum Reason {
     Manifest { cause: ManifestChange },
     /// A dependency is affected.
     Dependency { component: String },
+    /// A dev-only dependency (`dev_depends_on`) is affected.
+    DevDependency { component: String },
+    /// Entries of a central file that the component reads changed: a package's version in
+    /// `Directory.Packages.props`, a package of its resolved graph in a lockfile.
+    CentralPackage {
+        path: String,
+        package: String,
+        /// The version before (`None`: no entry), several joined by `, `.
+        from: Option<String>,
+        to: Option<String>,
+        /// The directory of the component's project that reads the file.
+        read_by: String,
+    },
+    /// A part of a central file that lanes cannot attribute to packages changed: every
+    /// component reading the file is affected.
+    CentralFile {
+        path: String,
+        cause: String,
+        read_by: String,
+    },
 }
 
 /// How a manifest change concerns a component.
@@ -110,6 +130,17 @@ pub fn affected(
     base: BaseManifest<'_>,
     changes: &[ChangedFile],
 ) -> Affected {
+    affected_with(graph, base, changes, Vec::new())
+}
+
+/// [`affected`], with the reasons of changed central files (from [`crate::central_reasons`]).
+#[must_use]
+pub fn affected_with(
+    graph: &ComponentGraph<'_>,
+    base: BaseManifest<'_>,
+    changes: &[ChangedFile],
+    central: Vec<(ComponentId, Reason)>,
+) -> Affected {
     let manifest = graph.manifest();
     let matcher = PathMatcher::new(manifest);
     let mut reasons: BTreeMap<ComponentId, Vec<Reason>> = BTreeMap::new();
@@ -122,8 +153,11 @@ pub fn affected(
             .or_default()
             .push(Reason::Manifest { cause: cause.1 });
     }
+    for (id, reason) in central {
+        reasons.entry(id).or_default().push(reason);
+    }
     for change in changes {
-        if change.path == Manifest::FILE_NAME {
+        if change.path == Manifest::FILE_NAME || manifest.central_file(&change.path).is_some() {
             continue;
         }
         let owners = matcher.owners(&change.path);
@@ -152,15 +186,26 @@ pub fn affected(
     }
 
     let direct: Vec<ComponentId> = reasons.keys().copied().collect();
+    let reached = reached_from(manifest, &direct);
     for &id in graph.dependencies_first() {
-        let through: Vec<Reason> = manifest
-            .component(id)
+        let component = manifest.component(id);
+        let name = |dependency: &ComponentId| manifest.component(*dependency).name.clone();
+        let through: Vec<Reason> = component
             .depends_on
             .iter()
-            .filter(|dependency| reasons.contains_key(dependency))
+            .filter(|dependency| reached[dependency.index()])
             .map(|dependency| Reason::Dependency {
-                component: manifest.component(*dependency).name.clone(),
+                component: name(dependency),
             })
+            .chain(
+                component
+                    .dev_depends_on
+                    .iter()
+                    .filter(|dependency| reached[dependency.index()])
+                    .map(|dependency| Reason::DevDependency {
+                        component: name(dependency),
+                    }),
+            )
             .collect();
         if !through.is_empty() {
             reasons.entry(id).or_default().extend(through);
@@ -179,6 +224,32 @@ pub fn affected(
         ignored_files,
         unowned_files,
     }
+}
+
+/// Which components are affected when `direct` are: they and everything depending on them,
+/// through `depends_on` and `dev_depends_on` (which may form cycles), by component index.
+fn reached_from(manifest: &Manifest, direct: &[ComponentId]) -> Vec<bool> {
+    let mut dependents: Vec<Vec<ComponentId>> = vec![Vec::new(); manifest.components().len()];
+    for id in manifest.component_ids() {
+        let component = manifest.component(id);
+        for dependency in component.depends_on.iter().chain(&component.dev_depends_on) {
+            dependents[dependency.index()].push(id);
+        }
+    }
+    let mut reached = vec![false; dependents.len()];
+    let mut work: Vec<ComponentId> = direct.to_vec();
+    for id in direct {
+        reached[id.index()] = true;
+    }
+    while let Some(id) = work.pop() {
+        for &dependent in &dependents[id.index()] {
+            if !reached[dependent.index()] {
+                reached[dependent.index()] = true;
+                work.push(dependent);
+            }
+        }
+    }
+    reached
 }
 
 /// Components whose definition differs between the two manifests, and how.

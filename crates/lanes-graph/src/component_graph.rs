@@ -51,6 +51,16 @@ impl<'m> ComponentGraph<'m> {
         &self.order
     }
 
+    /// Components that list `id` in `dev_depends_on`, sorted. These edges are not in the graph:
+    /// they may form cycles and order nothing.
+    #[must_use]
+    pub fn dev_dependents(&self, id: ComponentId) -> Vec<ComponentId> {
+        self.manifest
+            .component_ids()
+            .filter(|&other| self.manifest.component(other).dev_depends_on.contains(&id))
+            .collect()
+    }
+
     /// Components that depend on `id` directly, sorted.
     #[must_use]
     pub fn dependents(&self, id: ComponentId) -> Vec<ComponentId> {
@@ -77,6 +87,11 @@ impl<'m> ComponentGraph<'m> {
                 let (from, to) = (quoted(&component.name), quoted(dependency));
                 writeln!(dot, "    {from} -> {to};").expect("writing to a string");
             }
+            for dependency in &component.dev_depends_on {
+                let dependency = &self.manifest.component(*dependency).name;
+                let (from, to) = (quoted(&component.name), quoted(dependency));
+                writeln!(dot, "    {from} -> {to} [style=dashed];").expect("writing to a string");
+            }
         }
         dot.push_str("}\n");
         dot
@@ -100,6 +115,7 @@ impl<'m> ComponentGraph<'m> {
                             .map(lanes_manifest::Pattern::as_written)
                             .collect(),
                         depends_on: component.depends_on.iter().map(name).collect(),
+                        dev_depends_on: component.dev_depends_on.iter().map(name).collect(),
                         dependents: self.dependents(id).iter().map(name).collect(),
                     }
                 })
@@ -119,6 +135,8 @@ pub struct GraphNode<'m> {
     pub name: &'m str,
     pub paths: Vec<String>,
     pub depends_on: Vec<&'m str>,
+    /// Dev-only dependencies: they affect, they order nothing.
+    pub dev_depends_on: Vec<&'m str>,
     pub dependents: Vec<&'m str>,
 }
 

@@ -51,6 +51,7 @@ pub struct PathOwners<'m> {
 /// Answers [`PathOwners`] for paths, against one manifest.
 pub struct PathMatcher<'m> {
     buckets: HashMap<&'m str, Vec<Entry<'m>>>,
+    manifest: &'m Manifest,
 }
 
 impl<'m> PathMatcher<'m> {
@@ -76,15 +77,15 @@ impl<'m> PathMatcher<'m> {
                 add(Owner::Component(id), pattern);
             }
         }
-        Self { buckets }
+        Self { buckets, manifest }
     }
 
-    /// Classifies one repository-relative path. The manifest file itself is never owned: its
-    /// changes are judged by comparing definitions.
+    /// Classifies one repository-relative path. The manifest file itself and central files are
+    /// never owned: their changes are judged by comparing definitions and entries.
     #[must_use]
     pub fn owners(&self, path: &str) -> PathOwners<'m> {
         let mut owners = PathOwners::default();
-        if path == Manifest::FILE_NAME {
+        if path == Manifest::FILE_NAME || self.manifest.central_file(path).is_some() {
             return owners;
         }
         let mut excluded: Vec<ComponentId> = Vec::new();

@@ -322,10 +322,67 @@ fn arbitrary_tree() -> impl Strategy<Value = Tree> {
     )
 }
 
+/// `MANIFEST` with dev-only dependencies that close a cycle (`infrastructure -> frontend ->
+/// fhir -> infrastructure`), as yarn workspaces have.
+const DEV_CYCLE_MANIFEST: &str = r#"
+version: 1
+shared: ["global.json", "build/**"]
+ignore: ["**/*.md", "docs/**"]
+components:
+  infrastructure: { path: src/Infrastructure, dev_depends_on: [frontend] }
+  fhir: { path: src/Fhir, depends_on: [infrastructure] }
+  frontend:
+    paths: ["src/Frontend/**", "!src/Frontend/legacy/**"]
+    depends_on: [fhir]
+  monitoring: { paths: ["src/Monitoring/**/*.json", "tools/monitor.sh"], dev_depends_on: [fhir] }
+  other: { path: src/Other }
+"#;
+
+#[test]
+fn dev_dependencies_affect_through_their_cycle_but_order_nothing() {
+    let m = manifest(DEV_CYCLE_MANIFEST);
+    let result = names(
+        &m,
+        BaseManifest::Unchanged,
+        &modified(&["src/Frontend/app.js"]),
+    );
+    assert_eq!(
+        result,
+        owned(&[
+            ("fhir", false),
+            ("frontend", true),
+            ("infrastructure", false),
+            ("monitoring", false),
+        ])
+    );
+    let graph = ComponentGraph::new(&m);
+    let order: Vec<&str> = graph
+        .dependencies_first()
+        .iter()
+        .map(|id| m.component(*id).name.as_str())
+        .collect();
+    let position = |name| order.iter().position(|n| *n == name).unwrap();
+    assert!(position("infrastructure") < position("fhir"));
+    assert!(position("fhir") < position("frontend"));
+    let reasons = &affected(
+        &graph,
+        BaseManifest::Unchanged,
+        &modified(&["src/Frontend/a"]),
+    )
+    .components[2]
+        .reasons;
+    assert_eq!(
+        reasons,
+        &[Reason::DevDependency {
+            component: "frontend".to_owned()
+        }]
+    );
+}
+
 proptest! {
     #[test]
-    fn affected_exactly_when_the_fingerprint_changes(old in arbitrary_tree(), edits in arbitrary_tree(), removals in prop::collection::vec(arbitrary_path(), 0..5)) {
-        let m = manifest(MANIFEST);
+    fn affected_exactly_when_the_fingerprint_changes(old in arbitrary_tree(), edits in arbitrary_tree(), removals in prop::collection::vec(arbitrary_path(), 0..5), text in prop::sample::select(vec![MANIFEST, DEV_CYCLE_MANIFEST])) {
+        let m = manifest(text);
         let mut new = old.clone();
         new.extend(edits);
         for path in removals {
@@ -338,5 +395,169 @@ proptest! {
         let result = affected(&graph, BaseManifest::Unchanged, &diff(&old, &new));
         let names: Vec<&String> = result.components.iter().map(|c| &c.name).collect();
         prop_assert_eq!(names, changed);
+    }
+}
+
+#[test]
+fn unowned_files_put_the_lanes_scripts_first() {
+    let m = manifest(
+        "version: 1\nshared: [global.json]\nignore: [\"**/*.md\"]\ncomponents:\n  api: { path: src/Api, stages: { pr: { deploy: \"sh tools/ship.sh\" } } }\nenvironments: { test: {} }\nstages:\n  - { name: pr, run: [\"./ci/test.sh --all && make\"], environment: test, deploy: ./deploy.sh }\n",
+    );
+    let unowned = lanes_graph::unowned_files(
+        &m,
+        &[
+            "Makefile",
+            "README.md",
+            "ci/test.sh",
+            "deploy.sh",
+            "global.json",
+            "lanes.yml",
+            "src/Api/a.cs",
+            "tools/ship.sh",
+            "tools/other.sh",
+        ],
+    );
+    assert_eq!(
+        unowned.lane_scripts,
+        ["ci/test.sh", "deploy.sh", "tools/ship.sh"]
+    );
+    assert_eq!(unowned.others, ["Makefile", "tools/other.sh"]);
+}
+
+/// A .NET repository as the central-file property sees it: package versions (or a file that
+/// does not parse), a property, and the packages each project references.
+#[derive(Debug, Clone)]
+struct NugetState {
+    versions: [u8; 3],
+    property: bool,
+    parses: bool,
+    references: [[bool; 3]; 3],
+}
+
+const NUGET_MANIFEST: &str = r"
+version: 1
+central: [{ path: Directory.Packages.props, kind: nuget-central }]
+components:
+  a: { path: src/A }
+  b: { path: src/B, depends_on: [a] }
+  c: { path: src/C }
+  d: { path: site }
+";
+
+impl NugetState {
+    /// The repository's files with their texts.
+    fn files(&self) -> BTreeMap<String, String> {
+        let mut files = BTreeMap::new();
+        let versions: Vec<String> = self
+            .versions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("<PackageVersion Include=\"P{i}\" Version=\"1.{v}\" />\n"))
+            .collect();
+        let versions = versions.concat();
+        let property = if self.property {
+            "<PropertyGroup><X>1</X></PropertyGroup>"
+        } else {
+            ""
+        };
+        let props = if self.parses {
+            format!("<Project>{property}<ItemGroup>\n{versions}</ItemGroup></Project>")
+        } else {
+            format!("<Project>{versions}")
+        };
+        files.insert("Directory.Packages.props".to_owned(), props);
+        for (project, references) in ["A", "B", "C"].iter().zip(&self.references) {
+            let items: Vec<String> = references
+                .iter()
+                .enumerate()
+                .filter(|(_, on)| **on)
+                .map(|(i, _)| format!("<PackageReference Include=\"P{i}\" />"))
+                .collect();
+            let items = items.concat();
+            files.insert(
+                format!("src/{project}/{project}.csproj"),
+                format!("<Project><ItemGroup>{items}</ItemGroup></Project>"),
+            );
+        }
+        files.insert("site/index.html".to_owned(), String::new());
+        files
+    }
+}
+
+fn arbitrary_nuget() -> impl Strategy<Value = NugetState> {
+    (
+        any::<[u8; 3]>().prop_map(|v| v.map(|v| v % 3)),
+        any::<bool>(),
+        prop::bool::weighted(0.9),
+        any::<[[bool; 3]; 3]>(),
+    )
+        .prop_map(|(versions, property, parses, references)| NugetState {
+            versions,
+            property,
+            parses,
+            references,
+        })
+}
+
+fn object_id(text: &str) -> [u8; 20] {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    digest[..20].try_into().unwrap()
+}
+
+fn nuget_inputs(
+    m: &Manifest,
+    files: &BTreeMap<String, String>,
+    projects_from: &BTreeMap<String, String>,
+) -> BTreeMap<lanes_manifest::ComponentId, lanes_graph::CentralInput> {
+    let projects: Vec<lanes_graph::ProjectFile<'_>> = projects_from
+        .iter()
+        .map(|(path, text)| lanes_graph::ProjectFile {
+            path,
+            text: text.as_bytes(),
+        })
+        .collect();
+    let central = &m.central()[0];
+    lanes_graph::central_inputs(
+        m,
+        central,
+        files.get(&central.path).map(String::as_bytes),
+        &projects,
+    )
+}
+
+proptest! {
+    #[test]
+    fn central_files_affect_exactly_when_the_fingerprint_changes(old in arbitrary_nuget(), new in arbitrary_nuget()) {
+        let m = manifest(NUGET_MANIFEST);
+        let graph = ComponentGraph::new(&m);
+        let (old_files, new_files) = (old.files(), new.files());
+        let tree = |files: &BTreeMap<String, String>| -> Tree {
+            files.iter().map(|(path, text)| (path.clone(), (object_id(text), 0o100_644))).collect()
+        };
+        let (old_tree, new_tree) = (tree(&old_files), tree(&new_files));
+        let fingerprint = |files: &BTreeMap<String, String>, tree: &Tree| -> BTreeMap<String, String> {
+            let tracked: Vec<TrackedFile<'_>> = tree
+                .iter()
+                .map(|(path, (id, mode))| TrackedFile { path, id, mode: *mode })
+                .collect();
+            let inputs = nuget_inputs(&m, files, files);
+            lanes_graph::fingerprints_with(&graph, &tracked, &[inputs])
+                .into_iter()
+                .map(|f| (f.name, f.fingerprint.to_string()))
+                .collect()
+        };
+        let (before, after) = (fingerprint(&old_files, &old_tree), fingerprint(&new_files, &new_tree));
+        let changed: Vec<&String> = before.keys().filter(|name| before[*name] != after[*name]).collect();
+        // Change detection reads the projects at the newer revision only.
+        let reasons = lanes_graph::central_reasons(
+            &m.central()[0],
+            &nuget_inputs(&m, &old_files, &new_files),
+            &nuget_inputs(&m, &new_files, &new_files),
+        );
+        let result = lanes_graph::affected_with(&graph, BaseManifest::Unchanged, &diff(&old_tree, &new_tree), reasons);
+        let names: Vec<&String> = result.components.iter().map(|c| &c.name).collect();
+        prop_assert_eq!(names, changed);
+        prop_assert!(result.unowned_files.is_empty());
     }
 }

@@ -30,6 +30,11 @@ pub struct Component {
     pub paths: Vec<Pattern>,
     /// Direct dependencies, sorted and without duplicates.
     pub depends_on: Vec<ComponentId>,
+    /// Dev-only dependencies: inputs for change detection that do not order deploys, sorted,
+    /// without duplicates and without those already in `depends_on`. Cycles through them are
+    /// allowed.
+    #[serde(default)]
+    pub dev_depends_on: Vec<ComponentId>,
     pub approvers: Vec<String>,
     /// Commands this component runs instead of the lane's, by stage name.
     pub stage_overrides: BTreeMap<String, StageOverride>,

@@ -1,6 +1,7 @@
 //! The manifest, `lanes.yml`: loaded, parsed and validated into a typed [`Manifest`], with
 //! diagnostics that point into the file and a generated JSON Schema.
 
+mod central;
 mod component;
 mod diagnostic;
 mod environment;
@@ -15,6 +16,7 @@ mod stage;
 mod suggest;
 mod validate;
 
+pub use central::{CentralFile, CentralKind};
 pub use component::{Component, ComponentId, StageOverride};
 pub use diagnostic::{Diagnostic, DiagnosticRecord, ManifestSource, Severity};
 pub use environment::{Approval, Environment, Instances, LockPolicy};

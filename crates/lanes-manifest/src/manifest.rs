@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Component, ComponentId, Environment, ManifestSource, Pattern, Queue, Stage};
+use crate::{
+    CentralFile, Component, ComponentId, Environment, ManifestSource, Pattern, Queue, Stage,
+};
 
 /// A `lanes.yml` that passed validation: names are unique, references resolve, globs parse and
 /// the dependency graph has no cycle.
@@ -15,6 +17,9 @@ pub struct Manifest {
     pub(crate) branches: Branches,
     pub(crate) shared: Vec<Pattern>,
     pub(crate) ignore: Vec<Pattern>,
+    /// Sorted by path.
+    #[serde(default)]
+    pub(crate) central: Vec<CentralFile>,
     /// Names of environment variables whose values are secrets.
     pub(crate) secrets: Vec<String>,
     /// Sorted by name; a `ComponentId` is an index here.
@@ -61,6 +66,21 @@ impl Manifest {
     #[must_use]
     pub fn ignore(&self) -> &[Pattern] {
         &self.ignore
+    }
+
+    /// Central files, sorted by path.
+    #[must_use]
+    pub fn central(&self) -> &[CentralFile] {
+        &self.central
+    }
+
+    /// The central file at `path`: such a file is never matched as an ordinary file.
+    #[must_use]
+    pub fn central_file(&self, path: &str) -> Option<&CentralFile> {
+        self.central
+            .binary_search_by(|file| file.path.as_str().cmp(path))
+            .ok()
+            .map(|index| &self.central[index])
     }
 
     /// Names of environment variables whose values steps get and logs mask.
@@ -171,6 +191,8 @@ impl Manifest {
             branches: &'a Branches,
             shared: Vec<String>,
             ignore: Vec<String>,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            central: &'a [CentralFile],
             secrets: &'a [String],
             environments: &'a [Environment],
             stages: &'a [Stage],
@@ -181,6 +203,7 @@ impl Manifest {
             branches: &self.branches,
             shared: self.shared.iter().map(Pattern::as_written).collect(),
             ignore: self.ignore.iter().map(Pattern::as_written).collect(),
+            central: &self.central,
             secrets: &self.secrets,
             environments: &self.environments,
             stages: &self.stages,
@@ -198,6 +221,8 @@ impl Manifest {
             name: &'a str,
             paths: Vec<String>,
             depends_on: Vec<&'a str>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            dev_depends_on: Vec<&'a str>,
             approvers: &'a [String],
             stages: &'a BTreeMap<String, crate::StageOverride>,
         }
@@ -207,6 +232,11 @@ impl Manifest {
             paths: component.paths.iter().map(Pattern::as_written).collect(),
             depends_on: component
                 .depends_on
+                .iter()
+                .map(|&dependency| self.component(dependency).name.as_str())
+                .collect(),
+            dev_depends_on: component
+                .dev_depends_on
                 .iter()
                 .map(|&dependency| self.component(dependency).name.as_str())
                 .collect(),

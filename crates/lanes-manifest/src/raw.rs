@@ -29,6 +29,11 @@ pub(crate) struct RawManifest {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub(crate) ignore: Vec<Spanned<String>>,
+    /// Central files: files many components read one entry of (central package versions,
+    /// lockfiles), each with its kind. A change affects only the components whose entries
+    /// changed; what lanes cannot attribute affects every component reading the file.
+    #[serde(default)]
+    pub(crate) central: Vec<RawCentral>,
     /// Names of environment variables holding secrets: lanes passes them to steps and masks
     /// their values in every log.
     #[serde(default)]
@@ -67,6 +72,29 @@ pub(crate) struct RawProposed {
     /// environment, wait for an approval or merge.
     #[schemars(with = "Vec<String>")]
     pub(crate) stages: Vec<Spanned<String>>,
+}
+
+/// A central file and how to read it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Central")]
+pub(crate) struct RawCentral {
+    /// The file, relative to the repository root (no glob).
+    #[schemars(with = "String")]
+    pub(crate) path: Spanned<String>,
+    /// `nuget-central` (`Directory.Packages.props`), `cargo-lock` (`Cargo.lock`) or
+    /// `pnpm-lock` (`pnpm-lock.yaml`).
+    pub(crate) kind: RawCentralKind,
+}
+
+/// The kinds of central files lanes reads by entry.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "CentralKind")]
+pub(crate) enum RawCentralKind {
+    NugetCentral,
+    CargoLock,
+    PnpmLock,
 }
 
 /// The acceptance queue of `lanes submit`.
@@ -141,6 +169,12 @@ pub(crate) struct RawComponent {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub(crate) depends_on: Vec<Spanned<String>>,
+    /// Components whose changes this one's tests or build read but that need not be deployed
+    /// before it (dev-dependencies): a change there affects this one too, they do not order
+    /// deploys, and cycles through them are allowed.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub(crate) dev_depends_on: Vec<Spanned<String>>,
     /// Who may approve this component's gated stages.
     #[serde(default)]
     pub(crate) approvers: Vec<String>,

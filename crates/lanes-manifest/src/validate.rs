@@ -6,14 +6,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_saphyr::{Location, Spanned};
 
 use crate::raw::{
-    RawApproval, RawComponent, RawEnvironment, RawGate, RawHotfix, RawInstances, RawLock,
-    RawManifest, RawMergeStyle, RawOnSuccess, RawProposed, RawQueue, RawQueueSplit, RawStage,
+    RawApproval, RawCentral, RawCentralKind, RawComponent, RawEnvironment, RawGate, RawHotfix,
+    RawInstances, RawLock, RawManifest, RawMergeStyle, RawOnSuccess, RawProposed, RawQueue,
+    RawQueueSplit, RawStage,
 };
 use crate::suggest::did_you_mean;
 use crate::{
-    Approval, Branches, Component, ComponentId, Diagnostic, Environment, Gate, Instances,
-    LockPolicy, Manifest, ManifestError, ManifestSource, MergeStyle, OnSuccess, Pattern, Queue,
-    QueueSplit, SourceSpan, Stage, StageOverride,
+    Approval, Branches, CentralFile, CentralKind, Component, ComponentId, Diagnostic, Environment,
+    Gate, Instances, LockPolicy, Manifest, ManifestError, ManifestSource, MergeStyle, OnSuccess,
+    Pattern, Queue, QueueSplit, SourceSpan, Stage, StageOverride,
 };
 
 /// A manifest larger than this is refused before it is parsed.
@@ -191,6 +192,7 @@ impl Validator<'_> {
         let branches = self.branches(raw.branches);
         let shared = self.global_patterns(&raw.shared, "shared");
         let ignore = self.global_patterns(&raw.ignore, "ignore");
+        let central = self.central(raw.central);
         let secrets = self.secrets(&raw.secrets);
         let environments = self.environments(raw.environments);
         let stages = self.stages(raw.stages, &environments);
@@ -206,6 +208,7 @@ impl Validator<'_> {
             branches,
             shared,
             ignore,
+            central,
             secrets,
             components: components
                 .into_iter()
@@ -359,6 +362,42 @@ impl Validator<'_> {
                 self.pattern(glob)
             })
             .collect()
+    }
+
+    fn central(&mut self, raw: Vec<RawCentral>) -> Vec<CentralFile> {
+        let mut files: Vec<CentralFile> = Vec::new();
+        for entry in raw {
+            let path = entry.path.value.trim_start_matches("./");
+            let problem = if path.is_empty() || path.ends_with('/') {
+                Some("not a file")
+            } else if path.contains(['*', '?', '[', '{', '!', '\\']) {
+                Some("a glob")
+            } else if path.starts_with('/') || path.split('/').any(|part| part == "..") {
+                Some("not inside the repository")
+            } else if path == Manifest::FILE_NAME {
+                Some("lanes.yml is never a central file")
+            } else if files.iter().any(|file| file.path == path) {
+                Some("declared twice")
+            } else {
+                None
+            };
+            if let Some(label) = problem {
+                let message = format!("`central` path `{}` is {label}", entry.path.value);
+                let help = "name one file by its repository-relative path, like `Directory.Packages.props` or `Cargo.lock`".to_owned();
+                self.error(&entry.path, message, label, Some(help));
+                continue;
+            }
+            files.push(CentralFile {
+                path: path.to_owned(),
+                kind: match entry.kind {
+                    RawCentralKind::NugetCentral => CentralKind::NugetCentral,
+                    RawCentralKind::CargoLock => CentralKind::CargoLock,
+                    RawCentralKind::PnpmLock => CentralKind::PnpmLock,
+                },
+            });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
     }
 
     fn secrets(&mut self, raw: &[Spanned<String>]) -> Vec<String> {
@@ -627,31 +666,17 @@ impl Validator<'_> {
                 Vec::new()
             }
         };
-        let mut depends_on = Vec::new();
-        for dependency in &raw.depends_on {
-            match names.binary_search(&dependency.value.as_str()) {
-                Ok(_) if dependency.value == name.value => {
-                    let message = format!("component `{}` depends on itself", name.value);
-                    self.error(
-                        dependency,
-                        message,
-                        "dependency cycle",
-                        Some("remove it from `depends_on`".to_owned()),
-                    );
-                }
-                Ok(index) => depends_on.push((ComponentId::new(index), self.span(dependency))),
-                Err(_) => {
-                    let message = format!(
-                        "unknown component `{}` in `depends_on` of `{}`",
-                        dependency.value, name.value
-                    );
-                    let help = did_you_mean(&dependency.value, "component", names);
-                    self.error(dependency, message, "not in `components`", Some(help));
-                }
-            }
-        }
+        let mut depends_on = self.references(name, &raw.depends_on, "depends_on", names);
         depends_on.sort_by_key(|(id, _)| *id);
         depends_on.dedup_by_key(|(id, _)| *id);
+        let mut dev_depends_on: Vec<ComponentId> = self
+            .references(name, &raw.dev_depends_on, "dev_depends_on", names)
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| !depends_on.iter().any(|(runtime, _)| runtime == id))
+            .collect();
+        dev_depends_on.sort();
+        dev_depends_on.dedup();
         let mut stage_overrides = BTreeMap::new();
         for (stage, stage_override) in raw.stages {
             if !stage_names.contains(&stage.value.as_str()) {
@@ -676,11 +701,46 @@ impl Validator<'_> {
             name: name.value.clone(),
             paths,
             depends_on,
+            dev_depends_on,
             approvers: raw.approvers,
             stage_overrides,
             span: self.span(name),
         };
         (component, spans)
+    }
+
+    /// The components named in `key` of component `name`, each with where it is written.
+    fn references(
+        &mut self,
+        name: &Spanned<String>,
+        written: &[Spanned<String>],
+        key: &str,
+        names: &[&str],
+    ) -> Vec<(ComponentId, SourceSpan)> {
+        let mut found = Vec::new();
+        for dependency in written {
+            match names.binary_search(&dependency.value.as_str()) {
+                Ok(_) if dependency.value == name.value => {
+                    let message = format!("component `{}` depends on itself", name.value);
+                    self.error(
+                        dependency,
+                        message,
+                        "dependency cycle",
+                        Some(format!("remove it from `{key}`")),
+                    );
+                }
+                Ok(index) => found.push((ComponentId::new(index), self.span(dependency))),
+                Err(_) => {
+                    let message = format!(
+                        "unknown component `{}` in `{key}` of `{}`",
+                        dependency.value, name.value
+                    );
+                    let help = did_you_mean(&dependency.value, "component", names);
+                    self.error(dependency, message, "not in `components`", Some(help));
+                }
+            }
+        }
+        found
     }
 
     /// Reports one cycle per strongly connected part, as `a -> b -> a`, at the dependency that
@@ -724,7 +784,7 @@ impl Validator<'_> {
                                 .collect();
                             let diagnostic = Diagnostic::error(self.source, format!("dependency cycle: {}", cycle.join(" -> ")))
                                 .at(self.source, spans[edge], "this dependency closes the cycle")
-                                .with_help("components must form a graph without cycles; remove one of these dependencies");
+                                .with_help("`depends_on` orders deploys and cannot form a cycle; remove one of these dependencies, or move one that only tests or builds need to `dev_depends_on`");
                             self.diagnostics.push(diagnostic);
                         }
                         Mark::Done => {}

@@ -356,3 +356,53 @@ fn queue_and_hotfix_keys_are_read() {
     assert_eq!(manifest.production(), Some("prod"));
     assert!(manifest.tags_deploys_to("test") && manifest.tags_deploys_to("prod"));
 }
+
+#[test]
+fn dev_dependencies_may_form_cycles_and_name_components() {
+    let m = Manifest::parse(
+        "lanes.yml",
+        "version: 1\ncomponents:\n  a: { path: a, depends_on: [b] }\n  b: { path: b, dev_depends_on: [a, a] }\n  c: { path: c, depends_on: [a], dev_depends_on: [a, b] }\n",
+    )
+    .unwrap();
+    let dev = |name| {
+        let id = m.find_component(name).unwrap();
+        m.component(id)
+            .dev_depends_on
+            .iter()
+            .map(|d| m.component(*d).name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(dev("b"), ["a"]);
+    // Already a runtime dependency: listed once, where it orders deploys.
+    assert_eq!(dev("c"), ["b"]);
+    let without =
+        Manifest::parse("lanes.yml", "version: 1\ncomponents:\n  a: { path: a }\n").unwrap();
+    assert!(
+        !without
+            .component_definition(without.find_component("a").unwrap())
+            .contains("dev_depends_on")
+    );
+    insta::assert_snapshot!(errors(
+        "version: 1\ncomponents:\n  a: { path: a, dev_depends_on: [bb, a] }\n  b: { path: b }\n"
+    ));
+}
+
+#[test]
+fn central_files_are_files_with_a_kind() {
+    let m = Manifest::parse(
+        "lanes.yml",
+        "version: 1\ncentral:\n  - { path: ./Directory.Packages.props, kind: nuget-central }\n  - { path: Cargo.lock, kind: cargo-lock }\ncomponents:\n  a: { path: a }\n",
+    )
+    .unwrap();
+    assert_eq!(m.central()[0].path, "Cargo.lock");
+    assert!(m.central_file("Directory.Packages.props").is_some());
+    let without =
+        Manifest::parse("lanes.yml", "version: 1\ncomponents:\n  a: { path: a }\n").unwrap();
+    assert!(!without.global_definition().contains("central"));
+    insta::assert_snapshot!(errors(
+        "version: 1\ncentral:\n  - { path: \"**/*.lock\", kind: cargo-lock }\n  - { path: Cargo.lock, kind: cargo-lock }\n  - { path: ./Cargo.lock, kind: cargo-lock }\ncomponents:\n  a: { path: a }\n"
+    ));
+    insta::assert_snapshot!(errors(
+        "version: 1\ncentral:\n  - { path: pnpm-lock.yaml, kind: pnpm-lok }\ncomponents:\n  a: { path: a }\n"
+    ));
+}

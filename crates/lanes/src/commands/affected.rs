@@ -64,6 +64,10 @@ pub(crate) fn affected(
         }
     }
     output.say(&summary(&manifest, &result, &comparison));
+    if let Some(warning) = unowned_warning(&result) {
+        output.say(&warning);
+        output.hint("a change to them affects nothing; add them to a component, to `shared` or to `ignore` in lanes.yml (`lanes validate` lists every such file)");
+    }
     Ok(())
 }
 
@@ -88,15 +92,31 @@ fn summary(manifest: &Manifest, result: &Affected, comparison: &Comparison) -> S
     if !result.ignored_files.is_empty() {
         write!(summary, "; {} ignored", result.ignored_files.len()).expect("writing to a string");
     }
-    if !result.unowned_files.is_empty() {
-        write!(
-            summary,
-            "; {} owned by no component",
-            result.unowned_files.len()
-        )
-        .expect("writing to a string");
-    }
     summary
+}
+
+/// "2 changed files belong to no component: ...": such a change affects nothing, which is
+/// never meant to pass silently.
+fn unowned_warning(result: &Affected) -> Option<String> {
+    let files = &result.unowned_files;
+    let count = match files.len() {
+        0 => return None,
+        1 => "1 changed file belongs".to_owned(),
+        n => format!("{n} changed files belong"),
+    };
+    let names: Vec<String> = files
+        .iter()
+        .take(EXPLAINED_FILES)
+        .map(|path| escaped(path))
+        .collect();
+    let more = match files.len().saturating_sub(EXPLAINED_FILES) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    Some(format!(
+        "warning: {count} to no component: {}{more}",
+        names.join(", ")
+    ))
 }
 
 /// Each component with its reasons: files and the globs they matched, dependencies, manifest.
@@ -156,6 +176,27 @@ pub(crate) fn print_explained(result: &Affected, output: &Output) {
                 Reason::Dependency { component } => {
                     output.data(&format!("  depends on {component}, which is affected"));
                 }
+                Reason::DevDependency { component } => {
+                    output.data(&format!("  dev-depends on {component}, which is affected"));
+                }
+                Reason::CentralPackage {
+                    path,
+                    package,
+                    from,
+                    to,
+                    read_by,
+                } => output.data(&format!(
+                    "  `{path}`: {package} {} -> {}, referenced by `{read_by}`",
+                    from.as_deref().unwrap_or("(none)"),
+                    to.as_deref().unwrap_or("(none)"),
+                )),
+                Reason::CentralFile {
+                    path,
+                    cause,
+                    read_by,
+                } => output.data(&format!(
+                    "  `{path}`: {cause}, and `{read_by}` reads the file"
+                )),
                 Reason::Path { .. } | Reason::Shared { .. } => {}
             }
         }

@@ -18,7 +18,7 @@ mod serve;
 mod status;
 mod submit;
 pub(crate) mod token;
-mod validate;
+pub(crate) mod validate;
 
 pub(crate) use affected::affected;
 pub(crate) use board::board;

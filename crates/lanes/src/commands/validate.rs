@@ -1,10 +1,11 @@
 //! `lanes validate`: check lanes.yml, reporting every problem with its place in the file, and
 //! warning about globs that match no file at HEAD.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use lanes_git::Repo;
-use lanes_graph::unmatched_patterns;
+use lanes_graph::{UnownedFiles, unmatched_patterns, unowned_files};
 use lanes_manifest::{Diagnostic, DiagnosticRecord, Manifest, ManifestError};
 use serde::Serialize;
 
@@ -20,6 +21,9 @@ struct Report<'a> {
     stages: usize,
     environments: usize,
     diagnostics: Vec<DiagnosticRecord<'a>>,
+    /// Files at HEAD that belong to no component and are neither shared nor ignored, the
+    /// lane's own scripts first.
+    unowned_files: Vec<&'a str>,
 }
 
 pub(crate) fn validate(
@@ -37,6 +41,7 @@ pub(crate) fn validate(
                 stages: 0,
                 environments: 0,
                 diagnostics: diagnostics.iter().map(DiagnosticRecord::from).collect(),
+                unowned_files: Vec::new(),
             };
             output.data(&serde_json::to_string_pretty(&report).expect("serializable"));
             output.error(&format!("{name} is invalid"), None);
@@ -44,10 +49,19 @@ pub(crate) fn validate(
         }
         Err(other) => return Err(other),
     };
-    let warnings = match &repo {
-        Some(repo) => glob_warnings(&manifest, repo, output)?,
+    let paths = match &repo {
+        Some(repo) => paths_at_head(repo, output)?,
         None => Vec::new(),
     };
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let mut warnings = glob_warnings(&manifest, &paths);
+    let unowned = unowned_files(&manifest, &paths);
+    if !unowned.is_empty() {
+        warnings.push(
+            Diagnostic::warning(manifest.source(), unowned_message(&unowned, "at HEAD"))
+                .with_help(unowned_help(&unowned)),
+        );
+    }
     if args.json {
         let report = Report {
             valid: true,
@@ -55,6 +69,7 @@ pub(crate) fn validate(
             stages: manifest.stages().len(),
             environments: manifest.environments().len(),
             diagnostics: warnings.iter().map(DiagnosticRecord::from).collect(),
+            unowned_files: unowned.iter().collect(),
         };
         output.data(&serde_json::to_string_pretty(&report).expect("serializable"));
     } else {
@@ -75,21 +90,23 @@ pub(crate) fn validate(
     Ok(())
 }
 
-/// A warning for each glob that matches no file committed at HEAD: usually a typo.
-fn glob_warnings(
-    manifest: &Manifest,
-    repo: &Repo,
-    output: &Output,
-) -> Result<Vec<Diagnostic>, Failure> {
+/// The files committed at HEAD; none without a commit.
+fn paths_at_head(repo: &Repo, output: &Output) -> Result<Vec<String>, Failure> {
     let Ok(head) = repo.resolve_commit("HEAD") else {
         output
             .say("note: the repository has no commit yet, so globs are not checked against files");
         return Ok(Vec::new());
     };
-    let paths = repo.tracked_paths(head)?;
-    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    Ok(repo.tracked_paths(head)?)
+}
+
+/// A warning for each glob that matches no file committed at HEAD: usually a typo.
+fn glob_warnings(manifest: &Manifest, paths: &[&str]) -> Vec<Diagnostic> {
+    if paths.is_empty() {
+        return Vec::new();
+    }
     let source = manifest.source();
-    Ok(unmatched_patterns(manifest, &paths)
+    unmatched_patterns(manifest, paths)
         .into_iter()
         .map(|pattern| {
             Diagnostic::warning(
@@ -101,5 +118,44 @@ fn glob_warnings(
                 "check the spelling; globs are relative to the repository root and case-sensitive",
             )
         })
-        .collect())
+        .collect()
+}
+
+/// How many files listed by name before "and N more".
+const LISTED_FILES: usize = 10;
+
+/// "3 files at HEAD belong to no component ...".
+pub(crate) fn unowned_message(unowned: &UnownedFiles<'_>, place: &str) -> String {
+    let files = match unowned.len() {
+        1 => "1 file".to_owned(),
+        n => format!("{n} files"),
+    };
+    format!(
+        "{files} {place} belong to no component and are neither shared nor ignored: a change to them affects nothing"
+    )
+}
+
+/// The files by name, the lane's own scripts first, and what to do.
+pub(crate) fn unowned_help(unowned: &UnownedFiles<'_>) -> String {
+    let mut help = String::new();
+    let mut listed = 0;
+    for (what, files) in [
+        ("the lane's own scripts", &unowned.lane_scripts),
+        ("other files", &unowned.others),
+    ] {
+        if files.is_empty() || listed == LISTED_FILES {
+            continue;
+        }
+        let names: Vec<&str> = files.iter().take(LISTED_FILES - listed).copied().collect();
+        listed += names.len();
+        let more = match files.len() - names.len() {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        write!(help, "{what}: {}{more}; ", names.join(", ")).expect("writing to a string");
+    }
+    help.push_str(
+        "add them to a component, to `shared` (inputs of every component) or to `ignore`",
+    );
+    help
 }

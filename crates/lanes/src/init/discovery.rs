@@ -22,6 +22,65 @@ pub(crate) struct DiscoveredComponent {
     pub(crate) dir: String,
     /// Names of other discovered components, sorted.
     pub(crate) depends_on: Vec<String>,
+    /// Names of components only its tests or tools need, sorted; not in `depends_on`.
+    pub(crate) dev_depends_on: Vec<String>,
+    /// Globs of files outside `dir` that it compiles in, sorted.
+    pub(crate) linked: Vec<String>,
+}
+
+/// Build files at the repository root that every component reads.
+#[derive(Debug, Default)]
+pub(crate) struct RootFiles {
+    /// Inputs of every component: root build settings, and lockfiles lanes cannot read by entry.
+    pub(crate) shared: Vec<String>,
+    /// Central files lanes reads by entry, with their kind.
+    pub(crate) central: Vec<(String, &'static str)>,
+}
+
+/// Root files that configure every build: a change there may change any component.
+const ROOT_BUILD_FILES: [&str; 16] = [
+    ".cargo/config.toml",
+    ".node-version",
+    ".npmrc",
+    ".nvmrc",
+    ".yarnrc.yml",
+    "Cargo.toml",
+    "Directory.Build.props",
+    "Directory.Build.rsp",
+    "Directory.Build.targets",
+    "NuGet.config",
+    "global.json",
+    "nuget.config",
+    "package.json",
+    "rust-toolchain",
+    "rust-toolchain.toml",
+    "tsconfig.base.json",
+];
+
+/// Lockfiles lanes does not read by entry yet: shared, the safe answer.
+const OPAQUE_LOCKFILES: [&str; 2] = ["package-lock.json", "yarn.lock"];
+
+/// The root build files and central files of the repository at `root`.
+pub(crate) fn root_files(root: &Path) -> RootFiles {
+    let exists = |name: &str| root.join(name).is_file();
+    let mut files = RootFiles::default();
+    for (name, kind) in [
+        ("Cargo.lock", "cargo-lock"),
+        ("Directory.Packages.props", "nuget-central"),
+        ("pnpm-lock.yaml", "pnpm-lock"),
+    ] {
+        if exists(name) {
+            files.central.push((name.to_owned(), kind));
+        }
+    }
+    files.shared = ROOT_BUILD_FILES
+        .iter()
+        .chain(&OPAQUE_LOCKFILES)
+        .filter(|name| exists(name))
+        .map(|name| (*name).to_owned())
+        .collect();
+    files.shared.sort();
+    files
 }
 
 /// Finds the components of the repository at `root`, with their dependencies.
@@ -44,21 +103,98 @@ pub(crate) fn discover(root: &Path) -> Result<(Layout, Vec<DiscoveredComponent>)
     let names = unique_names(&dirs);
     let mut components = Vec::new();
     for dir in &dirs {
-        let mut depends_on: Vec<String> = dependencies_of(root, dir, &dirs)?
+        let references = dependencies_of(root, dir, &dirs)?;
+        let names_of = |dependencies: Vec<String>| -> Vec<String> {
+            let mut names: Vec<String> = dependencies
+                .into_iter()
+                .filter(|dependency| dependency != dir)
+                .map(|dependency| names[&dependency].clone())
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        let depends_on = names_of(references.runtime);
+        let dev_depends_on = names_of(references.dev)
             .into_iter()
-            .filter(|dependency| dependency != dir)
-            .map(|dependency| names[&dependency].clone())
+            .filter(|name| !depends_on.contains(name))
             .collect();
-        depends_on.sort();
-        depends_on.dedup();
+        let mut linked = references.linked;
+        linked.sort();
+        linked.dedup();
         components.push(DiscoveredComponent {
             name: names[dir].clone(),
             dir: dir.clone(),
             depends_on,
+            dev_depends_on,
+            linked,
         });
     }
     components.sort_by(|a, b| a.name.cmp(&b.name));
+    demote_cycles(&mut components);
     Ok((layout, components))
+}
+
+/// Runtime references that close a cycle (peer dependencies can) become dev-only ones: package
+/// managers accept such cycles, and `depends_on` orders deploys, so it cannot hold them.
+/// `components` is sorted by name.
+fn demote_cycles(components: &mut [DiscoveredComponent]) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let index = |name: &str| {
+        components
+            .binary_search_by(|component| component.name.as_str().cmp(name))
+            .ok()
+    };
+    let edges: Vec<Vec<usize>> = components
+        .iter()
+        .map(|component| {
+            component
+                .depends_on
+                .iter()
+                .filter_map(|d| index(d))
+                .collect()
+        })
+        .collect();
+    let mut marks = vec![Mark::New; components.len()];
+    let mut closing: Vec<(usize, usize)> = Vec::new();
+    for start in 0..components.len() {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        marks[start] = Mark::Open;
+        let mut path = vec![(start, 0)];
+        while let Some(&mut (node, ref mut next)) = path.last_mut() {
+            if let Some(&target) = edges[node].get(*next) {
+                *next += 1;
+                match marks[target] {
+                    Mark::New => {
+                        marks[target] = Mark::Open;
+                        path.push((target, 0));
+                    }
+                    Mark::Open => closing.push((node, target)),
+                    Mark::Done => {}
+                }
+            } else {
+                marks[node] = Mark::Done;
+                path.pop();
+            }
+        }
+    }
+    for (from, to) in closing {
+        let name = components[to].name.clone();
+        let component = &mut components[from];
+        component
+            .depends_on
+            .retain(|dependency| *dependency != name);
+        component.dev_depends_on.push(name);
+        component.dev_depends_on.sort();
+        component.dev_depends_on.dedup();
+    }
 }
 
 /// Directory name to component name; on a clash, the whole path names the component.

@@ -6,5 +6,5 @@ mod discovery;
 mod references;
 mod starter_manifest;
 
-pub(crate) use discovery::{DiscoveredComponent, Layout, discover};
+pub(crate) use discovery::{DiscoveredComponent, Layout, RootFiles, discover, root_files};
 pub(crate) use starter_manifest::starter_manifest;

@@ -3,13 +3,14 @@
 
 use std::fmt::Write as _;
 
-use crate::init::{DiscoveredComponent, Layout};
+use crate::init::{DiscoveredComponent, Layout, RootFiles};
 
 /// The manifest for `components`; with a phase, the lane that phase runs (see `lane_for`),
 /// else the lane sketched in comments.
 pub(crate) fn starter_manifest(
     layout: Layout,
     components: &[DiscoveredComponent],
+    root_files: &RootFiles,
     phase: Option<u8>,
 ) -> String {
     let found = match layout {
@@ -21,24 +22,40 @@ pub(crate) fn starter_manifest(
          # `lanes validate` checks it; `lanes schema` prints its JSON Schema for editors.\n\
          version: 1\n\
          {}\
-         # Files that are inputs of every component:\n\
-         # shared: [\"global.json\", \"build/**\"]\n\
+         {}\
          # Files that are inputs of none (wins over every other glob):\n\
          ignore: [\"**/*.md\"]\n\
          components:\n",
         phase.map_or("", |phase| match phase {
             1 => "branches: { default: main, release: release }\n",
             _ => "branches: { default: main }\n",
-        })
+        }),
+        root_sections(root_files),
     );
     for component in components {
         writeln!(text, "  {}:", component.name).expect("writing to a string");
-        writeln!(text, "    path: {}", quoted(&component.dir)).expect("writing to a string");
+        if component.linked.is_empty() {
+            writeln!(text, "    path: {}", quoted(&component.dir)).expect("writing to a string");
+        } else {
+            let globs: Vec<String> = std::iter::once(format!("{}/**", component.dir))
+                .chain(component.linked.iter().cloned())
+                .map(|glob| quoted(&glob))
+                .collect();
+            writeln!(text, "    paths: [{}]", globs.join(", ")).expect("writing to a string");
+        }
         if !component.depends_on.is_empty() {
             writeln!(
                 text,
                 "    depends_on: [{}]",
                 component.depends_on.join(", ")
+            )
+            .expect("writing to a string");
+        }
+        if !component.dev_depends_on.is_empty() {
+            writeln!(
+                text,
+                "    dev_depends_on: [{}]",
+                component.dev_depends_on.join(", ")
             )
             .expect("writing to a string");
         }
@@ -58,6 +75,31 @@ pub(crate) fn starter_manifest(
          #   - { name: integration, environment: test, deploy: ./deploy.sh, run: [./e2e.sh] }\n\
          #   - { name: production, environment: prod, deploy: ./deploy.sh, gate: approval }\n",
     );
+    text
+}
+
+/// `shared` with the root build files found (commented out when there are none) and
+/// `central` with the central files found.
+fn root_sections(root_files: &RootFiles) -> String {
+    let mut text = String::new();
+    if root_files.shared.is_empty() {
+        text.push_str("# Files that are inputs of every component:\n# shared: [\"global.json\", \"build/**\"]\n");
+    } else {
+        let files: Vec<String> = root_files.shared.iter().map(|file| quoted(file)).collect();
+        writeln!(
+            text,
+            "# Files that are inputs of every component (the root build files found):\nshared: [{}]",
+            files.join(", ")
+        )
+        .expect("writing to a string");
+    }
+    if !root_files.central.is_empty() {
+        text.push_str("# Files many components read one entry of: a change affects only the components\n# whose entries changed.\ncentral:\n");
+        for (path, kind) in &root_files.central {
+            writeln!(text, "  - {{ path: {}, kind: {kind} }}", quoted(path))
+                .expect("writing to a string");
+        }
+    }
     text
 }
 

@@ -397,3 +397,28 @@ fn the_manifest_cache_gives_the_same_answer_and_a_broken_entry_is_ignored() {
         first
     );
 }
+
+#[test]
+fn changed_files_owned_by_no_component_are_said_also_with_json() {
+    let repo = repo();
+    repo.write("Makefile", "all:").write("ci/deploy.sh", "x");
+    repo.commit("unowned");
+    let run = repo.lanes(&["affected", "--base", "main"]).success();
+    run.stderr_has("warning: 2 changed files belong to no component: Makefile, ci/deploy.sh");
+    let run = repo
+        .lanes(&["affected", "--base", "main", "--json"])
+        .success();
+    run.stderr_has("2 changed files belong to no component");
+    assert_eq!(
+        run.json()["unowned_files"],
+        serde_json::json!(["Makefile", "ci/deploy.sh"])
+    );
+    repo.write("src/Fhir/Api.cs", "changed");
+    repo.commit("owned");
+    let run = repo.lanes(&["affected", "--base", "HEAD~1"]).success();
+    assert!(
+        !run.stderr().contains("belong to no component"),
+        "{}",
+        run.stderr()
+    );
+}

@@ -5,6 +5,7 @@ mod harness;
 
 mod affected;
 mod browser;
+mod central;
 mod fingerprint;
 mod flow;
 mod init;

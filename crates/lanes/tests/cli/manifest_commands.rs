@@ -372,3 +372,26 @@ fn demo_leaves_nothing_in_the_temporary_folder() {
     run.stderr_has("removed the sample monorepo");
     run.stderr_has("demo --no-serve --keep` keeps it");
 }
+
+#[test]
+fn validate_lists_files_owned_by_no_component_the_lane_scripts_first() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        "version: 1\nignore: [\"**/*.md\"]\ncomponents:\n  api: { path: src/Api }\nstages:\n  - { name: pr, run: [\"./tools/check.sh --fast\"] }\n",
+    )
+    .write("src/Api/a.cs", "")
+    .write("README.md", "")
+    .write("Makefile", "")
+    .write("tools/check.sh", "")
+    .write("ci/build.sh", "")
+    .write("deploy.sh", "");
+    repo.commit("start");
+    let run = repo.lanes(&["validate"]).success();
+    insta::assert_snapshot!(redacted(&run.stderr(), &repo));
+    let json = repo.lanes(&["validate", "--json"]).success().json();
+    assert_eq!(
+        json["unowned_files"],
+        serde_json::json!(["ci/build.sh", "deploy.sh", "tools/check.sh", "Makefile"])
+    );
+}

@@ -1,0 +1,655 @@
+//! Central files by entry: what each component takes from a central package file or a
+//! lockfile, so that a change affects exactly the components whose entries changed.
+//!
+//! A component reads a central file when one of its files of the kind's project type (a .NET
+//! project, a `Cargo.toml`, a `package.json`) lies below the file's directory. What it takes is
+//! a [`CentralInput`]: the entries it resolves to (the versions of the packages its projects
+//! reference; every package of its resolved dependency graph) and the rest of the file, which
+//! lanes cannot attribute (properties, imports, settings, or the whole text when it does not
+//! parse) and which every reader takes. Change detection compares inputs; fingerprints hash
+//! them, so the two agree.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lanes_manifest::{CentralFile, CentralKind, ComponentId, Manifest};
+use serde_json::Value;
+
+use crate::{PathMatcher, Reason};
+
+/// One resolved entry of a central file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub package: String,
+    pub version: String,
+    /// Everything the entry says, canonical: what is compared.
+    pub canonical: String,
+}
+
+/// What one component takes from one central file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CentralInput {
+    /// What lanes cannot attribute to entries; every reader takes it.
+    pub rest: String,
+    /// Why `rest` is what it is, for people: "a property or import", "it does not parse".
+    pub rest_cause: &'static str,
+    /// By entry key (a package name, `name version source`, `name@version`).
+    pub entries: BTreeMap<String, Entry>,
+    /// The directory of the project that reads the file (for reasons).
+    pub via: String,
+}
+
+/// A file of a component that says what it takes from a central file, with its text.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectFile<'a> {
+    pub path: &'a str,
+    pub text: &'a [u8],
+}
+
+/// Whether `path` is a project file through which some component reads `central`.
+#[must_use]
+pub fn reads_central(central: &CentralFile, path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    central.governs(path) && central.kind.reads_through(name)
+}
+
+/// What every reading component takes from `central` whose text is `text` (`None`: the file
+/// does not exist), given the project files of the components (more do no harm).
+#[must_use]
+pub fn central_inputs(
+    manifest: &Manifest,
+    central: &CentralFile,
+    text: Option<&[u8]>,
+    projects: &[ProjectFile<'_>],
+) -> BTreeMap<ComponentId, CentralInput> {
+    let matcher = PathMatcher::new(manifest);
+    let mut by_component: BTreeMap<ComponentId, Vec<ProjectFile<'_>>> = BTreeMap::new();
+    for project in projects {
+        if !reads_central(central, project.path) {
+            continue;
+        }
+        let owners = matcher.owners(project.path);
+        if owners.ignored.is_some() {
+            continue;
+        }
+        for (id, _) in owners.components {
+            by_component.entry(id).or_default().push(*project);
+        }
+    }
+    let parsed = text.map(|text| String::from_utf8_lossy(text).into_owned());
+    let file = match central.kind {
+        CentralKind::NugetCentral => parse_nuget(parsed.as_deref()),
+        CentralKind::CargoLock => parse_cargo_lock(parsed.as_deref()),
+        CentralKind::PnpmLock => parse_pnpm_lock(parsed.as_deref()),
+    };
+    by_component
+        .into_iter()
+        .map(|(id, projects)| (id, file.input_for(central, &projects)))
+        .collect()
+}
+
+/// The reasons, per component, that `old` and `new` inputs differ: the entries that changed,
+/// or the rest of the file.
+#[must_use]
+pub fn central_reasons(
+    central: &CentralFile,
+    old: &BTreeMap<ComponentId, CentralInput>,
+    new: &BTreeMap<ComponentId, CentralInput>,
+) -> Vec<(ComponentId, Reason)> {
+    let empty = CentralInput::default();
+    let ids: BTreeSet<ComponentId> = old.keys().chain(new.keys()).copied().collect();
+    let mut reasons = Vec::new();
+    for id in ids {
+        let (before, after) = (
+            old.get(&id).unwrap_or(&empty),
+            new.get(&id).unwrap_or(&empty),
+        );
+        if before == after {
+            continue;
+        }
+        let via = if after.via.is_empty() {
+            &before.via
+        } else {
+            &after.via
+        };
+        if before.rest != after.rest {
+            let cause = if after.rest_cause.is_empty() {
+                before.rest_cause
+            } else {
+                after.rest_cause
+            };
+            reasons.push((
+                id,
+                Reason::CentralFile {
+                    path: central.path.clone(),
+                    cause: cause.to_owned(),
+                    read_by: via.clone(),
+                },
+            ));
+            continue;
+        }
+        for (package, from, to) in changed_packages(&before.entries, &after.entries) {
+            reasons.push((
+                id,
+                Reason::CentralPackage {
+                    path: central.path.clone(),
+                    package,
+                    from,
+                    to,
+                    read_by: via.clone(),
+                },
+            ));
+        }
+    }
+    reasons
+}
+
+/// Packages whose entries differ, with their versions before and after (joined when several).
+fn changed_packages(
+    old: &BTreeMap<String, Entry>,
+    new: &BTreeMap<String, Entry>,
+) -> Vec<(String, Option<String>, Option<String>)> {
+    let (old, new) = (by_package(old), by_package(new));
+    let packages: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let joined = |list: Option<&Vec<(String, String)>>| {
+        list.map(|list| {
+            let mut versions: Vec<&str> =
+                list.iter().map(|(version, _)| version.as_str()).collect();
+            versions.dedup();
+            versions.join(", ")
+        })
+    };
+    packages
+        .into_iter()
+        .filter(|package| old.get(*package) != new.get(*package))
+        .map(|package| {
+            (
+                package.clone(),
+                joined(old.get(package)),
+                joined(new.get(package)),
+            )
+        })
+        .collect()
+}
+
+/// Versions and canonical entries by package name, sorted.
+fn by_package(entries: &BTreeMap<String, Entry>) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut by_package: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for entry in entries.values() {
+        by_package
+            .entry(entry.package.clone())
+            .or_default()
+            .push((entry.version.clone(), entry.canonical.clone()));
+    }
+    for list in by_package.values_mut() {
+        list.sort();
+    }
+    by_package
+}
+
+/// A central file parsed: entries by key, and what a component's projects select from them.
+struct Parsed {
+    rest: String,
+    rest_cause: &'static str,
+    entries: BTreeMap<String, Entry>,
+    select: Selector,
+}
+
+enum Selector {
+    /// Every reader takes every entry (pinning transitive packages; a file that did not parse).
+    All,
+    /// Entries named by the projects' `<PackageReference Include>`.
+    PackageReferences,
+    /// Cargo.lock: the packages reachable from the members named by `[package] name`;
+    /// `dependencies` of each package by key.
+    CargoGraph(BTreeMap<String, Vec<String>>),
+    /// pnpm: the importers at the projects' directories, by importer path; dependencies of each
+    /// entry by key.
+    PnpmGraph {
+        importers: BTreeMap<String, Vec<String>>,
+        dependencies: BTreeMap<String, Vec<String>>,
+    },
+}
+
+impl Parsed {
+    fn unparsed(text: Option<&str>, cause: &'static str) -> Self {
+        Self {
+            rest: text.map_or_else(|| "\0missing".to_owned(), str::to_owned),
+            rest_cause: if text.is_some() {
+                cause
+            } else {
+                "the file was added or removed"
+            },
+            entries: BTreeMap::new(),
+            select: Selector::All,
+        }
+    }
+
+    fn input_for(&self, central: &CentralFile, projects: &[ProjectFile<'_>]) -> CentralInput {
+        let via = projects
+            .iter()
+            .map(|project| project.path.rsplit_once('/').map_or("", |(dir, _)| dir))
+            .min()
+            .unwrap_or("")
+            .to_owned();
+        let mut input = CentralInput {
+            rest: self.rest.clone(),
+            rest_cause: self.rest_cause,
+            entries: BTreeMap::new(),
+            via,
+        };
+        let keys: BTreeSet<String> = match &self.select {
+            Selector::All => self.entries.keys().cloned().collect(),
+            Selector::PackageReferences => {
+                let mut keys = BTreeSet::new();
+                for project in projects {
+                    match package_references(project.text) {
+                        Some(names) => keys.extend(names),
+                        // A project lanes cannot read may reference any package.
+                        None => keys.extend(self.entries.keys().cloned()),
+                    }
+                }
+                // A referenced package without a central version is an entry too: adding one
+                // changes what the project builds with.
+                for key in &keys {
+                    input.entries.insert(
+                        key.clone(),
+                        self.entries.get(key).cloned().unwrap_or_else(|| Entry {
+                            package: key.clone(),
+                            version: "(none)".to_owned(),
+                            canonical: String::new(),
+                        }),
+                    );
+                }
+                return input;
+            }
+            Selector::CargoGraph(dependencies) => {
+                let roots: Vec<String> = projects
+                    .iter()
+                    .filter_map(|project| cargo_package_name(project.text))
+                    .flat_map(|name| {
+                        self.entries
+                            .iter()
+                            .filter(move |(_, entry)| entry.package == name)
+                            .map(|(key, _)| key.clone())
+                    })
+                    .collect();
+                reachable(roots, dependencies)
+            }
+            Selector::PnpmGraph {
+                importers,
+                dependencies,
+            } => {
+                let roots: Vec<String> = projects
+                    .iter()
+                    .filter_map(|project| {
+                        let dir = project.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+                        let relative = relative_to(central.dir(), dir)?;
+                        Some(format!("importer:{relative}"))
+                    })
+                    .filter(|key| importers.contains_key(key))
+                    .collect();
+                let mut graph = dependencies.clone();
+                graph.extend(importers.clone());
+                reachable(roots, &graph)
+            }
+        };
+        for key in keys {
+            if let Some(entry) = self.entries.get(&key) {
+                input.entries.insert(key, entry.clone());
+            }
+        }
+        input
+    }
+}
+
+fn reachable(roots: Vec<String>, graph: &BTreeMap<String, Vec<String>>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut work = roots;
+    while let Some(key) = work.pop() {
+        if seen.insert(key.clone())
+            && let Some(next) = graph.get(&key)
+        {
+            work.extend(next.iter().cloned());
+        }
+    }
+    seen
+}
+
+/// `dir` relative to `base` (both repository-relative directories): `.` when equal.
+fn relative_to(base: &str, dir: &str) -> Option<String> {
+    if base.is_empty() {
+        return Some(if dir.is_empty() {
+            ".".to_owned()
+        } else {
+            dir.to_owned()
+        });
+    }
+    if dir == base {
+        return Some(".".to_owned());
+    }
+    dir.strip_prefix(base)?.strip_prefix('/').map(str::to_owned)
+}
+
+/// `Directory.Packages.props`: `PackageVersion` items are entries; everything else (properties,
+/// imports, `GlobalPackageReference`s, conditions around the items) is the rest.
+fn parse_nuget(text: Option<&str>) -> Parsed {
+    let Some(text) = text else {
+        return Parsed::unparsed(None, "");
+    };
+    let Ok(document) = roxmltree::Document::parse(text) else {
+        return Parsed::unparsed(Some(text), "it does not parse as XML");
+    };
+    let mut entries = BTreeMap::new();
+    let mut removed: Vec<std::ops::Range<usize>> = Vec::new();
+    for node in document.descendants() {
+        if node.is_comment() {
+            removed.push(node.range());
+            continue;
+        }
+        if !node.has_tag_name("PackageVersion") {
+            continue;
+        }
+        let Some(include) = node
+            .attribute("Include")
+            .or_else(|| node.attribute("Update"))
+        else {
+            continue;
+        };
+        let version = node
+            .attribute("Version")
+            .map(str::to_owned)
+            .or_else(|| {
+                node.children()
+                    .find(|child| child.has_tag_name("Version"))
+                    .and_then(|child| child.text())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let mut attributes: Vec<String> = node
+            .attributes()
+            .map(|attribute| format!("{}={}", attribute.name(), attribute.value()))
+            .collect();
+        attributes.sort();
+        let children: String = node
+            .descendants()
+            .skip(1)
+            .filter_map(|child| child.text())
+            .collect();
+        entries.insert(
+            include.to_owned(),
+            Entry {
+                package: include.to_owned(),
+                version,
+                canonical: format!("{}\0{}", attributes.join("\0"), children.trim()),
+            },
+        );
+        removed.push(node.range());
+    }
+    removed.sort_by_key(|range| range.start);
+    let mut rest = String::new();
+    let mut at = 0;
+    for range in removed {
+        if range.start < at {
+            continue;
+        }
+        rest.push_str(&text[at..range.start]);
+        at = range.end;
+    }
+    rest.push_str(&text[at..]);
+    let rest: String = rest.split_whitespace().collect();
+    let pinned = document.descendants().any(|node| {
+        node.has_tag_name("CentralPackageTransitivePinningEnabled")
+            && node
+                .text()
+                .is_some_and(|text| text.trim().eq_ignore_ascii_case("true"))
+    });
+    Parsed {
+        rest,
+        rest_cause: "a property, an import or another part that names no package changed",
+        entries,
+        select: if pinned {
+            Selector::All
+        } else {
+            Selector::PackageReferences
+        },
+    }
+}
+
+/// The packages a .NET project references (`<PackageReference Include>`); `None` when it does
+/// not parse.
+fn package_references(text: &[u8]) -> Option<Vec<String>> {
+    let text = std::str::from_utf8(text).ok()?;
+    let document = roxmltree::Document::parse(text).ok()?;
+    Some(
+        document
+            .descendants()
+            .filter(|node| node.has_tag_name("PackageReference"))
+            .filter_map(|node| {
+                node.attribute("Include")
+                    .or_else(|| node.attribute("Update"))
+            })
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// `Cargo.lock`: each `[[package]]` is an entry keyed `name version source`; the rest is
+/// everything else (the format version, metadata).
+fn parse_cargo_lock(text: Option<&str>) -> Parsed {
+    let Some(text) = text else {
+        return Parsed::unparsed(None, "");
+    };
+    let Ok(mut table) = text.parse::<toml::Table>() else {
+        return Parsed::unparsed(Some(text), "it does not parse as TOML");
+    };
+    let packages = match table.remove("package") {
+        Some(toml::Value::Array(packages)) => packages,
+        None => Vec::new(),
+        Some(_) => return Parsed::unparsed(Some(text), "its `package` is not a list"),
+    };
+    let field = |package: &toml::Value, key: &str| {
+        package
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let mut entries = BTreeMap::new();
+    let mut by_name: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    for package in &packages {
+        let (name, version, source) = (
+            field(package, "name"),
+            field(package, "version"),
+            field(package, "source"),
+        );
+        let key = format!("{name} {version} {source}");
+        by_name
+            .entry(name.clone())
+            .or_default()
+            .push((version.clone(), source, key.clone()));
+        entries.insert(
+            key,
+            Entry {
+                package: name,
+                version,
+                canonical: package.to_string(),
+            },
+        );
+    }
+    let mut dependencies = BTreeMap::new();
+    for package in &packages {
+        let key = format!(
+            "{} {} {}",
+            field(package, "name"),
+            field(package, "version"),
+            field(package, "source")
+        );
+        let targets = package
+            .get("dependencies")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+            .flat_map(|written| {
+                // `name`, `name version` or `name version (source)`.
+                let mut parts = written.splitn(3, ' ');
+                let name = parts.next().unwrap_or("");
+                let version = parts.next();
+                let source = parts
+                    .next()
+                    .map(|source| source.trim_start_matches('(').trim_end_matches(')'));
+                by_name
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .filter(move |(v, s, _)| {
+                        version.is_none_or(|version| v == version)
+                            && source.is_none_or(|source| s == source)
+                    })
+                    .map(|(_, _, key)| key.clone())
+            })
+            .collect();
+        dependencies.insert(key, targets);
+    }
+    Parsed {
+        rest: table.to_string(),
+        rest_cause: "a part that names no package (the format version, metadata) changed",
+        entries,
+        select: Selector::CargoGraph(dependencies),
+    }
+}
+
+/// `[package] name` of a `Cargo.toml`.
+fn cargo_package_name(text: &[u8]) -> Option<String> {
+    let table = std::str::from_utf8(text)
+        .ok()?
+        .parse::<toml::Table>()
+        .ok()?;
+    table
+        .get("package")?
+        .get("name")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// `pnpm-lock.yaml` (lockfile format 6 and 9): `importers` are the workspace packages,
+/// `packages` and `snapshots` the resolved ones; the rest is everything else (settings,
+/// overrides, the format version).
+fn parse_pnpm_lock(text: Option<&str>) -> Parsed {
+    let Some(text) = text else {
+        return Parsed::unparsed(None, "");
+    };
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: 50_000_000,
+            max_events: 100_000_000,
+            max_total_scalar_bytes: 1 << 30,
+        },
+    };
+    let Ok(Value::Object(mut lock)) = serde_saphyr::from_str_with_options::<Value>(text, options)
+    else {
+        return Parsed::unparsed(Some(text), "it does not parse as YAML");
+    };
+    let importers = lock.remove("importers").unwrap_or(Value::Null);
+    let packages = lock.remove("packages").unwrap_or(Value::Null);
+    let snapshots = lock.remove("snapshots").unwrap_or(Value::Null);
+    let mut entries = BTreeMap::new();
+    let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Keys of resolved packages are `name@version(peers)`; format 6 writes them `/name@...`.
+    let key_of = |name: &str, version: &str| format!("{name}@{version}");
+    let resolved = |dependencies: &Value| -> Vec<String> {
+        ["dependencies", "optionalDependencies"]
+            .iter()
+            .filter_map(|table| dependencies[table].as_object())
+            .flatten()
+            .filter_map(|(name, version)| version.as_str().map(|version| key_of(name, version)))
+            .collect()
+    };
+    let all: Vec<(&String, &Value)> = packages
+        .as_object()
+        .into_iter()
+        .flatten()
+        .chain(snapshots.as_object().into_iter().flatten())
+        .collect();
+    for (written, value) in all {
+        let key = written.trim_start_matches('/').to_owned();
+        let bare = key.split('(').next().unwrap_or(&key).to_owned();
+        let (package, version) = match bare.rfind('@') {
+            Some(at) if at > 0 => (&bare[..at], &bare[at + 1..]),
+            _ => (bare.as_str(), ""),
+        };
+        let entry = entries.entry(key.clone()).or_insert_with(|| Entry {
+            package: package.to_owned(),
+            version: version.to_owned(),
+            canonical: String::new(),
+        });
+        entry.canonical.push_str(&value.to_string());
+        dependencies
+            .entry(key.clone())
+            .or_default()
+            .extend(resolved(value));
+        // A snapshot `a@1(b@2)` resolves the package `a@1`.
+        if bare != key {
+            dependencies.entry(key).or_default().push(bare);
+        }
+    }
+    let mut importer_edges = BTreeMap::new();
+    for (path, importer) in importers.as_object().into_iter().flatten() {
+        let importer_key = format!("importer:{path}");
+        let mut targets = Vec::new();
+        for table in ["dependencies", "devDependencies", "optionalDependencies"] {
+            for (name, spec) in importer[table].as_object().into_iter().flatten() {
+                let version = spec["version"]
+                    .as_str()
+                    .or_else(|| spec.as_str())
+                    .unwrap_or("");
+                if let Some(link) = version.strip_prefix("link:") {
+                    targets.push(format!("importer:{}", join_relative(path, link)));
+                } else {
+                    targets.push(key_of(name, version));
+                }
+            }
+        }
+        entries.insert(
+            importer_key.clone(),
+            Entry {
+                package: path.clone(),
+                version: String::new(),
+                canonical: importer.to_string(),
+            },
+        );
+        importer_edges.insert(importer_key, targets);
+    }
+    Parsed {
+        rest: Value::Object(lock).to_string(),
+        rest_cause: "a part that names no package (settings, overrides, the format version) changed",
+        entries,
+        select: Selector::PnpmGraph {
+            importers: importer_edges,
+            dependencies,
+        },
+    }
+}
+
+/// `base/link` with `.` and `..` resolved: where a `link:` of importer `base` points.
+fn join_relative(base: &str, link: &str) -> String {
+    let mut parts: Vec<&str> = if base == "." {
+        Vec::new()
+    } else {
+        base.split('/').collect()
+    };
+    for part in link.split('/') {
+        match part {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    }
+}

@@ -1,0 +1,349 @@
+//! Central files by entry: a package version in `Directory.Packages.props`, a lockfile's
+//! resolved graph; affected exactly where the fingerprint changes.
+
+use std::collections::BTreeMap;
+
+use crate::harness::{TestRepo, affected_names};
+
+const MANIFEST: &str = r"version: 1
+central:
+  - { path: Directory.Packages.props, kind: nuget-central }
+components:
+  basket: { path: src/Basket.API }
+  ordering: { path: src/Ordering.API }
+  web: { path: src/Web, depends_on: [basket] }
+  docs-site: { path: site }
+";
+
+fn props(http: &str, serilog: &str, extra: &str) -> String {
+    format!(
+        r#"<Project>
+  <PropertyGroup><ManagePackageVersionsCentrally>true</ManagePackageVersionsCentrally>{extra}</PropertyGroup>
+  <ItemGroup>
+    <PackageVersion Include="Microsoft.Extensions.Http" Version="{http}" />
+    <PackageVersion Include="Serilog" Version="{serilog}" />
+  </ItemGroup>
+</Project>
+"#
+    )
+}
+
+fn project(packages: &[&str], references: &[&str]) -> String {
+    let items: Vec<String> = packages
+        .iter()
+        .map(|p| format!("<PackageReference Include=\"{p}\" />"))
+        .chain(
+            references
+                .iter()
+                .map(|r| format!("<ProjectReference Include=\"{r}\" />")),
+        )
+        .collect();
+    let items = items.concat();
+    format!("<Project Sdk=\"Microsoft.NET.Sdk\"><ItemGroup>{items}</ItemGroup></Project>")
+}
+
+fn repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("lanes.yml", MANIFEST)
+        .write("Directory.Packages.props", &props("9.0.1", "3.1.0", ""))
+        .write(
+            "src/Basket.API/Basket.API.csproj",
+            &project(&["Microsoft.Extensions.Http"], &[]),
+        )
+        .write(
+            "src/Ordering.API/Ordering.API.csproj",
+            &project(&["Serilog"], &[]),
+        )
+        .write(
+            "src/Web/Web.csproj",
+            &project(&[], &["..\\Basket.API\\Basket.API.csproj"]),
+        )
+        .write("site/index.html", "");
+    repo.commit("start");
+    repo
+}
+
+fn fingerprints(repo: &TestRepo, rev: &str) -> BTreeMap<String, String> {
+    repo.lanes(&["fingerprint", rev, "--json"]).success().json()["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["fingerprint"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The components affected by the last commit, checked against the fingerprints' change.
+fn affected_by_last_commit(repo: &TestRepo) -> Vec<String> {
+    let json = repo
+        .lanes(&["affected", "--base", "HEAD~1", "--json"])
+        .success()
+        .json();
+    let names = affected_names(&json);
+    let (before, after) = (fingerprints(repo, "HEAD~1"), fingerprints(repo, "HEAD"));
+    let changed: Vec<String> = before
+        .keys()
+        .filter(|name| before[*name] != after[*name])
+        .cloned()
+        .collect();
+    assert_eq!(names, changed, "affected and fingerprints disagree");
+    names
+}
+
+#[test]
+fn a_package_bump_affects_the_projects_referencing_it_and_their_dependents() {
+    let repo = repo();
+    repo.write("Directory.Packages.props", &props("9.0.2", "3.1.0", ""));
+    repo.commit("bump Microsoft.Extensions.Http");
+    assert_eq!(affected_by_last_commit(&repo), ["basket", "web"]);
+    let explained = repo
+        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
+        .success()
+        .stdout();
+    assert!(
+        explained.contains("`Directory.Packages.props`: Microsoft.Extensions.Http 9.0.1 -> 9.0.2, referenced by `src/Basket.API`"),
+        "{explained}"
+    );
+    let json = repo
+        .lanes(&["affected", "--base", "HEAD~1", "--json"])
+        .success()
+        .json();
+    assert_eq!(
+        json["components"][0]["reasons"][0],
+        serde_json::json!({
+            "kind": "central_package",
+            "path": "Directory.Packages.props",
+            "package": "Microsoft.Extensions.Http",
+            "from": "9.0.1",
+            "to": "9.0.2",
+            "read_by": "src/Basket.API"
+        })
+    );
+}
+
+#[test]
+fn a_new_unreferenced_package_affects_nothing_and_the_file_is_owned() {
+    let repo = repo();
+    repo.write(
+        "Directory.Packages.props",
+        &props("9.0.1", "3.1.0", "").replace(
+            "</ItemGroup>",
+            "  <PackageVersion Include=\"Polly\" Version=\"8.0.0\" />\n  </ItemGroup>",
+        ),
+    );
+    repo.commit("add Polly");
+    assert!(affected_by_last_commit(&repo).is_empty());
+    let run = repo.lanes(&["affected", "--base", "HEAD~1"]).success();
+    assert!(!run.stderr().contains("no component"), "{}", run.stderr());
+}
+
+#[test]
+fn what_lanes_cannot_attribute_affects_every_reader_with_the_reason() {
+    let repo = repo();
+    repo.write(
+        "Directory.Packages.props",
+        &props(
+            "9.0.1",
+            "3.1.0",
+            "<CentralPackageFloatingVersionsEnabled>true</CentralPackageFloatingVersionsEnabled>",
+        ),
+    );
+    repo.commit("a property");
+    assert_eq!(
+        affected_by_last_commit(&repo),
+        ["basket", "ordering", "web"]
+    );
+    let explained = repo
+        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
+        .success()
+        .stdout();
+    assert!(
+        explained.contains("`Directory.Packages.props`: a property, an import or another part that names no package changed, and `src/Ordering.API` reads the file"),
+        "{explained}"
+    );
+    repo.write("Directory.Packages.props", "<Project><broken");
+    repo.commit("broken XML");
+    assert_eq!(
+        affected_by_last_commit(&repo),
+        ["basket", "ordering", "web"]
+    );
+    let explained = repo
+        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
+        .success()
+        .stdout();
+    assert!(
+        explained.contains("it does not parse as XML"),
+        "{explained}"
+    );
+}
+
+#[test]
+fn adding_a_reference_affects_the_project_by_its_own_file() {
+    let repo = repo();
+    repo.write(
+        "src/Ordering.API/Ordering.API.csproj",
+        &project(&["Serilog", "Microsoft.Extensions.Http"], &[]),
+    );
+    repo.commit("reference Http");
+    assert_eq!(affected_by_last_commit(&repo), ["ordering"]);
+    repo.write("Directory.Packages.props", &props("9.0.2", "3.1.0", ""));
+    repo.commit("bump Http");
+    assert_eq!(
+        affected_by_last_commit(&repo),
+        ["basket", "ordering", "web"]
+    );
+}
+
+const CARGO_MANIFEST: &str = r"version: 1
+central:
+  - { path: Cargo.lock, kind: cargo-lock }
+components:
+  app: { path: crates/app }
+  cli: { path: crates/cli }
+";
+
+fn cargo_lock(serde: &str, log: &str) -> String {
+    format!(
+        r#"version = 4
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "serde",
+]
+
+[[package]]
+name = "cli"
+version = "0.1.0"
+dependencies = [
+ "log",
+]
+
+[[package]]
+name = "log"
+version = "{log}"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "serde"
+version = "{serde}"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "serde_derive",
+]
+
+[[package]]
+name = "serde_derive"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+"#
+    )
+}
+
+#[test]
+fn a_cargo_lock_change_affects_the_members_whose_graph_holds_the_crate() {
+    let repo = TestRepo::new();
+    repo.write("lanes.yml", CARGO_MANIFEST)
+        .write("Cargo.lock", &cargo_lock("1.0.1", "0.4.0"))
+        .write("crates/app/Cargo.toml", "[package]\nname = \"app\"\n")
+        .write("crates/cli/Cargo.toml", "[package]\nname = \"cli\"\n");
+    repo.commit("start");
+    repo.write("Cargo.lock", &cargo_lock("1.0.1", "0.4.1"));
+    repo.commit("bump log");
+    assert_eq!(affected_by_last_commit(&repo), ["cli"]);
+    repo.write(
+        "Cargo.lock",
+        &cargo_lock("1.0.1", "0.4.1").replace(
+            "name = \"serde_derive\"\nversion = \"1.0.0\"",
+            "name = \"serde_derive\"\nversion = \"1.0.9\"",
+        ),
+    );
+    repo.commit("bump serde_derive, a transitive dependency of app");
+    assert_eq!(affected_by_last_commit(&repo), ["app"]);
+    let explained = repo
+        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
+        .success()
+        .stdout();
+    assert!(
+        explained.contains("`Cargo.lock`: serde_derive 1.0.0 -> 1.0.9, referenced by `crates/app`"),
+        "{explained}"
+    );
+}
+
+const PNPM_MANIFEST: &str = r"version: 1
+central:
+  - { path: pnpm-lock.yaml, kind: pnpm-lock }
+components:
+  ui: { path: packages/ui }
+  web: { path: apps/web }
+";
+
+fn pnpm_lock(lodash: &str, react: &str) -> String {
+    format!(
+        r"lockfileVersion: '9.0'
+
+settings:
+  autoInstallPeers: true
+
+importers:
+  .: {{}}
+  apps/web:
+    dependencies:
+      '@acme/ui':
+        specifier: workspace:*
+        version: link:../../packages/ui
+      lodash:
+        specifier: ^4.17.0
+        version: {lodash}
+  packages/ui:
+    dependencies:
+      react:
+        specifier: ^18.0.0
+        version: {react}
+
+packages:
+  lodash@{lodash}:
+    resolution: {{integrity: sha512-a}}
+  react@{react}:
+    resolution: {{integrity: sha512-b}}
+  loose-envify@1.4.0:
+    resolution: {{integrity: sha512-c}}
+
+snapshots:
+  lodash@{lodash}: {{}}
+  react@{react}:
+    dependencies:
+      loose-envify: 1.4.0
+  loose-envify@1.4.0: {{}}
+"
+    )
+}
+
+#[test]
+fn a_pnpm_lock_change_affects_the_packages_whose_tree_changed() {
+    let repo = TestRepo::new();
+    repo.write("lanes.yml", PNPM_MANIFEST)
+        .write("pnpm-lock.yaml", &pnpm_lock("4.17.20", "18.2.0"))
+        .write("packages/ui/package.json", r#"{ "name": "@acme/ui" }"#)
+        .write("apps/web/package.json", r#"{ "name": "web" }"#);
+    repo.commit("start");
+    repo.write("pnpm-lock.yaml", &pnpm_lock("4.17.21", "18.2.0"));
+    repo.commit("bump lodash");
+    assert_eq!(affected_by_last_commit(&repo), ["web"]);
+    repo.write("pnpm-lock.yaml", &pnpm_lock("4.17.21", "18.3.0"));
+    repo.commit("bump react");
+    // web links ui: its resolved tree holds react too.
+    assert_eq!(affected_by_last_commit(&repo), ["ui", "web"]);
+    repo.write(
+        "pnpm-lock.yaml",
+        &pnpm_lock("4.17.21", "18.3.0")
+            .replace("autoInstallPeers: true", "autoInstallPeers: false"),
+    );
+    repo.commit("a setting");
+    assert_eq!(affected_by_last_commit(&repo), ["ui", "web"]);
+}
