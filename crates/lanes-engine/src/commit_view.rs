@@ -36,13 +36,17 @@ pub struct LaneView {
     /// Where the commit was when the lane was created; a `proposed` one walks only the
     /// manifest's `proposed.stages`.
     pub role: Role,
-    /// The version walked its whole lane to production (a proposed lane never is).
+    /// The version walked its whole lane to production (a proposed lane never is) and was not
+    /// rolled back since.
     pub done: bool,
     /// One word for the lane: `done`, `passed` (a proposed lane whose stages all passed),
-    /// `running`, `waiting`, `failed`, `interrupted` or `pending`.
+    /// `rolled-back` (marked bad), `running`, `waiting`, `failed`, `superseded` (a newer version
+    /// took its place), `canceled`, `interrupted` or `pending`.
     pub summary: &'static str,
     /// For a red lane: the earlier commit whose lane of the same version failed first.
     pub red_since: Option<String>,
+    /// The version was marked bad (rolled back): why.
+    pub rolled_back: Option<String>,
     pub stages: Vec<StageView>,
 }
 
@@ -98,13 +102,27 @@ impl World {
 
 fn lane_view(world: &World, lane: &Lane, now: Millis) -> LaneView {
     let states: Vec<StageState> = lane.stages.iter().map(|stage| stage.state).collect();
-    let done = lane.is_done() && lane.role != Role::Proposed;
-    let summary = if done {
+    let rolled_back = world.bad_reason(&lane.component, &lane.fingerprint);
+    let done = lane.is_done() && lane.role != Role::Proposed && rolled_back.is_none();
+    let superseded = lane.stages.iter().any(|stage| {
+        stage.state == StageState::Canceled
+            && stage
+                .reason
+                .as_deref()
+                .is_some_and(|reason| reason.starts_with("superseded"))
+    });
+    let summary = if rolled_back.is_some() {
+        "rolled-back"
+    } else if done {
         "done"
     } else if lane.is_done() {
         "passed"
-    } else if states.contains(&StageState::Failed) || states.contains(&StageState::Canceled) {
+    } else if states.contains(&StageState::Failed) {
         "failed"
+    } else if superseded {
+        "superseded"
+    } else if states.contains(&StageState::Canceled) {
+        "canceled"
     } else if states.contains(&StageState::Interrupted) {
         "interrupted"
     } else if states.contains(&StageState::Running) {
@@ -119,6 +137,7 @@ fn lane_view(world: &World, lane: &Lane, now: Millis) -> LaneView {
         fingerprint: lane.fingerprint.clone(),
         role: lane.role,
         red_since: red_since(world, lane).map(str::to_owned),
+        rolled_back: rolled_back.map(str::to_owned),
         done,
         summary,
         stages: lane

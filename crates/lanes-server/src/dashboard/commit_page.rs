@@ -153,11 +153,11 @@ pub(crate) async fn lane_rows(store: &Store, commit: &str) -> Result<Vec<LaneRow
             summary: lane.summary,
             done: lane.done,
             proposed: lane.role == lanes_engine::Role::Proposed,
-            note: lane
-                .red_since
-                .as_deref()
-                .map(|since| format!("red since {}", short(since)))
-                .unwrap_or_default(),
+            note: match (&lane.rolled_back, &lane.red_since) {
+                (Some(reason), _) => reason.clone(),
+                (None, Some(since)) => format!("red since {}", short(since)),
+                (None, None) => String::new(),
+            },
             stages: lane
                 .stages
                 .into_iter()

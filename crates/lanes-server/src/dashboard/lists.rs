@@ -144,6 +144,9 @@ pub(crate) async fn history(
             "running",
             "waiting",
             "failed",
+            "superseded",
+            "canceled",
+            "rolled-back",
             "interrupted",
             "pending",
         ]

@@ -8,6 +8,7 @@ use std::path::Path;
 use console::Style;
 use lanes_engine::{ForwardPort, Hotfix, World, instance_for};
 use lanes_git::Repo;
+use lanes_manifest::Manifest;
 use serde::Serialize;
 
 use crate::cli::BoardArgs;
@@ -35,7 +36,8 @@ struct ComponentRow {
 struct Cell {
     deployed: Option<Version>,
     last_known_good: Option<Version>,
-    /// Commits on the default branch since the deployed commit.
+    /// Commits on the default branch since the deployed commit that touch the component: its
+    /// files, its dependencies', the shared files or the manifest.
     behind: Option<usize>,
     /// The deployed version differs from the last known good one (a deploy in flight or failed).
     drift: bool,
@@ -85,7 +87,7 @@ pub(crate) fn board_of(repo: &Repo, world: &World) -> Result<Board, Failure> {
             }
             list
         });
-    let mut behind_cache: BTreeMap<String, Option<usize>> = BTreeMap::new();
+    let mut behind_cache: BTreeMap<(String, String), Option<usize>> = BTreeMap::new();
     let components = manifest
         .components()
         .iter()
@@ -107,8 +109,15 @@ pub(crate) fn board_of(repo: &Repo, world: &World) -> Result<Board, Failure> {
                     let good = world.last_known_good(env, &component.name).map(version);
                     let behind = deployed.as_ref().and_then(|d| {
                         behind_cache
-                            .entry(d.commit.clone())
-                            .or_insert_with(|| commits_between(repo, &d.commit, &tip))
+                            .entry((component.name.clone(), d.commit.clone()))
+                            .or_insert_with(|| {
+                                commits_touching(
+                                    repo,
+                                    &inputs(&manifest, component),
+                                    &d.commit,
+                                    &tip,
+                                )
+                            })
                             .to_owned()
                     });
                     let drift = match (&deployed, &good) {
@@ -150,12 +159,50 @@ pub(crate) fn board_of(repo: &Repo, world: &World) -> Result<Board, Failure> {
     })
 }
 
-fn commits_between(repo: &Repo, from: &str, to: &str) -> Option<usize> {
-    repo.git(&["rev-list", "--count", &format!("{from}..{to}")])
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+/// The git pathspecs of what a component is built from: its globs, its dependencies' (dev-only
+/// ones too), the shared globs and the manifest; `ignore` and `!` globs excluded.
+fn inputs(manifest: &Manifest, component: &lanes_manifest::Component) -> Vec<String> {
+    let mut seen = vec![component.name.clone()];
+    let mut todo: Vec<&lanes_manifest::Component> = vec![component];
+    let mut specs = vec![format!(":(literal){}", Manifest::FILE_NAME)];
+    while let Some(next) = todo.pop() {
+        for pattern in &next.paths {
+            let magic = if pattern.negated {
+                "exclude,glob"
+            } else {
+                "glob"
+            };
+            specs.push(format!(":({magic}){}", pattern.glob));
+        }
+        for id in next.depends_on.iter().chain(&next.dev_depends_on) {
+            let dependency = manifest.component(*id);
+            if !seen.contains(&dependency.name) {
+                seen.push(dependency.name.clone());
+                todo.push(dependency);
+            }
+        }
+    }
+    specs.extend(
+        manifest
+            .shared()
+            .iter()
+            .map(|shared| format!(":(glob){}", shared.glob)),
+    );
+    specs.extend(
+        manifest
+            .ignore()
+            .iter()
+            .map(|ignored| format!(":(exclude,glob){}", ignored.glob)),
+    );
+    specs
+}
+
+/// How many commits from `from` (excluded) to `to` touch one of `pathspecs`.
+fn commits_touching(repo: &Repo, pathspecs: &[String], from: &str, to: &str) -> Option<usize> {
+    let range = format!("{from}..{to}");
+    let mut args = vec!["rev-list", "--count", range.as_str(), "--"];
+    args.extend(pathspecs.iter().map(String::as_str));
+    repo.git(&args).ok()?.trim().parse().ok()
 }
 
 fn print_board(board: &Board, output: &Output) {
@@ -215,5 +262,5 @@ fn print_board(board: &Board, output: &Output) {
             hotfix.branch, board.default_branch
         ));
     }
-    output.say(&format!("behind = commits on {} since the deployed one; drift = deployed differs from the last known good", board.default_branch));
+    output.say(&format!("behind = commits on {} since the deployed one that touch the component (its files, its dependencies', the shared ones, lanes.yml); drift = deployed differs from the last known good", board.default_branch));
 }

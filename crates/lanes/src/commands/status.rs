@@ -137,6 +137,8 @@ pub(crate) fn print_view(view: &CommitView, output: &Output) {
     for lane in &view.lanes {
         let summary = if lane.done {
             "done: in production".to_owned()
+        } else if let Some(reason) = &lane.rolled_back {
+            reason.clone()
         } else if let Some(since) = &lane.red_since {
             format!(
                 "{}: red since {}",
@@ -232,7 +234,7 @@ fn state_style(state: StageState) -> Style {
 fn summary_style(summary: &str) -> Style {
     match summary {
         "done" | "passed" => Style::new().green().bold(),
-        "failed" | "interrupted" => Style::new().red().bold(),
+        "failed" | "interrupted" | "rolled-back" => Style::new().red().bold(),
         _ => Style::new().yellow(),
     }
 }

@@ -132,3 +132,80 @@ fn a_red_component_stays_red_on_a_later_commit_that_does_not_touch_it() {
     assert_eq!(api["summary"], "done");
     assert!(api["red_since"].is_null());
 }
+
+#[test]
+fn behind_counts_only_the_commits_that_touch_the_component() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        &MANIFEST.replace(
+            "stages:\n",
+            "environments: { test: {} }\nstages:\n  - { name: deploy, environment: test, deploy: \"true\" }\n",
+        ),
+    )
+    .write("build.sh", BUILD)
+    .write("api/main.c", "1")
+    .write("web/app.js", "1")
+    .write("docs/guide.md", "1");
+    repo.commit("initial");
+    repo.lanes(&["run"]).success();
+    for (path, contents) in [
+        ("web/app.js", "2"),
+        ("web/app.js", "3"),
+        ("docs/guide.md", "2"),
+        ("api/main.c", "2"),
+    ] {
+        repo.write(path, contents);
+        repo.commit(path);
+    }
+    let board = repo.lanes(&["board", "--json"]).success().json();
+    let behind = |name: &str| {
+        board["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == name)
+            .unwrap()["environments"]["test"]["behind"]
+            .clone()
+    };
+    assert_eq!(behind("api"), 1, "{board:#}");
+    assert_eq!(behind("web"), 2, "{board:#}");
+}
+
+#[test]
+fn a_rolled_back_version_is_no_longer_done_in_production() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        &MANIFEST.replace(
+            "stages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n",
+            "environments: { prod: {} }\nstages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n  - { name: production, environment: prod, deploy: \"true\" }\n",
+        ),
+    )
+    .write("build.sh", BUILD)
+    .write("api/main.c", "1")
+    .write("web/app.js", "1");
+    repo.commit("initial");
+    repo.lanes(&["run"]).success();
+    repo.write("api/main.c", "2");
+    let bad = repo.commit("api: misbehaves in production");
+    repo.lanes(&["run"]).success();
+    assert_eq!(lane(&status(&repo, &bad), "api").unwrap()["done"], true);
+
+    repo.lanes(&[
+        "rollback", "api", "--env", "prod", "--as", "ops", "--reason", "errors",
+    ])
+    .success();
+
+    let status = status(&repo, &bad);
+    let api = lane(&status, "api").unwrap();
+    assert_eq!(api["done"], false, "{status:#}");
+    assert_eq!(api["summary"], "rolled-back");
+    assert_eq!(api["rolled_back"], "rolled back from prod by ops: errors");
+    let human = repo.lanes(&["status", &bad]).success().stdout();
+    assert!(
+        human.contains("rolled back from prod by ops: errors"),
+        "{human}"
+    );
+    assert!(!human.contains("done: in production"), "{human}");
+}
