@@ -485,6 +485,85 @@ fn after_a_crash_builds_run_again_and_deploys_wait_for_a_decision() {
     assert_ne!(redeploy.token, deploy.token);
 }
 
+/// A deploy interrupted by a crash is retried as attempt 2; the dead attempt's late reports,
+/// carrying its old fencing token, are refused and change nothing, passed or failed.
+#[test]
+fn a_deploy_result_with_a_stale_fencing_token_is_refused_and_changes_nothing() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    let build = sim.step(api).unwrap();
+    sim.finish(&build, AttemptResult::Passed);
+    let dead = sim.step(api).unwrap();
+    assert!(dead.deploy.is_some());
+    let events = recover(&sim.world, &sim.manifest, &[api], 50);
+    sim.record(events);
+    let events = retry_interrupted(&sim.world, api, dead.stage, "ops", 60).unwrap();
+    sim.record(events);
+    let live = sim.step(api).unwrap();
+    assert_eq!((live.stage, live.attempt), (dead.stage, 2));
+    assert_ne!(live.token, dead.token);
+
+    let before = sim.world.clone();
+    let stale_deploy = deploy_finished(&sim.world, &sim.manifest, api, dead.stage, dead.token, 70);
+    assert_eq!(stale_deploy, []);
+    for result in [AttemptResult::Passed, failed("the dead attempt's failure")] {
+        let stale = attempt_finished(
+            &sim.world,
+            &sim.manifest,
+            api,
+            dead.stage,
+            dead.token,
+            result,
+            70,
+        );
+        assert_eq!(stale, []);
+    }
+    assert_eq!(sim.world, before);
+    assert!(sim.world.deployment("accept", "api", "api").is_none());
+
+    // The live attempt's own report is taken.
+    sim.finish(&live, AttemptResult::Passed);
+    assert_eq!(sim.states(api)[dead.stage], Succeeded);
+    let deployed = sim.world.deployment("accept", "api", "api").unwrap();
+    assert_eq!(deployed.lane, api);
+}
+
+/// Approvals bind to the version: a new lane of the same fingerprint waiting at the gate has
+/// them already; a lane of another fingerprint has none.
+#[test]
+fn approvals_carry_to_a_new_lane_of_the_same_fingerprint() {
+    let mut sim = Sim::new();
+    let first = sim.lane("c1", "api", "fa1");
+    assert_eq!(sim.run(first), Idle::Waiting);
+    sim.approve_commit("api", Some("c1"), "alice").unwrap();
+    // The same version again (a revert, say), and another version.
+    let same = sim.lane("c2", "api", "fa1");
+    let other = sim.lane("c3", "api", "fa2");
+    assert_eq!(sim.run(same), Idle::Waiting);
+    assert_eq!(sim.run(other), Idle::Waiting);
+    assert_eq!(
+        sim.reason(same, 4),
+        "waiting for approval (1 of 2) from alice, bob, carol"
+    );
+    assert_eq!(
+        sim.reason(other, 4),
+        "waiting for approval (0 of 2) from alice, bob, carol"
+    );
+    assert!(matches!(
+        sim.approve_commit("api", Some("c2"), "alice"),
+        Err(DecisionError::AlreadyApproved { .. })
+    ));
+    // The second approval, given on the new lane, lets the version through the gate.
+    sim.approve_commit("api", Some("c2"), "bob").unwrap();
+    let plan = sim.step(first).unwrap();
+    assert_eq!(plan.stage_name, "production");
+    assert_eq!(sim.step(other), Err(Idle::Waiting));
+    assert_eq!(
+        sim.reason(other, 4),
+        "waiting for approval (0 of 2) from alice, bob, carol"
+    );
+}
+
 #[test]
 fn component_overrides_replace_the_lane_commands() {
     let mut sim = Sim::with(&MANIFEST.replace(

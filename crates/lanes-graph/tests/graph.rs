@@ -87,6 +87,34 @@ fn ignore_wins_over_component_globs() {
     );
 }
 
+/// Whichever pattern is met first on the way down the path, an ignored file is nobody's input,
+/// shared or not: it affects nothing and changes no fingerprint.
+#[test]
+fn ignore_wins_over_shared() {
+    let m = manifest(&MANIFEST.replace(
+        r#"ignore: ["**/*.md", "docs/**"]"#,
+        r#"ignore: ["**/*.md", "docs/**", "build/generated/**"]"#,
+    ));
+    // `**/*.md` is met before `build/**`; `build/**` before `build/generated/**`.
+    let both = ["build/notes.md", "build/generated/props.xml"];
+    let graph = ComponentGraph::new(&m);
+    let result = affected(&graph, BaseManifest::Unchanged, &modified(&both));
+    let names: Vec<&str> = result.components.iter().map(|c| c.name.as_str()).collect();
+    assert!(names.is_empty(), "{names:?}");
+    assert_eq!(result.ignored_files, both);
+
+    let file = |byte: u8| ([byte; 20], 0o100_644);
+    let mut tree: Tree = [("build/props.xml", 1), ("src/Fhir/a.cs", 2)]
+        .into_iter()
+        .map(|(path, byte)| (path.to_owned(), file(byte)))
+        .collect();
+    let before = fingerprint_map(&m, &tree);
+    for (n, path) in (3..).zip(both) {
+        tree.insert(path.to_owned(), file(n));
+    }
+    assert_eq!(fingerprint_map(&m, &tree), before);
+}
+
 #[test]
 fn shared_files_affect_every_component() {
     let m = manifest(MANIFEST);

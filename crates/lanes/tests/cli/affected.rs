@@ -121,6 +121,21 @@ fn an_ignored_file_affects_nothing_even_inside_a_component() {
 }
 
 #[test]
+fn ignore_wins_over_shared() {
+    let repo = repo();
+    repo.write("build/notes.md", "shared and ignored");
+    repo.commit("notes");
+    let run = repo
+        .lanes(&["affected", "--base", "main", "--json"])
+        .success();
+    assert!(affected_names(&run.json()).is_empty(), "{}", run.stdout());
+    assert_eq!(
+        run.json()["ignored_files"],
+        serde_json::json!(["build/notes.md"])
+    );
+}
+
+#[test]
 fn an_excluded_file_does_not_affect_its_component() {
     let repo = repo();
     repo.write("src/Frontend/__snapshots__/app.snap", "snapshot");
