@@ -47,6 +47,25 @@ fn is_author(user: &str, author: &str) -> bool {
         .any(|candidate| !candidate.is_empty() && candidate.eq_ignore_ascii_case(user))
 }
 
+/// Refuses `user` unless they are one of the component's approvers: approving, rejecting,
+/// retrying an interrupted deploy and rolling back are decisions of theirs alone.
+pub fn may_decide(manifest: &Manifest, component: &str, user: &str) -> Result<(), DecisionError> {
+    let id = manifest
+        .find_component(component)
+        .ok_or_else(|| DecisionError::UnknownComponent {
+            component: component.to_owned(),
+        })?;
+    let approvers = &manifest.component(id).approvers;
+    if approvers.iter().any(|approver| approver == user) {
+        return Ok(());
+    }
+    Err(DecisionError::NotAnApprover {
+        user: user.to_owned(),
+        component: component.to_owned(),
+        approvers: approvers.join(", "),
+    })
+}
+
 /// The lane a person decides about: a component's lane waiting at a stage, the given commit's
 /// or else the newest.
 #[derive(Debug, Clone, Copy)]
@@ -82,19 +101,7 @@ pub fn approve(
             stage: stage_name.to_owned(),
         });
     }
-    let id = manifest
-        .find_component(component)
-        .ok_or_else(|| DecisionError::UnknownComponent {
-            component: component.to_owned(),
-        })?;
-    let approvers = &manifest.component(id).approvers;
-    if !approvers.iter().any(|approver| approver == user) {
-        return Err(DecisionError::NotAnApprover {
-            user: user.to_owned(),
-            component: component.to_owned(),
-            approvers: approvers.join(", "),
-        });
-    }
+    may_decide(manifest, component, user)?;
     let (lane, index) = waiting_lane(world, component, stage_name, commit)?;
     let self_approval = definition
         .environment
@@ -139,23 +146,7 @@ pub fn reject(
         stage: stage_name,
         commit,
     } = target;
-    let id = manifest
-        .find_component(component)
-        .ok_or_else(|| DecisionError::UnknownComponent {
-            component: component.to_owned(),
-        })?;
-    if !manifest
-        .component(id)
-        .approvers
-        .iter()
-        .any(|approver| approver == user)
-    {
-        return Err(DecisionError::NotAnApprover {
-            user: user.to_owned(),
-            component: component.to_owned(),
-            approvers: manifest.component(id).approvers.join(", "),
-        });
-    }
+    may_decide(manifest, component, user)?;
     let (lane, index) = waiting_lane(world, component, stage_name, commit)?;
     Ok(vec![
         Event::Rejected {

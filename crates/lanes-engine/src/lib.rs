@@ -23,7 +23,7 @@ mod stage_state;
 mod verdict;
 mod world;
 
-pub use approval::{GateTarget, approve, reject};
+pub use approval::{GateTarget, approve, may_decide, reject};
 pub use attempt_plan::{AttemptPlan, DeployPlan, VectorEntry, VersionVector};
 pub use change::{Candidate, Change, ChangeId, ChangeState};
 pub use commit_view::{CommitView, LaneView, StageView, UnchangedView};

@@ -12,7 +12,7 @@ const MANIFEST: &str = r"
 version: 1
 components:
   api: { path: api, approvers: [alice, bob, carol] }
-  web: { path: web, depends_on: [api], approvers: [alice] }
+  web: { path: web, depends_on: [api], approvers: [alice, dave] }
 environments:
   accept: { instances: per-component }
   test: { lock: newest-wins }
@@ -195,7 +195,7 @@ fn a_red_lane_stops_alone_while_the_other_reaches_the_approval_gate() {
     );
     assert_eq!(
         sim.reason(web, 4),
-        "waiting for approval (0 of 2) from alice"
+        "waiting for approval (0 of 2) from alice, dave"
     );
 }
 
@@ -567,7 +567,7 @@ fn approvals_carry_to_a_new_lane_of_the_same_fingerprint() {
 #[test]
 fn component_overrides_replace_the_lane_commands() {
     let mut sim = Sim::with(&MANIFEST.replace(
-        "web: { path: web, depends_on: [api], approvers: [alice] }",
+        "web: { path: web, depends_on: [api], approvers: [alice, dave] }",
         "web:\n    path: web\n    stages:\n      pr: { run: [npm test] }",
     ));
     let web = sim.lane("c1", "web", "fw1");

@@ -196,7 +196,7 @@ impl Validator<'_> {
         let secrets = self.secrets(&raw.secrets);
         let environments = self.environments(raw.environments);
         let stages = self.stages(raw.stages, &environments);
-        let components = self.components(raw.components, &stages);
+        let components = self.components(raw.components, &stages, &environments);
         let queue = Self::queue(raw.queue);
         let hotfix_stages = self.hotfix_stages(raw.hotfix, &stages);
         let proposed_stages = self.proposed_stages(raw.proposed, &stages);
@@ -588,6 +588,7 @@ impl Validator<'_> {
         &mut self,
         raw: HashMap<Spanned<String>, RawComponent>,
         stages: &[Stage],
+        environments: &[Environment],
     ) -> Vec<(Component, Vec<SourceSpan>)> {
         let mut raw: Vec<_> = raw
             .into_iter()
@@ -597,8 +598,46 @@ impl Validator<'_> {
         let names: Vec<String> = raw.iter().map(|(name, _)| name.value.clone()).collect();
         let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let stage_names: Vec<&str> = stages.iter().map(|stage| stage.name.as_str()).collect();
+        // The most approvals a gated stage asks for: a component that names its approvers must
+        // name that many, or its lane would wait there forever. (One that names none yet, as
+        // `lanes init` writes it, is told so by the gate itself.)
+        let needed = stages
+            .iter()
+            .filter(|stage| stage.gate == Some(Gate::Approval))
+            .filter_map(|stage| {
+                let environment = stage.environment.as_deref()?;
+                let env = environments.iter().find(|env| env.name == environment)?;
+                Some((env.approval.required, &stage.name, environment))
+            })
+            .max_by_key(|(required, ..)| *required);
         raw.into_iter()
-            .map(|(name, component)| self.component(&name, component, &name_refs, &stage_names))
+            .map(|(name, component)| {
+                if let Some((required, stage, environment)) = needed {
+                    let mut approvers: Vec<&str> =
+                        component.approvers.iter().map(String::as_str).collect();
+                    approvers.sort_unstable();
+                    approvers.dedup();
+                    if !approvers.is_empty() && approvers.len() < required as usize {
+                        let message = format!(
+                            "`{}` can never pass `{stage}`: `{environment}` requires {required} approval{} and it has {} approver{}",
+                            name.value,
+                            if required == 1 { "" } else { "s" },
+                            approvers.len(),
+                            if approvers.len() == 1 { "" } else { "s" },
+                        );
+                        self.error(
+                            &name,
+                            message,
+                            "too few approvers",
+                            Some(format!(
+                                "give `{}` at least {required} distinct `approvers`, or lower `environments.{environment}.approval.required`",
+                                name.value
+                            )),
+                        );
+                    }
+                }
+                self.component(&name, component, &name_refs, &stage_names)
+            })
             .collect()
     }
 

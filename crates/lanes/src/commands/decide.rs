@@ -174,6 +174,7 @@ fn retry_events(
         .ok_or_else(|| DecisionError::UnknownStage {
             stage: stage.to_owned(),
         })?;
+    lanes_engine::may_decide(manifest, component, user)?;
     lanes_engine::retry_interrupted(world, lane.id, index, user, now())
 }
 

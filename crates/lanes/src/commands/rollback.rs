@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use lanes_engine::{AttemptPlan, AttemptResult, plan_rollback};
+use lanes_engine::{AttemptPlan, AttemptResult, may_decide, plan_rollback};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +30,7 @@ pub(crate) fn rollback(
         let current = required_manifest_at(&repo, head, "HEAD")?;
         let first = plan_rollback(store.world(), &current, &args.component, &args.env)
             .map_err(Failure::Decision)?;
+        may_decide(&current, &args.component, &args.user).map_err(Failure::Decision)?;
         let target_commit = repo.resolve_commit(&first.target.commit)?;
         let manifest = required_manifest_at(&repo, target_commit, &first.target.commit)?;
         let plan = plan_rollback(store.world(), &manifest, &args.component, &args.env)

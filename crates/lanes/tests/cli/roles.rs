@@ -251,3 +251,15 @@ fn a_tag_named_like_the_default_branch_is_never_taken_for_it() {
         .success()
         .stderr_has("is on main");
 }
+
+#[test]
+fn a_required_count_the_approvers_cannot_reach_is_refused() {
+    let manifest = MANIFEST.replace("required: 1", "required: 2");
+    let repo = TestRepo::with_manifest(&manifest);
+    repo.lanes(&["validate"]).failure(3).stderr_has(
+        "`api` can never pass `production`: `prod` requires 2 approvals and it has 1 approver",
+    );
+    let enough = manifest.replace("approvers: [alice]", "approvers: [alice, bob]");
+    repo.write("lanes.yml", &enough);
+    repo.lanes(&["validate"]).success();
+}

@@ -389,6 +389,9 @@ fn after_kill_9_during_a_deploy_the_deploy_waits_for_a_decision() {
     // Builds of the other lanes went on; a person decides about the deploy.
     assert_eq!(stage_states(&repo, "web")[1], "succeeded");
     repo.lanes(&["retry", "api", "acceptance", "--as", "ops"])
+        .failure(5)
+        .stderr_has("`ops` is not an approver");
+    repo.lanes(&["retry", "api", "acceptance", "--as", "alice"])
         .success();
     repo.lanes(&["run"]).success();
     assert_eq!(
@@ -711,7 +714,13 @@ fn an_older_lane_reaching_an_environment_late_is_superseded() {
 #[test]
 fn two_approvals_are_needed_and_they_bind_to_the_version() {
     let repo = repo();
-    repo.write("lanes.yml", &MANIFEST.replace("required: 1", "required: 2"));
+    // Every component needs two approvers for `required: 2` to be reachable.
+    repo.write(
+        "lanes.yml",
+        &MANIFEST
+            .replace("required: 1", "required: 2")
+            .replace("approvers: [alice] }", "approvers: [alice, carol] }"),
+    );
     repo.commit("start");
     repo.lanes(&["run"]).success();
     repo.lanes(&["approve", "api", "production", "--as", "alice"])

@@ -173,14 +173,16 @@ fn behind_counts_only_the_commits_that_touch_the_component() {
 }
 
 #[test]
-fn a_rolled_back_version_is_no_longer_done_in_production() {
+fn a_rolled_back_version_is_no_longer_done_in_production_and_only_an_approver_rolls_back() {
     let repo = TestRepo::new();
     repo.write(
         "lanes.yml",
-        &MANIFEST.replace(
-            "stages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n",
-            "environments: { prod: {} }\nstages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n  - { name: production, environment: prod, deploy: \"true\" }\n",
-        ),
+        &MANIFEST
+            .replace(
+                "stages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n",
+                "environments: { prod: {} }\nstages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n  - { name: production, environment: prod, deploy: \"true\" }\n",
+            )
+            .replace("api: { path: api }", "api: { path: api, approvers: [ops] }"),
     )
     .write("build.sh", BUILD)
     .write("api/main.c", "1")
@@ -192,6 +194,11 @@ fn a_rolled_back_version_is_no_longer_done_in_production() {
     repo.lanes(&["run"]).success();
     assert_eq!(lane(&status(&repo, &bad), "api").unwrap()["done"], true);
 
+    repo.lanes(&[
+        "rollback", "api", "--env", "prod", "--as", "olga", "--reason", "errors",
+    ])
+    .failure(5)
+    .stderr_has("`olga` is not an approver of `api`");
     repo.lanes(&[
         "rollback", "api", "--env", "prod", "--as", "ops", "--reason", "errors",
     ])
