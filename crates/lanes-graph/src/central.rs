@@ -375,14 +375,19 @@ fn parse_nuget(text: Option<&str>) -> Parsed {
             .skip(1)
             .filter_map(|child| child.text())
             .collect();
-        entries.insert(
-            include.to_owned(),
-            Entry {
+        let canonical = format!("{}\0{}", attributes.join("\0"), children.trim());
+        // One package may have a version per condition: each is part of the entry.
+        entries
+            .entry(include.to_owned())
+            .and_modify(|entry: &mut Entry| {
+                entry.version = format!("{}, {version}", entry.version);
+                entry.canonical = format!("{}\0\0{canonical}", entry.canonical);
+            })
+            .or_insert_with(|| Entry {
                 package: include.to_owned(),
-                version,
-                canonical: format!("{}\0{}", attributes.join("\0"), children.trim()),
-            },
-        );
+                version: version.clone(),
+                canonical: canonical.clone(),
+            });
         removed.push(node.range());
     }
     removed.sort_by_key(|range| range.start);
