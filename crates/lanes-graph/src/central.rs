@@ -21,7 +21,7 @@ use crate::{PathMatcher, Reason};
 pub struct Entry {
     pub package: String,
     pub version: String,
-    /// Everything the entry says, canonical: what is compared.
+    /// A digest of everything the entry says, canonical: what is compared.
     pub canonical: String,
 }
 
@@ -76,11 +76,15 @@ pub fn central_inputs(
         }
     }
     let parsed = text.map(|text| String::from_utf8_lossy(text).into_owned());
-    let file = match central.kind {
+    let mut file = match central.kind {
         CentralKind::NugetCentral => parse_nuget(parsed.as_deref()),
         CentralKind::CargoLock => parse_cargo_lock(parsed.as_deref()),
         CentralKind::PnpmLock => parse_pnpm_lock(parsed.as_deref()),
     };
+    // Every reader of a lockfile takes hundreds of its entries: compare and hash digests.
+    for entry in file.entries.values_mut() {
+        entry.canonical = digest(&entry.canonical);
+    }
     by_component
         .into_iter()
         .map(|(id, projects)| (id, file.input_for(central, &projects)))
@@ -202,10 +206,10 @@ enum Selector {
     /// Cargo.lock: the packages reachable from the members named by `[package] name`;
     /// `dependencies` of each package by key.
     CargoGraph(BTreeMap<String, Vec<String>>),
-    /// pnpm: the importers at the projects' directories, by importer path; dependencies of each
-    /// entry by key.
+    /// pnpm: the importers at the projects' directories (`importer:<path>`); dependencies of
+    /// each entry and importer by key.
     PnpmGraph {
-        importers: BTreeMap<String, Vec<String>>,
+        importers: BTreeSet<String>,
         dependencies: BTreeMap<String, Vec<String>>,
     },
 }
@@ -286,11 +290,9 @@ impl Parsed {
                         let relative = relative_to(central.dir(), dir)?;
                         Some(format!("importer:{relative}"))
                     })
-                    .filter(|key| importers.contains_key(key))
+                    .filter(|key| importers.contains(key))
                     .collect();
-                let mut graph = dependencies.clone();
-                graph.extend(importers.clone());
-                reachable(roots, &graph)
+                reachable(roots, dependencies)
             }
         };
         for key in keys {
@@ -313,6 +315,18 @@ fn reachable(roots: Vec<String>, graph: &BTreeMap<String, Vec<String>>) -> BTree
         }
     }
     seen
+}
+
+/// SHA-256 of `text`, in hex.
+fn digest(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            use std::fmt::Write as _;
+            write!(hex, "{byte:02x}").expect("writing to a string");
+            hex
+        })
 }
 
 /// `dir` relative to `base` (both repository-relative directories): `.` when equal.
@@ -598,7 +612,7 @@ fn parse_pnpm_lock(text: Option<&str>) -> Parsed {
             dependencies.entry(key).or_default().push(bare);
         }
     }
-    let mut importer_edges = BTreeMap::new();
+    let mut importer_keys = BTreeSet::new();
     for (path, importer) in importers.as_object().into_iter().flatten() {
         let importer_key = format!("importer:{path}");
         let mut targets = Vec::new();
@@ -623,14 +637,15 @@ fn parse_pnpm_lock(text: Option<&str>) -> Parsed {
                 canonical: importer.to_string(),
             },
         );
-        importer_edges.insert(importer_key, targets);
+        importer_keys.insert(importer_key.clone());
+        dependencies.insert(importer_key, targets);
     }
     Parsed {
         rest: Value::Object(lock).to_string(),
         rest_cause: "a part that names no package (settings, overrides, the format version) changed",
         entries,
         select: Selector::PnpmGraph {
-            importers: importer_edges,
+            importers: importer_keys,
             dependencies,
         },
     }
