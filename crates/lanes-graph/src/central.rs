@@ -80,6 +80,7 @@ pub fn central_inputs(
         CentralKind::NugetCentral => parse_nuget(parsed.as_deref()),
         CentralKind::CargoLock => parse_cargo_lock(parsed.as_deref()),
         CentralKind::PnpmLock => parse_pnpm_lock(parsed.as_deref()),
+        CentralKind::NpmLock => parse_npm_lock(parsed.as_deref()),
     };
     // Every reader of a lockfile takes hundreds of its entries: compare and hash digests.
     for entry in file.entries.values_mut() {
@@ -648,6 +649,99 @@ fn parse_pnpm_lock(text: Option<&str>) -> Parsed {
             importers: importer_keys,
             dependencies,
         },
+    }
+}
+
+/// `package-lock.json` (lockfile format 2 and 3): `packages` by location (`""` the root,
+/// `packages/web` a workspace package, `node_modules/lodash` an installed one); a dependency
+/// resolves as Node does, from the nearest `node_modules` up, and `link`s lead to workspace
+/// packages. The rest (name, version, format) is everything else; format 1, without
+/// `packages`, is not read by entry.
+fn parse_npm_lock(text: Option<&str>) -> Parsed {
+    let Some(text) = text else {
+        return Parsed::unparsed(None, "");
+    };
+    let Ok(Value::Object(mut lock)) = serde_json::from_str::<Value>(text) else {
+        return Parsed::unparsed(Some(text), "it does not parse as JSON");
+    };
+    let Some(Value::Object(packages)) = lock.remove("packages") else {
+        return Parsed::unparsed(Some(text), "it has no `packages` (lockfile format 1)");
+    };
+    let mut entries = BTreeMap::new();
+    let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut importers = BTreeSet::new();
+    for (location, entry) in &packages {
+        let package = location
+            .rsplit_once("node_modules/")
+            .map_or(location.as_str(), |(_, name)| name);
+        entries.insert(
+            location.clone(),
+            Entry {
+                package: package.to_owned(),
+                version: entry["version"].as_str().unwrap_or("").to_owned(),
+                canonical: entry.to_string(),
+            },
+        );
+        let mut targets = Vec::new();
+        if entry["link"].as_bool() == Some(true) {
+            targets.extend(entry["resolved"].as_str().map(str::to_owned));
+        }
+        for table in [
+            "dependencies",
+            "devDependencies",
+            "optionalDependencies",
+            "peerDependencies",
+        ] {
+            for name in entry[table].as_object().into_iter().flat_map(|t| t.keys()) {
+                targets.extend(resolve_node(&packages, location, name));
+            }
+        }
+        dependencies.insert(location.clone(), targets);
+        if !location.contains("node_modules/") {
+            let importer = format!(
+                "importer:{}",
+                if location.is_empty() { "." } else { location }
+            );
+            dependencies.insert(importer.clone(), vec![location.clone()]);
+            importers.insert(importer);
+        }
+    }
+    Parsed {
+        rest: Value::Object(lock).to_string(),
+        rest_cause: "a part that names no package (the root's name or version, the format) changed",
+        entries,
+        select: Selector::PnpmGraph {
+            importers,
+            dependencies,
+        },
+    }
+}
+
+/// Where `name`, required from the package at `location`, is installed: the nearest
+/// `node_modules/name` from `location` up to the root.
+fn resolve_node(
+    packages: &serde_json::Map<String, Value>,
+    location: &str,
+    name: &str,
+) -> Option<String> {
+    let mut at = location;
+    loop {
+        let candidate = if at.is_empty() {
+            format!("node_modules/{name}")
+        } else {
+            format!("{at}/node_modules/{name}")
+        };
+        if packages.contains_key(&candidate) {
+            return Some(candidate);
+        }
+        if at.is_empty() {
+            return None;
+        }
+        at = at.rsplit_once('/').map_or("", |(parent, _)| parent);
+        at = at.strip_suffix("/node_modules").unwrap_or(at);
+        if at == "node_modules" {
+            at = "";
+        }
     }
 }
 

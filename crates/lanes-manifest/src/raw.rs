@@ -65,8 +65,8 @@ pub(crate) struct RawCentral {
     /// The file, relative to the repository root (no glob).
     #[schemars(with = "String")]
     pub(crate) path: Spanned<String>,
-    /// `nuget-central` (`Directory.Packages.props`), `cargo-lock` (`Cargo.lock`) or
-    /// `pnpm-lock` (`pnpm-lock.yaml`).
+    /// `nuget-central` (`Directory.Packages.props`), `cargo-lock` (`Cargo.lock`),
+    /// `pnpm-lock` (`pnpm-lock.yaml`) or `npm-lock` (`package-lock.json`).
     pub(crate) kind: RawCentralKind,
 }
 
@@ -78,6 +78,7 @@ pub(crate) enum RawCentralKind {
     NugetCentral,
     CargoLock,
     PnpmLock,
+    NpmLock,
 }
 
 /// The acceptance queue of `lanes submit`.

@@ -341,6 +341,7 @@ impl Validator<'_> {
                     RawCentralKind::NugetCentral => CentralKind::NugetCentral,
                     RawCentralKind::CargoLock => CentralKind::CargoLock,
                     RawCentralKind::PnpmLock => CentralKind::PnpmLock,
+                    RawCentralKind::NpmLock => CentralKind::NpmLock,
                 },
             });
         }

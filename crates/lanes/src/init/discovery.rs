@@ -58,7 +58,7 @@ const ROOT_BUILD_FILES: [&str; 16] = [
 ];
 
 /// Lockfiles lanes does not read by entry yet: shared, the safe answer.
-const OPAQUE_LOCKFILES: [&str; 2] = ["package-lock.json", "yarn.lock"];
+const OPAQUE_LOCKFILES: [&str; 1] = ["yarn.lock"];
 
 /// The root build files and central files of the repository at `root`.
 pub(crate) fn root_files(root: &Path) -> RootFiles {
@@ -67,6 +67,7 @@ pub(crate) fn root_files(root: &Path) -> RootFiles {
     for (name, kind) in [
         ("Cargo.lock", "cargo-lock"),
         ("Directory.Packages.props", "nuget-central"),
+        ("package-lock.json", "npm-lock"),
         ("pnpm-lock.yaml", "pnpm-lock"),
     ] {
         if exists(name) {

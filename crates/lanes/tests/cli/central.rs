@@ -347,3 +347,60 @@ fn a_pnpm_lock_change_affects_the_packages_whose_tree_changed() {
     repo.commit("a setting");
     assert_eq!(affected_by_last_commit(&repo), ["ui", "web"]);
 }
+
+const NPM_MANIFEST: &str = r"version: 1
+central:
+  - { path: package-lock.json, kind: npm-lock }
+components:
+  ui: { path: packages/ui }
+  web: { path: apps/web }
+";
+
+fn npm_lock(lodash: &str, react: &str, root_version: &str) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "name": "root",
+        "version": root_version,
+        "lockfileVersion": 3,
+        "requires": true,
+        "packages": {
+            "": { "name": "root", "workspaces": ["apps/*", "packages/*"] },
+            "apps/web": { "name": "web", "dependencies": { "@acme/ui": "*", "lodash": "^4" } },
+            "packages/ui": { "name": "@acme/ui", "dependencies": { "react": "^18" } },
+            "node_modules/@acme/ui": { "resolved": "packages/ui", "link": true },
+            "node_modules/web": { "resolved": "apps/web", "link": true },
+            "node_modules/lodash": { "version": "4.17.0" },
+            "apps/web/node_modules/lodash": { "version": lodash },
+            "node_modules/react": { "version": react, "dependencies": { "loose-envify": "^1" } },
+            "node_modules/loose-envify": { "version": "1.4.0" }
+        }
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_package_lock_change_affects_the_packages_whose_tree_changed() {
+    let repo = TestRepo::new();
+    repo.write("lanes.yml", NPM_MANIFEST)
+        .write("package-lock.json", &npm_lock("4.17.20", "18.2.0", "1.0.0"))
+        .write("packages/ui/package.json", r#"{ "name": "@acme/ui" }"#)
+        .write("apps/web/package.json", r#"{ "name": "web" }"#);
+    repo.commit("start");
+    repo.write("package-lock.json", &npm_lock("4.17.21", "18.2.0", "1.0.0"));
+    repo.commit("bump the lodash nested under web");
+    assert_eq!(affected_by_last_commit(&repo), ["web"]);
+    repo.write("package-lock.json", &npm_lock("4.17.21", "18.3.0", "1.0.0"));
+    repo.commit("bump react");
+    assert_eq!(affected_by_last_commit(&repo), ["ui", "web"]);
+    let explained = repo
+        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
+        .success()
+        .stdout();
+    assert!(
+        explained
+            .contains("`package-lock.json`: react 18.2.0 -> 18.3.0, referenced by `packages/ui`"),
+        "{explained}"
+    );
+    repo.write("package-lock.json", &npm_lock("4.17.21", "18.3.0", "1.1.0"));
+    repo.commit("the root's version");
+    assert_eq!(affected_by_last_commit(&repo), ["ui", "web"]);
+}
