@@ -81,6 +81,7 @@ pub fn central_inputs(
         CentralKind::CargoLock => parse_cargo_lock(parsed.as_deref()),
         CentralKind::PnpmLock => parse_pnpm_lock(parsed.as_deref()),
         CentralKind::NpmLock => parse_npm_lock(parsed.as_deref()),
+        CentralKind::YarnLock => parse_yarn_lock(parsed.as_deref()),
     };
     // Every reader of a lockfile takes hundreds of its entries: compare and hash digests.
     for entry in file.entries.values_mut() {
@@ -709,6 +710,84 @@ fn parse_npm_lock(text: Option<&str>) -> Parsed {
     Parsed {
         rest: Value::Object(lock).to_string(),
         rest_cause: "a part that names no package (the root's name or version, the format) changed",
+        entries,
+        select: Selector::PnpmGraph {
+            importers,
+            dependencies,
+        },
+    }
+}
+
+/// `yarn.lock` of Yarn 2 and later (YAML): each entry is keyed by the descriptors it resolves
+/// (`lodash@npm:^4.17.0, lodash@npm:^4.17.21`); a dependency `name: range` leads to the entry
+/// listing `name@range`, and workspace packages are the entries resolved
+/// `name@workspace:<path>`. The rest is `__metadata`. Yarn 1's format is not YAML: it is read as
+/// one unattributable whole.
+fn parse_yarn_lock(text: Option<&str>) -> Parsed {
+    let Some(text) = text else {
+        return Parsed::unparsed(None, "");
+    };
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: 50_000_000,
+            max_events: 100_000_000,
+            max_total_scalar_bytes: 1 << 30,
+        },
+    };
+    let Ok(Value::Object(mut lock)) = serde_saphyr::from_str_with_options::<Value>(text, options)
+    else {
+        return Parsed::unparsed(
+            Some(text),
+            "it does not parse as the YAML of Yarn 2 and later",
+        );
+    };
+    let Some(metadata) = lock.remove("__metadata") else {
+        return Parsed::unparsed(Some(text), "it has no `__metadata` (Yarn 1)");
+    };
+    let mut by_descriptor: BTreeMap<&str, &str> = BTreeMap::new();
+    for key in lock.keys() {
+        for descriptor in key.split(',').map(str::trim) {
+            by_descriptor.insert(descriptor, key);
+        }
+    }
+    let mut entries = BTreeMap::new();
+    let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut importers = BTreeSet::new();
+    for (key, entry) in &lock {
+        let resolution = entry["resolution"].as_str().unwrap_or(key);
+        let package = match resolution.get(1..).and_then(|rest| rest.find('@')) {
+            Some(at) => &resolution[..=at],
+            None => resolution,
+        };
+        entries.insert(
+            key.clone(),
+            Entry {
+                package: package.to_owned(),
+                version: entry["version"].as_str().unwrap_or("").to_owned(),
+                canonical: entry.to_string(),
+            },
+        );
+        let targets = ["dependencies", "peerDependencies", "optionalDependencies"]
+            .iter()
+            .filter_map(|table| entry[table].as_object())
+            .flatten()
+            .filter_map(|(name, range)| {
+                let descriptor = format!("{name}@{}", range.as_str()?);
+                by_descriptor
+                    .get(descriptor.as_str())
+                    .map(|key| (*key).to_owned())
+            })
+            .collect();
+        dependencies.insert(key.clone(), targets);
+        if let Some((_, path)) = resolution.split_once("@workspace:") {
+            let importer = format!("importer:{path}");
+            dependencies.insert(importer.clone(), vec![key.clone()]);
+            importers.insert(importer);
+        }
+    }
+    Parsed {
+        rest: metadata.to_string(),
+        rest_cause: "a part that names no package (`__metadata`) changed",
         entries,
         select: Selector::PnpmGraph {
             importers,

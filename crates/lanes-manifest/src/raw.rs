@@ -66,7 +66,8 @@ pub(crate) struct RawCentral {
     #[schemars(with = "String")]
     pub(crate) path: Spanned<String>,
     /// `nuget-central` (`Directory.Packages.props`), `cargo-lock` (`Cargo.lock`),
-    /// `pnpm-lock` (`pnpm-lock.yaml`) or `npm-lock` (`package-lock.json`).
+    /// `pnpm-lock` (`pnpm-lock.yaml`), `npm-lock` (`package-lock.json`) or `yarn-lock`
+    /// (`yarn.lock` of Yarn 2 and later).
     pub(crate) kind: RawCentralKind,
 }
 
@@ -79,6 +80,7 @@ pub(crate) enum RawCentralKind {
     CargoLock,
     PnpmLock,
     NpmLock,
+    YarnLock,
 }
 
 /// The acceptance queue of `lanes submit`.

@@ -342,6 +342,7 @@ impl Validator<'_> {
                     RawCentralKind::CargoLock => CentralKind::CargoLock,
                     RawCentralKind::PnpmLock => CentralKind::PnpmLock,
                     RawCentralKind::NpmLock => CentralKind::NpmLock,
+                    RawCentralKind::YarnLock => CentralKind::YarnLock,
                 },
             });
         }
