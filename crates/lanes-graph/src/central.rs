@@ -21,7 +21,7 @@ use crate::{PathMatcher, Reason};
 pub struct Entry {
     pub package: String,
     pub version: String,
-    /// Everything the entry says, canonical: what is compared.
+    /// A digest of everything the entry says, canonical: what is compared.
     pub canonical: String,
 }
 
@@ -76,11 +76,17 @@ pub fn central_inputs(
         }
     }
     let parsed = text.map(|text| String::from_utf8_lossy(text).into_owned());
-    let file = match central.kind {
+    let mut file = match central.kind {
         CentralKind::NugetCentral => parse_nuget(parsed.as_deref()),
         CentralKind::CargoLock => parse_cargo_lock(parsed.as_deref()),
         CentralKind::PnpmLock => parse_pnpm_lock(parsed.as_deref()),
+        CentralKind::NpmLock => parse_npm_lock(parsed.as_deref()),
+        CentralKind::YarnLock => parse_yarn_lock(parsed.as_deref()),
     };
+    // Every reader of a lockfile takes hundreds of its entries: compare and hash digests.
+    for entry in file.entries.values_mut() {
+        entry.canonical = digest(&entry.canonical);
+    }
     by_component
         .into_iter()
         .map(|(id, projects)| (id, file.input_for(central, &projects)))
@@ -202,10 +208,10 @@ enum Selector {
     /// Cargo.lock: the packages reachable from the members named by `[package] name`;
     /// `dependencies` of each package by key.
     CargoGraph(BTreeMap<String, Vec<String>>),
-    /// pnpm: the importers at the projects' directories, by importer path; dependencies of each
-    /// entry by key.
+    /// pnpm: the importers at the projects' directories (`importer:<path>`); dependencies of
+    /// each entry and importer by key.
     PnpmGraph {
-        importers: BTreeMap<String, Vec<String>>,
+        importers: BTreeSet<String>,
         dependencies: BTreeMap<String, Vec<String>>,
     },
 }
@@ -286,11 +292,9 @@ impl Parsed {
                         let relative = relative_to(central.dir(), dir)?;
                         Some(format!("importer:{relative}"))
                     })
-                    .filter(|key| importers.contains_key(key))
+                    .filter(|key| importers.contains(key))
                     .collect();
-                let mut graph = dependencies.clone();
-                graph.extend(importers.clone());
-                reachable(roots, &graph)
+                reachable(roots, dependencies)
             }
         };
         for key in keys {
@@ -313,6 +317,18 @@ fn reachable(roots: Vec<String>, graph: &BTreeMap<String, Vec<String>>) -> BTree
         }
     }
     seen
+}
+
+/// SHA-256 of `text`, in hex.
+fn digest(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            use std::fmt::Write as _;
+            write!(hex, "{byte:02x}").expect("writing to a string");
+            hex
+        })
 }
 
 /// `dir` relative to `base` (both repository-relative directories): `.` when equal.
@@ -375,14 +391,19 @@ fn parse_nuget(text: Option<&str>) -> Parsed {
             .skip(1)
             .filter_map(|child| child.text())
             .collect();
-        entries.insert(
-            include.to_owned(),
-            Entry {
+        let canonical = format!("{}\0{}", attributes.join("\0"), children.trim());
+        // One package may have a version per condition: each is part of the entry.
+        entries
+            .entry(include.to_owned())
+            .and_modify(|entry: &mut Entry| {
+                entry.version = format!("{}, {version}", entry.version);
+                entry.canonical = format!("{}\0\0{canonical}", entry.canonical);
+            })
+            .or_insert_with(|| Entry {
                 package: include.to_owned(),
-                version,
-                canonical: format!("{}\0{}", attributes.join("\0"), children.trim()),
-            },
-        );
+                version: version.clone(),
+                canonical: canonical.clone(),
+            });
         removed.push(node.range());
     }
     removed.sort_by_key(|range| range.start);
@@ -593,7 +614,7 @@ fn parse_pnpm_lock(text: Option<&str>) -> Parsed {
             dependencies.entry(key).or_default().push(bare);
         }
     }
-    let mut importer_edges = BTreeMap::new();
+    let mut importer_keys = BTreeSet::new();
     for (path, importer) in importers.as_object().into_iter().flatten() {
         let importer_key = format!("importer:{path}");
         let mut targets = Vec::new();
@@ -618,16 +639,188 @@ fn parse_pnpm_lock(text: Option<&str>) -> Parsed {
                 canonical: importer.to_string(),
             },
         );
-        importer_edges.insert(importer_key, targets);
+        importer_keys.insert(importer_key.clone());
+        dependencies.insert(importer_key, targets);
     }
     Parsed {
         rest: Value::Object(lock).to_string(),
         rest_cause: "a part that names no package (settings, overrides, the format version) changed",
         entries,
         select: Selector::PnpmGraph {
-            importers: importer_edges,
+            importers: importer_keys,
             dependencies,
         },
+    }
+}
+
+/// `package-lock.json` (lockfile format 2 and 3): `packages` by location (`""` the root,
+/// `packages/web` a workspace package, `node_modules/lodash` an installed one); a dependency
+/// resolves as Node does, from the nearest `node_modules` up, and `link`s lead to workspace
+/// packages. The rest (name, version, format) is everything else; format 1, without
+/// `packages`, is not read by entry.
+fn parse_npm_lock(text: Option<&str>) -> Parsed {
+    let Some(text) = text else {
+        return Parsed::unparsed(None, "");
+    };
+    let Ok(Value::Object(mut lock)) = serde_json::from_str::<Value>(text) else {
+        return Parsed::unparsed(Some(text), "it does not parse as JSON");
+    };
+    let Some(Value::Object(packages)) = lock.remove("packages") else {
+        return Parsed::unparsed(Some(text), "it has no `packages` (lockfile format 1)");
+    };
+    let mut entries = BTreeMap::new();
+    let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut importers = BTreeSet::new();
+    for (location, entry) in &packages {
+        let package = location
+            .rsplit_once("node_modules/")
+            .map_or(location.as_str(), |(_, name)| name);
+        entries.insert(
+            location.clone(),
+            Entry {
+                package: package.to_owned(),
+                version: entry["version"].as_str().unwrap_or("").to_owned(),
+                canonical: entry.to_string(),
+            },
+        );
+        let mut targets = Vec::new();
+        if entry["link"].as_bool() == Some(true) {
+            targets.extend(entry["resolved"].as_str().map(str::to_owned));
+        }
+        for table in [
+            "dependencies",
+            "devDependencies",
+            "optionalDependencies",
+            "peerDependencies",
+        ] {
+            for name in entry[table].as_object().into_iter().flat_map(|t| t.keys()) {
+                targets.extend(resolve_node(&packages, location, name));
+            }
+        }
+        dependencies.insert(location.clone(), targets);
+        if !location.contains("node_modules/") {
+            let importer = format!(
+                "importer:{}",
+                if location.is_empty() { "." } else { location }
+            );
+            dependencies.insert(importer.clone(), vec![location.clone()]);
+            importers.insert(importer);
+        }
+    }
+    Parsed {
+        rest: Value::Object(lock).to_string(),
+        rest_cause: "a part that names no package (the root's name or version, the format) changed",
+        entries,
+        select: Selector::PnpmGraph {
+            importers,
+            dependencies,
+        },
+    }
+}
+
+/// `yarn.lock` of Yarn 2 and later (YAML): each entry is keyed by the descriptors it resolves
+/// (`lodash@npm:^4.17.0, lodash@npm:^4.17.21`); a dependency `name: range` leads to the entry
+/// listing `name@range`, and workspace packages are the entries resolved
+/// `name@workspace:<path>`. The rest is `__metadata`. Yarn 1's format is not YAML: it is read as
+/// one unattributable whole.
+fn parse_yarn_lock(text: Option<&str>) -> Parsed {
+    let Some(text) = text else {
+        return Parsed::unparsed(None, "");
+    };
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: 50_000_000,
+            max_events: 100_000_000,
+            max_total_scalar_bytes: 1 << 30,
+        },
+    };
+    let Ok(Value::Object(mut lock)) = serde_saphyr::from_str_with_options::<Value>(text, options)
+    else {
+        return Parsed::unparsed(
+            Some(text),
+            "it does not parse as the YAML of Yarn 2 and later",
+        );
+    };
+    let Some(metadata) = lock.remove("__metadata") else {
+        return Parsed::unparsed(Some(text), "it has no `__metadata` (Yarn 1)");
+    };
+    let mut by_descriptor: BTreeMap<&str, &str> = BTreeMap::new();
+    for key in lock.keys() {
+        for descriptor in key.split(',').map(str::trim) {
+            by_descriptor.insert(descriptor, key);
+        }
+    }
+    let mut entries = BTreeMap::new();
+    let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut importers = BTreeSet::new();
+    for (key, entry) in &lock {
+        let resolution = entry["resolution"].as_str().unwrap_or(key);
+        let package = match resolution.get(1..).and_then(|rest| rest.find('@')) {
+            Some(at) => &resolution[..=at],
+            None => resolution,
+        };
+        entries.insert(
+            key.clone(),
+            Entry {
+                package: package.to_owned(),
+                version: entry["version"].as_str().unwrap_or("").to_owned(),
+                canonical: entry.to_string(),
+            },
+        );
+        let targets = ["dependencies", "peerDependencies", "optionalDependencies"]
+            .iter()
+            .filter_map(|table| entry[table].as_object())
+            .flatten()
+            .filter_map(|(name, range)| {
+                let descriptor = format!("{name}@{}", range.as_str()?);
+                by_descriptor
+                    .get(descriptor.as_str())
+                    .map(|key| (*key).to_owned())
+            })
+            .collect();
+        dependencies.insert(key.clone(), targets);
+        if let Some((_, path)) = resolution.split_once("@workspace:") {
+            let importer = format!("importer:{path}");
+            dependencies.insert(importer.clone(), vec![key.clone()]);
+            importers.insert(importer);
+        }
+    }
+    Parsed {
+        rest: metadata.to_string(),
+        rest_cause: "a part that names no package (`__metadata`) changed",
+        entries,
+        select: Selector::PnpmGraph {
+            importers,
+            dependencies,
+        },
+    }
+}
+
+/// Where `name`, required from the package at `location`, is installed: the nearest
+/// `node_modules/name` from `location` up to the root.
+fn resolve_node(
+    packages: &serde_json::Map<String, Value>,
+    location: &str,
+    name: &str,
+) -> Option<String> {
+    let mut at = location;
+    loop {
+        let candidate = if at.is_empty() {
+            format!("node_modules/{name}")
+        } else {
+            format!("{at}/node_modules/{name}")
+        };
+        if packages.contains_key(&candidate) {
+            return Some(candidate);
+        }
+        if at.is_empty() {
+            return None;
+        }
+        at = at.rsplit_once('/').map_or("", |(parent, _)| parent);
+        at = at.strip_suffix("/node_modules").unwrap_or(at);
+        if at == "node_modules" {
+            at = "";
+        }
     }
 }
 

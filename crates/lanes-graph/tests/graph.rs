@@ -589,3 +589,36 @@ proptest! {
         prop_assert!(result.unowned_files.is_empty());
     }
 }
+
+#[test]
+fn a_package_with_a_version_per_condition_is_compared_in_every_condition() {
+    let m = manifest(NUGET_MANIFEST);
+    let props = |first: &str| {
+        format!(
+            "<Project><ItemGroup Condition=\"'$(TargetFramework)' == 'net8.0'\"><PackageVersion Include=\"P0\" Version=\"{first}\" /></ItemGroup><ItemGroup Condition=\"'$(TargetFramework)' == 'net9.0'\"><PackageVersion Include=\"P0\" Version=\"9.0.0\" /></ItemGroup></Project>"
+        )
+    };
+    let project = "<Project><ItemGroup><PackageReference Include=\"P0\" /></ItemGroup></Project>";
+    let projects = [lanes_graph::ProjectFile {
+        path: "src/A/A.csproj",
+        text: project.as_bytes(),
+    }];
+    let central = &m.central()[0];
+    let inputs =
+        |text: &str| lanes_graph::central_inputs(&m, central, Some(text.as_bytes()), &projects);
+    let reasons =
+        lanes_graph::central_reasons(central, &inputs(&props("8.0.0")), &inputs(&props("8.0.1")));
+    assert_eq!(
+        reasons
+            .iter()
+            .map(|(_, reason)| reason.clone())
+            .collect::<Vec<_>>(),
+        [Reason::CentralPackage {
+            path: "Directory.Packages.props".to_owned(),
+            package: "P0".to_owned(),
+            from: Some("8.0.0, 9.0.0".to_owned()),
+            to: Some("8.0.1, 9.0.0".to_owned()),
+            read_by: "src/A".to_owned(),
+        }]
+    );
+}

@@ -23,6 +23,10 @@ pub enum CentralKind {
     CargoLock,
     /// `pnpm-lock.yaml`: the resolved dependency tree of each workspace package (importer).
     PnpmLock,
+    /// `package-lock.json` (format 2 and 3): the resolved tree of each workspace package.
+    NpmLock,
+    /// `yarn.lock` of Yarn 2 and later: the resolved tree of each workspace package.
+    YarnLock,
 }
 
 impl CentralKind {
@@ -35,7 +39,7 @@ impl CentralKind {
                 name.len() > extension.len() && name.to_ascii_lowercase().ends_with(extension)
             }),
             Self::CargoLock => name == "Cargo.toml",
-            Self::PnpmLock => name == "package.json",
+            Self::PnpmLock | Self::NpmLock | Self::YarnLock => name == "package.json",
         }
     }
 }

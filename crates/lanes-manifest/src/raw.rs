@@ -82,8 +82,9 @@ pub(crate) struct RawCentral {
     /// The file, relative to the repository root (no glob).
     #[schemars(with = "String")]
     pub(crate) path: Spanned<String>,
-    /// `nuget-central` (`Directory.Packages.props`), `cargo-lock` (`Cargo.lock`) or
-    /// `pnpm-lock` (`pnpm-lock.yaml`).
+    /// `nuget-central` (`Directory.Packages.props`), `cargo-lock` (`Cargo.lock`),
+    /// `pnpm-lock` (`pnpm-lock.yaml`), `npm-lock` (`package-lock.json`) or `yarn-lock`
+    /// (`yarn.lock` of Yarn 2 and later).
     pub(crate) kind: RawCentralKind,
 }
 
@@ -95,6 +96,8 @@ pub(crate) enum RawCentralKind {
     NugetCentral,
     CargoLock,
     PnpmLock,
+    NpmLock,
+    YarnLock,
 }
 
 /// The acceptance queue of `lanes submit`.

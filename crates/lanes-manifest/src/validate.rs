@@ -393,6 +393,8 @@ impl Validator<'_> {
                     RawCentralKind::NugetCentral => CentralKind::NugetCentral,
                     RawCentralKind::CargoLock => CentralKind::CargoLock,
                     RawCentralKind::PnpmLock => CentralKind::PnpmLock,
+                    RawCentralKind::NpmLock => CentralKind::NpmLock,
+                    RawCentralKind::YarnLock => CentralKind::YarnLock,
                 },
             });
         }

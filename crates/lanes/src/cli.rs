@@ -263,9 +263,9 @@ pub(crate) struct RunArgs {
     /// The commit whose lanes to run.
     #[arg(value_name = "REV", default_value = "HEAD")]
     pub(crate) rev: String,
-    /// How many attempts run at once.
-    #[arg(long, short = 'j', default_value_t = default_jobs(), value_name = "N")]
-    pub(crate) jobs: usize,
+    /// How many attempts run at once [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub(crate) jobs: Option<usize>,
     /// Print every ledger event as a JSON line on stdout.
     #[arg(long)]
     pub(crate) json: bool,
@@ -273,7 +273,9 @@ pub(crate) struct RunArgs {
     pub(crate) state: StateArg,
 }
 
-fn default_jobs() -> usize {
+/// `--jobs` when not given: the number of CPUs. Asked only then, not while parsing: reading the
+/// cgroup limits took part of every command's start.
+pub(crate) fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
 }
 
@@ -359,9 +361,9 @@ pub(crate) struct SubmitArgs {
     /// Stop once the changes are merged (or left the queue): do not run the later stages.
     #[arg(long)]
     pub(crate) until_merged: bool,
-    /// How many attempts run at once.
-    #[arg(long, short = 'j', default_value_t = default_jobs(), value_name = "N")]
-    pub(crate) jobs: usize,
+    /// How many attempts run at once [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub(crate) jobs: Option<usize>,
     /// Print every ledger event as a JSON line on stdout, then the outcome as JSON.
     #[arg(long)]
     pub(crate) json: bool,
@@ -429,9 +431,9 @@ pub(crate) struct ServeArgs {
     /// remotes that send no webhooks.
     #[arg(long, value_name = "SECONDS")]
     pub(crate) poll: Option<u64>,
-    /// How many attempts each commit's run runs at once.
-    #[arg(long, short = 'j', default_value_t = default_jobs(), value_name = "N")]
-    pub(crate) jobs: usize,
+    /// How many attempts each commit's run runs at once [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub(crate) jobs: Option<usize>,
     /// How many commits are driven at once.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub(crate) parallel: usize,

@@ -185,11 +185,18 @@ pub(crate) fn print_explained(result: &Affected, output: &Output) {
                     from,
                     to,
                     read_by,
-                } => output.data(&format!(
-                    "  `{path}`: {package} {} -> {}, referenced by `{read_by}`",
-                    from.as_deref().unwrap_or("(none)"),
-                    to.as_deref().unwrap_or("(none)"),
-                )),
+                } => {
+                    let (from, to) = (
+                        from.as_deref().unwrap_or("(none)"),
+                        to.as_deref().unwrap_or("(none)"),
+                    );
+                    let change = if from == to {
+                        format!("{package} {from} changed")
+                    } else {
+                        format!("{package} {from} -> {to}")
+                    };
+                    output.data(&format!("  `{path}`: {change}, referenced by `{read_by}`"));
+                }
                 Reason::CentralFile {
                     path,
                     cause,

@@ -441,7 +441,7 @@ fn walk_the_path(repo: &Repo, dir: &Path, voices: &Voices) -> Result<(), Failure
     let submit = SubmitArgs {
         branches: vec!["feature/patient-search".to_owned()],
         until_merged: false,
-        jobs: 4,
+        jobs: Some(4),
         json: false,
         state: StateArg { state_dir: None },
     };
@@ -638,7 +638,7 @@ fn commit_step(repo: &Repo, dir: &Path, step: &Step) -> Result<String, Failure> 
 fn lanes_run(dir: &Path, rev: &str, voices: &Voices) -> Result<(), Failure> {
     let args = RunArgs {
         rev: rev.to_owned(),
-        jobs: 4,
+        jobs: Some(4),
         json: false,
         state: StateArg { state_dir: None },
     };

@@ -28,7 +28,7 @@ pub(crate) fn run(directory: &Path, args: &RunArgs, output: &Output) -> Result<(
     let walk = Walk {
         path: GitPath::new(&repo)?,
         state: &args.state,
-        jobs: args.jobs,
+        jobs: args.jobs.unwrap_or_else(crate::cli::default_jobs),
         json: args.json,
         until_merged: false,
         output,

@@ -82,7 +82,7 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
             exe,
             repo_dir,
             state_root,
-            jobs: args.jobs.max(1),
+            jobs: args.jobs.unwrap_or_else(crate::cli::default_jobs).max(1),
             parallel: args.parallel.max(1),
             deliveries,
             ledger: tokio::sync::Mutex::new(driver_store),

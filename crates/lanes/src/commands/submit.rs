@@ -30,7 +30,7 @@ pub(crate) fn submit(directory: &Path, args: &SubmitArgs, output: &Output) -> Re
     let walk = Walk {
         path: GitPath::new(&repo)?,
         state: &args.state,
-        jobs: args.jobs,
+        jobs: args.jobs.unwrap_or_else(crate::cli::default_jobs),
         json: args.json,
         until_merged: args.until_merged,
         output,

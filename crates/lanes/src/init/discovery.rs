@@ -57,8 +57,8 @@ const ROOT_BUILD_FILES: [&str; 16] = [
     "tsconfig.base.json",
 ];
 
-/// Lockfiles lanes does not read by entry yet: shared, the safe answer.
-const OPAQUE_LOCKFILES: [&str; 2] = ["package-lock.json", "yarn.lock"];
+/// Lockfiles lanes does not read by entry (Yarn 1's): shared, the safe answer.
+const OPAQUE_LOCKFILES: [&str; 1] = ["yarn.lock"];
 
 /// The root build files and central files of the repository at `root`.
 pub(crate) fn root_files(root: &Path) -> RootFiles {
@@ -67,15 +67,26 @@ pub(crate) fn root_files(root: &Path) -> RootFiles {
     for (name, kind) in [
         ("Cargo.lock", "cargo-lock"),
         ("Directory.Packages.props", "nuget-central"),
+        ("package-lock.json", "npm-lock"),
         ("pnpm-lock.yaml", "pnpm-lock"),
     ] {
         if exists(name) {
             files.central.push((name.to_owned(), kind));
         }
     }
+    // Yarn 2 and later write YAML with `__metadata`; Yarn 1's own format is not read by entry.
+    let yarn_berry = std::fs::read_to_string(root.join("yarn.lock"))
+        .is_ok_and(|text| text.contains("\n__metadata:") || text.starts_with("__metadata:"));
+    if yarn_berry {
+        files.central.push(("yarn.lock".to_owned(), "yarn-lock"));
+    }
     files.shared = ROOT_BUILD_FILES
         .iter()
-        .chain(&OPAQUE_LOCKFILES)
+        .chain(if yarn_berry {
+            &[][..]
+        } else {
+            &OPAQUE_LOCKFILES[..]
+        })
         .filter(|name| exists(name))
         .map(|name| (*name).to_owned())
         .collect();

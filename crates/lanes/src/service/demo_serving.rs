@@ -30,7 +30,7 @@ pub(crate) fn serve_demo(dir: &Path, bind: &str, output: &Output) -> Result<(), 
     let args = ServeArgs {
         bind,
         poll: None,
-        jobs: 4,
+        jobs: Some(4),
         parallel: 4,
         body_limit: 5 * 1024 * 1024,
         state,
