@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use lanes_engine::{ChangeId, Event, ForwardPort, Hotfix, Role, StageState};
+use lanes_engine::{ChangeId, Event, ForwardPort, Hotfix, Role, StageState, instance_for};
 use lanes_git::{CommitId, MergeOutcome};
 use lanes_manifest::Manifest;
 use lanes_store::Store;
@@ -23,7 +23,8 @@ pub(crate) struct Cut {
     pub(crate) base: CommitId,
 }
 
-/// Cuts `hotfix/<component>/<n>` from the commit of the component's newest production tag.
+/// Cuts `hotfix/<component>/<n>` from the commit production runs now (named by its tag; by the
+/// commit when that version was deployed without one).
 pub(crate) async fn cut_hotfix(
     path: &GitPath,
     manifest: &Manifest,
@@ -42,17 +43,22 @@ pub(crate) async fn cut_hotfix(
     })?;
     store.refresh().await.map_err(Failure::store)?;
     let world = store.world();
-    let tag = world
-        .tags_of(production, component)
-        .next_back()
-        .cloned()
+    // What production runs now: after a rollback, the version deployed again, not the newest tag.
+    let instance = instance_for(manifest, production, component);
+    let deployed = world
+        .deployment(production, &instance, component)
         .ok_or_else(|| Failure::Refused {
             message: format!("`{component}` has never been deployed to {production} by lanes"),
             hint: Some(format!(
-                "a hotfix starts from the commit tagged lanes/{production}/{component}/<n>"
+                "a hotfix starts from the commit {production} runs, tagged lanes/{production}/{component}/<n>"
             )),
         })?;
-    let base = path.repo.resolve_commit(&tag.commit)?;
+    let tag = world
+        .tags_of(production, component)
+        .rev()
+        .find(|tag| tag.commit == deployed.commit)
+        .map_or_else(|| deployed.commit.clone(), |tag| tag.tag.clone());
+    let base = path.repo.resolve_commit(&deployed.commit)?;
     let mut number = world
         .flow()
         .hotfixes()
@@ -78,16 +84,12 @@ pub(crate) async fn cut_hotfix(
         component: component.to_owned(),
         number,
         branch: branch.clone(),
-        tag: tag.tag.clone(),
+        tag: tag.clone(),
         base: base.to_string(),
         at: now(),
     };
     record(store, |_| vec![event.clone()]).await?;
-    Ok(Cut {
-        branch,
-        tag: tag.tag,
-        base,
-    })
+    Ok(Cut { branch, tag, base })
 }
 
 impl Walk<'_> {

@@ -216,3 +216,37 @@ fn a_rolled_back_version_is_no_longer_done_in_production_and_only_an_approver_ro
     );
     assert!(!human.contains("done: in production"), "{human}");
 }
+
+#[test]
+fn a_hotfix_after_a_rollback_starts_from_what_production_runs_now() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        &MANIFEST
+            .replace(
+                "stages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n",
+                "environments: { prod: {} }\nstages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n  - { name: production, environment: prod, deploy: \"true\" }\n",
+            )
+            .replace("api: { path: api }", "api: { path: api, approvers: [ops] }"),
+    )
+    .write("build.sh", BUILD)
+    .write("api/main.c", "1")
+    .write("web/app.js", "1");
+    let good = repo.commit("initial");
+    repo.lanes(&["run"]).success();
+    repo.write("api/main.c", "2");
+    repo.commit("api: misbehaves in production");
+    repo.lanes(&["run"]).success();
+    repo.lanes(&[
+        "rollback", "api", "--env", "prod", "--as", "ops", "--reason", "errors",
+    ])
+    .success();
+
+    let cut = repo.lanes(&["hotfix", "api"]).success();
+    cut.stderr_has("lanes/prod/api/1");
+    assert_eq!(
+        repo.git(&["rev-parse", "hotfix/api/1"]).trim(),
+        good,
+        "the hotfix starts from the version production runs again, not the bad newest tag"
+    );
+}
