@@ -269,6 +269,11 @@ pub(crate) struct RunArgs {
     /// Print every ledger event as a JSON line on stdout.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Push what passed stages ask for (release merges, deploy tags, a hotfix's forward-port)
+    /// to `origin`. Without it a local run leaves the shared remote alone; `lanes serve` and
+    /// `lanes submit` always push.
+    #[arg(long)]
+    pub(crate) push: bool,
     #[command(flatten)]
     pub(crate) state: StateArg,
 }

@@ -640,6 +640,8 @@ fn lanes_run(dir: &Path, rev: &str, voices: &Voices) -> Result<(), Failure> {
         rev: rev.to_owned(),
         jobs: Some(4),
         json: false,
+        // The demo's origin is its own bare repository inside the demo directory.
+        push: true,
         state: StateArg { state_dir: None },
     };
     match commands::run(dir, &args, &voices.commands) {

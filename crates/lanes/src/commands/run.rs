@@ -31,6 +31,7 @@ pub(crate) fn run(directory: &Path, args: &RunArgs, output: &Output) -> Result<(
         jobs: args.jobs.unwrap_or_else(crate::cli::default_jobs),
         json: args.json,
         until_merged: false,
+        push: args.push,
         output,
     };
     let report = block_on(walk.walk(vec![Work::FollowThrough {

@@ -33,6 +33,7 @@ pub(crate) fn submit(directory: &Path, args: &SubmitArgs, output: &Output) -> Re
         jobs: args.jobs.unwrap_or_else(crate::cli::default_jobs),
         json: args.json,
         until_merged: args.until_merged,
+        push: true,
         output,
     };
     let report = block_on(async {

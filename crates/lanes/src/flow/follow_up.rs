@@ -58,6 +58,13 @@ impl Walk<'_> {
                 return Ok((summary, submitted));
             }
             store.refresh().await.map_err(Failure::store)?;
+            if self.path.remote.is_some() && !self.push {
+                self.output.say(&format!(
+                    "{}: origin is left alone: release merges, deploy tags and forward-ports are pushed only with `lanes run --push` (or by lanes serve)",
+                    commit.short()
+                ));
+                return Ok((summary, submitted));
+            }
             let moved = self.merge_release(&mut store, &manifest, commit).await?;
             self.tag_deploys(&mut store, &manifest, commit).await?;
             if let Some(change) = self.forward_port(&mut store, &manifest, commit).await? {

@@ -36,6 +36,9 @@ pub(crate) struct Walk<'a> {
     pub(crate) json: bool,
     /// Stop once the changes merged: do not run the stages after acceptance.
     pub(crate) until_merged: bool,
+    /// Whether what passed stages ask for (release merges, tags, forward-ports) may be pushed
+    /// to `origin`; without a remote they are always done in the repository itself.
+    pub(crate) push: bool,
     pub(crate) output: &'a Output,
 }
 

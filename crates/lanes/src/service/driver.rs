@@ -228,7 +228,7 @@ impl Driver {
             command
                 .arg("-C")
                 .arg(&self.repo_dir)
-                .args(["run", "--jobs", &self.jobs.to_string(), &commit])
+                .args(["run", "--push", "--jobs", &self.jobs.to_string(), &commit])
                 .env("LANES_STATE_DIR", &self.state_root)
                 .env(PARENT_VARIABLE, std::process::id().to_string())
                 .stdin(Stdio::null())

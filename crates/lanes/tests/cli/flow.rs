@@ -327,7 +327,7 @@ fn phase_one_merges_into_release_and_tags_production_deploys() {
 
     repo.lanes(&["approve", "api", "production", "--as", "alice"])
         .success();
-    repo.lanes(&["run", &merged]).success();
+    repo.lanes(&["run", "--push", &merged]).success();
     assert_eq!(remote_rev(&repo, "refs/tags/lanes/prod/api/1"), merged);
     let world_now = world(&repo);
     let tags: Vec<&str> = world_now.tags().iter().map(|t| t.tag.as_str()).collect();
@@ -342,7 +342,7 @@ fn a_hotfix_is_cut_from_production_forward_ported_and_required_of_later_deploys(
     repo.lanes(&["approve", "api", "production", "--as", "alice"])
         .success();
     let v1 = merged_commit(&world(&repo), 1);
-    repo.lanes(&["run", &v1]).success();
+    repo.lanes(&["run", "--push", &v1]).success();
 
     let cut = repo.lanes(&["hotfix", "api"]).success();
     assert_eq!(cut.stdout().trim(), "hotfix/api/1");
@@ -352,7 +352,7 @@ fn a_hotfix_is_cut_from_production_forward_ported_and_required_of_later_deploys(
     repo.commit("fix api in production");
     repo.git(&["checkout", "-q", "main"]);
     // The hotfix lane reaches the production gate.
-    repo.lanes(&["run", "hotfix/api/1"]).success();
+    repo.lanes(&["run", "--push", "hotfix/api/1"]).success();
 
     // Meanwhile a change without the fix is accepted and waits for production too.
     repo.git(&["fetch", "-q", "origin"]);
@@ -373,7 +373,7 @@ fn a_hotfix_is_cut_from_production_forward_ported_and_required_of_later_deploys(
         "hotfix/api/1",
     ])
     .success();
-    let shipped = repo.lanes(&["run", "hotfix/api/1"]).success();
+    let shipped = repo.lanes(&["run", "--push", "hotfix/api/1"]).success();
     shipped.stderr_has("forward-ported to main");
     let world_now = world(&repo);
     let hotfix = world_now.flow().hotfixes().next().unwrap().clone();
@@ -411,7 +411,7 @@ fn a_hotfix_is_cut_from_production_forward_ported_and_required_of_later_deploys(
         &v2,
     ])
     .success();
-    repo.lanes(&["run", &v2]).failure(5);
+    repo.lanes(&["run", "--push", &v2]).failure(5);
     let refused = world(&repo);
     let lane = refused.lane_of(&v2, "api").unwrap();
     assert_eq!(lane.stages[3].state, StageState::Failed);
@@ -672,7 +672,7 @@ fn a_forward_port_that_conflicts_is_reported_and_shown_on_the_board() {
     repo.lanes(&["approve", "api", "production", "--as", "alice"])
         .success();
     let v1 = merged_commit(&world(&repo), 1);
-    repo.lanes(&["run", &v1]).success();
+    repo.lanes(&["run", "--push", &v1]).success();
     repo.lanes(&["hotfix", "api"]).success();
     repo.git(&["checkout", "-q", "hotfix/api/1"]);
     repo.write("api/main.c", "fixed in production\n");
@@ -685,7 +685,7 @@ fn a_forward_port_that_conflicts_is_reported_and_shown_on_the_board() {
     repo.git(&["push", "-q", "origin", "meanwhile:main"]);
     repo.git(&["checkout", "-q", "main"]);
 
-    repo.lanes(&["run", "hotfix/api/1"]).success();
+    repo.lanes(&["run", "--push", "hotfix/api/1"]).success();
     repo.lanes(&[
         "approve",
         "api",
@@ -696,7 +696,7 @@ fn a_forward_port_that_conflicts_is_reported_and_shown_on_the_board() {
         "hotfix/api/1",
     ])
     .success();
-    let run = repo.lanes(&["run", "hotfix/api/1"]).success();
+    let run = repo.lanes(&["run", "--push", "hotfix/api/1"]).success();
     run.stderr_has("hotfix/api/1 cannot be forward-ported to main");
     let world = world(&repo);
     let hotfix = world.flow().hotfixes().next().unwrap();

@@ -263,3 +263,31 @@ fn a_required_count_the_approvers_cannot_reach_is_refused() {
     repo.write("lanes.yml", &enough);
     repo.lanes(&["validate"]).success();
 }
+
+#[test]
+fn a_local_run_pushes_nothing_to_origin_unless_asked() {
+    let repo = repo();
+    let remote = repo.sibling("remote.git");
+    let remote_path = remote.to_str().unwrap();
+    repo.git(&["init", "-q", "--bare", "-b", "main", remote_path]);
+    repo.git(&["remote", "add", "origin", remote_path]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    let on_origin = |args: &[&str]| crate::harness::git_in(&remote, repo.git_home(), args);
+
+    repo.lanes(&["run", "main"])
+        .success()
+        .stderr_has("origin is left alone");
+    assert_eq!(
+        on_origin(&["tag", "--list"]),
+        "",
+        "a local run pushed a tag"
+    );
+    assert_eq!(on_origin(&["branch", "--list", "release"]), "");
+
+    repo.lanes(&["run", "--push", "main"]).success();
+    assert!(
+        on_origin(&["tag", "--list"]).contains("lanes/test/api/1"),
+        "--push publishes the deploy tag"
+    );
+    assert!(on_origin(&["branch", "--list", "release"]).contains("release"));
+}
