@@ -172,8 +172,9 @@ fn behind_counts_only_the_commits_that_touch_the_component() {
     assert_eq!(behind("web"), 2, "{board:#}");
 }
 
-#[test]
-fn a_rolled_back_version_is_no_longer_done_in_production_and_only_an_approver_rolls_back() {
+/// A lane to production (no gate; `ops` approves `api`): a first version of `api`, then a
+/// second one, each deployed. Returns both commits.
+fn in_production_twice() -> (TestRepo, String, String) {
     let repo = TestRepo::new();
     repo.write(
         "lanes.yml",
@@ -187,11 +188,17 @@ fn a_rolled_back_version_is_no_longer_done_in_production_and_only_an_approver_ro
     .write("build.sh", BUILD)
     .write("api/main.c", "1")
     .write("web/app.js", "1");
-    repo.commit("initial");
+    let first = repo.commit("initial");
     repo.lanes(&["run"]).success();
     repo.write("api/main.c", "2");
-    let bad = repo.commit("api: misbehaves in production");
+    let second = repo.commit("api: misbehaves in production");
     repo.lanes(&["run"]).success();
+    (repo, first, second)
+}
+
+#[test]
+fn a_rolled_back_version_is_no_longer_done_in_production_and_only_an_approver_rolls_back() {
+    let (repo, _, bad) = in_production_twice();
     assert_eq!(lane(&status(&repo, &bad), "api").unwrap()["done"], true);
 
     repo.lanes(&[
@@ -219,24 +226,7 @@ fn a_rolled_back_version_is_no_longer_done_in_production_and_only_an_approver_ro
 
 #[test]
 fn a_hotfix_after_a_rollback_starts_from_what_production_runs_now() {
-    let repo = TestRepo::new();
-    repo.write(
-        "lanes.yml",
-        &MANIFEST
-            .replace(
-                "stages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n",
-                "environments: { prod: {} }\nstages:\n  - { name: pr, run: [\"sh ./build.sh\"] }\n  - { name: production, environment: prod, deploy: \"true\" }\n",
-            )
-            .replace("api: { path: api }", "api: { path: api, approvers: [ops] }"),
-    )
-    .write("build.sh", BUILD)
-    .write("api/main.c", "1")
-    .write("web/app.js", "1");
-    let good = repo.commit("initial");
-    repo.lanes(&["run"]).success();
-    repo.write("api/main.c", "2");
-    repo.commit("api: misbehaves in production");
-    repo.lanes(&["run"]).success();
+    let (repo, good, _) = in_production_twice();
     repo.lanes(&[
         "rollback", "api", "--env", "prod", "--as", "ops", "--reason", "errors",
     ])
