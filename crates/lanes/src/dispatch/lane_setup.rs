@@ -16,7 +16,8 @@ use crate::failure::Failure;
 
 /// The lanes a commit should have, before they are recorded.
 pub(crate) struct LaneSetup {
-    /// `(component, fingerprint)` of every affected component, sorted by name.
+    /// `(component, fingerprint)` of the components that may need a lane, sorted by name: every
+    /// component when the ledger is the baseline, else those changed against the base.
     pub(crate) lanes: Vec<(String, String)>,
     pub(crate) author: String,
     /// Where the commit is: what its lanes walk.
@@ -29,8 +30,8 @@ pub(crate) struct LaneSetup {
     pub(crate) baseline_is_ledger: bool,
 }
 
-/// The lanes of `commit`, in `role`: for the components it changes against `against` (default:
-/// its first parent).
+/// The lanes of `commit`, in `role`: for the components it changes against `against`, or, without
+/// one, for every component whose version the ledger does not cover yet.
 pub(crate) fn plan_lanes(
     repo: &Repo,
     manifest: &Manifest,
@@ -71,8 +72,9 @@ pub(crate) fn plan_lanes(
 }
 
 impl LaneSetup {
-    /// Events creating the lanes the world does not have yet, and moving the proposed lanes it
-    /// has of a commit that reached a shared branch since into their new role.
+    /// Events recording the commit's fingerprints, creating the lanes the world does not have
+    /// yet, and moving the proposed lanes it has of a commit that reached a shared branch since
+    /// into their new role.
     pub(crate) fn events(
         &self,
         world: &World,
@@ -87,7 +89,11 @@ impl LaneSetup {
             .collect();
         let mut next = world.next_lane_id();
         let mut events = Vec::new();
-        if world.recorded_commit(commit).is_none() {
+        // Recorded again when the commit's role changed: its verdicts follow the new role.
+        if world
+            .recorded_commit(commit)
+            .is_none_or(|recorded| recorded.role != self.role)
+        {
             events.push(Event::CommitRecorded {
                 commit: commit.to_owned(),
                 role: self.role,
