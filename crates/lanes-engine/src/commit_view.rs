@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::next_step::short;
 use crate::{Lane, Millis, Role, StageState, World, red_since, version_verdict};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,6 +28,8 @@ pub struct UnchangedView {
     /// failed (`since` is the first commit it failed at); `canceled`: a newer version
     /// superseded it.
     pub verdict: &'static str,
+    /// The verdict as people read it: "unchanged since 1a2b3c4, which passed".
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -80,11 +83,21 @@ impl World {
                     .filter_map(move |(component, fingerprint)| {
                         let (since, verdict) =
                             version_verdict(self, component, fingerprint, recorded.role)?;
+                        let short = short(since);
+                        let text = match verdict {
+                            "passed" => format!("unchanged since {short}, which passed"),
+                            "walking" => {
+                                format!("unchanged since {short}, whose lane is on its way")
+                            }
+                            "red" => format!("red since {short}"),
+                            _ => format!("unchanged since {short}, which was superseded"),
+                        };
                         Some(UnchangedView {
                             component: component.clone(),
                             fingerprint: fingerprint.clone(),
                             since: since.to_owned(),
                             verdict,
+                            text,
                         })
                     })
             })

@@ -125,15 +125,7 @@ pub(crate) async fn lane_rows(store: &Store, commit: &str) -> Result<Vec<LaneRow
             summary: unchanged.verdict,
             done: false,
             proposed: false,
-            note: match unchanged.verdict {
-                "passed" => format!("unchanged since {}, which passed", short(&unchanged.since)),
-                "walking" => format!(
-                    "unchanged since {}, whose lane is on its way",
-                    short(&unchanged.since)
-                ),
-                "red" => format!("red since {}", short(&unchanged.since)),
-                _ => format!("unchanged since {}, superseded", short(&unchanged.since)),
-            },
+            note: unchanged.text.clone(),
             stages: Vec::new(),
         })
         .collect();

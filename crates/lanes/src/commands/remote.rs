@@ -40,6 +40,7 @@ pub(crate) fn remote(
                 output.data(&pretty(&view));
             } else {
                 print_view(&view, output);
+                print_unchanged(&view, output);
             }
         }
         Command::Board(args) => {
@@ -243,8 +244,24 @@ impl Client {
 /// The unified view as `lanes status` prints it, from its JSON.
 fn print_view(view: &Value, output: &Output) {
     for lane in view["lanes"].as_array().into_iter().flatten() {
+        let short = |value: &Value| {
+            value
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .take(7)
+                .collect::<String>()
+        };
         let summary = if lane["done"] == true {
             "done: in production".to_owned()
+        } else if let Some(reason) = lane["rolled_back"].as_str() {
+            reason.to_owned()
+        } else if lane["red_since"].is_string() {
+            format!(
+                "{}: red since {}",
+                lane["summary"].as_str().unwrap_or_default(),
+                short(&lane["red_since"])
+            )
         } else {
             lane["summary"].as_str().unwrap_or_default().to_owned()
         };
@@ -267,6 +284,19 @@ fn print_view(view: &Value, output: &Output) {
                 stage["reason"].as_str().unwrap_or_default()
             ));
         }
+    }
+}
+
+/// The components without a lane at the commit, with the verdict of their version.
+fn print_unchanged(view: &Value, output: &Output) {
+    for unchanged in view["unchanged"].as_array().into_iter().flatten() {
+        let verdict = unchanged["text"].as_str().unwrap_or_default();
+        let fingerprint = unchanged["fingerprint"].as_str().unwrap_or_default();
+        output.data(&format!(
+            "\n{}  version {}  {verdict}",
+            unchanged["component"].as_str().unwrap_or_default(),
+            &fingerprint[..12.min(fingerprint.len())]
+        ));
     }
 }
 

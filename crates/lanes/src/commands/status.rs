@@ -191,21 +191,11 @@ pub(crate) fn print_view(view: &CommitView, output: &Output) {
 /// The components without a lane at the commit: the verdict their version has elsewhere.
 fn print_unchanged(view: &CommitView, output: &Output) {
     for unchanged in &view.unchanged {
-        let since = &unchanged.since[..7.min(unchanged.since.len())];
-        let (verdict, style) = match unchanged.verdict {
-            "passed" => (
-                format!("unchanged since {since}, which passed"),
-                Style::new().green(),
-            ),
-            "walking" => (
-                format!("unchanged since {since}, whose lane is on its way"),
-                Style::new().yellow(),
-            ),
-            "red" => (format!("red since {since}"), Style::new().red().bold()),
-            _ => (
-                format!("unchanged since {since}, which was superseded"),
-                Style::new().dim(),
-            ),
+        let style = match unchanged.verdict {
+            "passed" => Style::new().green(),
+            "walking" => Style::new().yellow(),
+            "red" => Style::new().red().bold(),
+            _ => Style::new().dim(),
         };
         output.data(&format!(
             "\n{}  {}  {}",
@@ -217,7 +207,7 @@ fn print_unchanged(view: &CommitView, output: &Output) {
                     &unchanged.fingerprint[..12.min(unchanged.fingerprint.len())]
                 )
             ),
-            output.paint(&style, &verdict),
+            output.paint(&style, &unchanged.text),
         ));
     }
 }

@@ -307,7 +307,7 @@ fn an_empty_webhook_secret_refuses_to_start() {
 }
 
 /// `lanes` with `--server` and a token, in `dir`.
-fn lanes_remote(
+pub(crate) fn lanes_remote(
     dir: &std::path::Path,
     server: &Serving,
     token: &str,

@@ -84,6 +84,12 @@ fn a_change_followed_by_a_commit_that_touches_nothing_is_still_built() {
         html.contains(&since),
         "the commit page gives web its verdict: {html}"
     );
+    let remote = crate::serve::lanes_remote(repo.path(), &server, &viewer, &["status", &typo]);
+    let printed = String::from_utf8_lossy(&remote.stdout);
+    assert!(
+        printed.contains(&since),
+        "--server status gives web its verdict: {printed}"
+    );
 }
 
 #[test]
