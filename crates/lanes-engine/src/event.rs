@@ -20,6 +20,10 @@ pub enum Event {
         /// Where the commit was when the lane was created (absent in older ledgers: `default`).
         #[serde(default)]
         role: Role,
+        /// How many commits the commit's history holds, itself included: an ancestor always has
+        /// fewer (absent in older ledgers: 0, and then lanes are ordered by when they came).
+        #[serde(default)]
+        depth: u64,
         at: Millis,
     },
     /// The fingerprint of every component at a commit, and where the commit was, when lanes

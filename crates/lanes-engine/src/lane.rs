@@ -22,6 +22,8 @@ pub struct Lane {
     pub author: String,
     /// Where the commit was when the lane was created: it decides which stages the lane walks.
     pub role: Role,
+    /// How many commits the commit's history holds: ancestors have fewer.
+    pub depth: u64,
     pub created_at: Millis,
     /// One per manifest stage, in order.
     pub stages: Vec<StageRun>,
@@ -32,6 +34,26 @@ impl Lane {
     #[must_use]
     pub fn current_stage(&self) -> Option<usize> {
         self.stages.iter().position(|stage| !stage.state.is_green())
+    }
+
+    /// Whether this lane carries a newer version than `other`. Between two commits of the shared
+    /// branches (roles `default` and `release`), newer is later in history: the longer history,
+    /// which a descendant always has. Otherwise (queue candidates, built in the order the queue
+    /// decides; lanes of one commit; lanes recorded before depths were), the one created later.
+    #[must_use]
+    pub fn is_newer_than(&self, other: &Lane) -> bool {
+        self.age_order(other) == std::cmp::Ordering::Greater
+    }
+
+    /// How this lane's version orders against `other`'s, older first (see `is_newer_than`).
+    #[must_use]
+    pub fn age_order(&self, other: &Lane) -> std::cmp::Ordering {
+        let shared = |lane: &Lane| matches!(lane.role, Role::Default | Role::Release);
+        if shared(self) && shared(other) {
+            (self.depth, self.id).cmp(&(other.depth, other.id))
+        } else {
+            self.id.cmp(&other.id)
+        }
     }
 
     /// Whether every stage is green: the version reached the end of the lane.

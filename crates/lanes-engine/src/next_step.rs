@@ -251,7 +251,9 @@ fn environment_gate(
 ) -> EnvironmentGate {
     let instance = instance_for(manifest, environment, &lane.component);
     if let Some(deployed) = world.deployment(environment, &instance, &lane.component)
-        && deployed.lane > lane.id
+        && world
+            .lane(deployed.lane)
+            .is_some_and(|holder| holder.is_newer_than(lane))
     {
         return EnvironmentGate::Superseded(format!(
             "superseded: the newer {} is already deployed to {environment}",
@@ -271,8 +273,8 @@ fn environment_gate(
     if policy == LockPolicy::NewestWins
         && let Some(newer) = rivals
             .iter()
-            .filter(|other| other.id > lane.id)
-            .max_by_key(|other| other.id)
+            .filter(|other| other.is_newer_than(lane))
+            .max_by(|a, b| a.age_order(b))
     {
         return EnvironmentGate::Superseded(format!(
             "superseded by the newer {}",
@@ -295,8 +297,8 @@ fn environment_gate(
     if policy == LockPolicy::Fifo
         && let Some(older) = rivals
             .iter()
-            .filter(|other| other.id < lane.id)
-            .min_by_key(|other| other.id)
+            .filter(|other| lane.is_newer_than(other))
+            .min_by(|a, b| a.age_order(b))
     {
         return EnvironmentGate::Hold(format!(
             "queued for {environment} behind {}",

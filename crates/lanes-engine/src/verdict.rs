@@ -12,7 +12,7 @@ fn stopped(lane: &Lane) -> bool {
 }
 
 /// The lane that stands for `component`'s version `fingerprint` at a commit of `role`: the
-/// component's newest lane of that role, when it carries that very version and did not stop.
+/// component's newest lane of that role (latest in history), when it carries that very version and did not stop.
 /// `None` when the commit needs a lane of its own: the version is new, red, canceled, or
 /// another version came since (a revert to an older version walks again, so that the newest
 /// lane is the newest commit's).
@@ -25,8 +25,8 @@ pub fn covering_lane<'w>(
 ) -> Option<&'w Lane> {
     world
         .lanes_of_component(component)
-        .rev()
-        .find(|lane| lane.role == role)
+        .filter(|lane| lane.role == role)
+        .max_by(|a, b| a.age_order(b))
         .filter(|lane| lane.fingerprint == fingerprint && !stopped(lane))
 }
 

@@ -111,6 +111,7 @@ impl World {
             author,
             stages,
             role,
+            depth,
             at,
         } = event
         {
@@ -133,6 +134,7 @@ impl World {
                     fingerprint: fingerprint.clone(),
                     author: author.clone(),
                     role: *role,
+                    depth: *depth,
                     created_at: *at,
                     stages: stages.iter().cloned().map(StageRun::new).collect(),
                 },

@@ -70,6 +70,7 @@ impl Sim {
             author: "Dana <dana@example.com>".into(),
             stages,
             role: lanes_engine::Role::Default,
+            depth: 0,
             at: self.now,
         }]);
         lane
@@ -775,6 +776,7 @@ stages:
             author: "Dana <dana@example.com>".into(),
             stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
             role: lanes_engine::Role::Candidate,
+            depth: 0,
             at: 0,
         });
         lane

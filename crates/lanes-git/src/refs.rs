@@ -86,6 +86,26 @@ impl Repo {
         }
     }
 
+    /// Whether `commit` holds the change `fix` makes: `fix` is among its ancestors, or a commit
+    /// with the same patch is (a cherry-pick, the same patch applied by hand), as `git cherry`
+    /// tells by patch id.
+    pub fn holds_change_of(&self, commit: CommitId, fix: CommitId) -> Result<bool, GitError> {
+        if self.is_ancestor(fix, commit)? {
+            return Ok(true);
+        }
+        let fix = fix.to_string();
+        let parent = format!("{fix}^");
+        let cherry = self.git_unchecked(&["cherry", &commit.to_string(), &fix, &parent], &[])?;
+        if !cherry.success {
+            // A root commit has no parent to compare against: only ancestry counts.
+            return Ok(false);
+        }
+        Ok(cherry
+            .stdout
+            .lines()
+            .any(|line| line.strip_prefix("- ") == Some(fix.as_str())))
+    }
+
     /// Whether `name` is a valid branch name (`git check-ref-format --branch`).
     pub fn is_valid_branch_name(&self, name: &str) -> Result<bool, GitError> {
         if name.starts_with('-') {

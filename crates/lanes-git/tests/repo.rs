@@ -773,3 +773,29 @@ fn ensure_worktree_checks_out_the_exact_commit_outside_the_checkout() {
     assert_eq!(std::fs::read_to_string(f.dir().join("a.txt")).unwrap(), "2");
     assert_eq!(f.git_in("repo", &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_fix_cherry_picked_by_hand_is_held_like_one_merged() {
+    let fixture = Fixture::new();
+    fixture
+        .write("api/main.c", "1\n")
+        .write("web/app.js", "1\n");
+    fixture.commit("start");
+    fixture.git_in("repo", &["checkout", "--quiet", "-b", "hotfix"]);
+    fixture.write("api/main.c", "1 fixed\n");
+    let fix = fixture.commit("fix api");
+    fixture.git_in("repo", &["checkout", "--quiet", "main"]);
+    fixture.write("web/app.js", "2\n");
+    let without = fixture.commit("web: unrelated");
+    fixture.git_in("repo", &["cherry-pick", "-x", &fix]);
+    let picked = fixture.git_in("repo", &["rev-parse", "HEAD"]);
+    fixture.write("api/other.c", "other\n");
+    let later = fixture.commit("api: another change after the pick");
+
+    let repo = fixture.repo();
+    let id = |rev: &str| repo.resolve_commit(rev).unwrap();
+    assert!(repo.holds_change_of(id(&fix), id(&fix)).unwrap());
+    assert!(!repo.holds_change_of(id(&without), id(&fix)).unwrap());
+    assert!(repo.holds_change_of(id(&picked), id(&fix)).unwrap());
+    assert!(repo.holds_change_of(id(&later), id(&fix)).unwrap());
+}

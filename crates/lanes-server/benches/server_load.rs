@@ -68,6 +68,7 @@ async fn fill(ledger: &str, lanes: usize) {
                 author: "Bench <bench@example.com>".to_owned(),
                 stages: STAGES.iter().map(|name| (*name).to_owned()).collect(),
                 role: lanes_engine::Role::Default,
+                depth: 0,
                 at,
             });
             for stage in 0..STAGES.len() {

@@ -144,6 +144,7 @@ impl Sim {
                 .map(|s| s.name.clone())
                 .collect(),
             role: lanes_engine::Role::Default,
+            depth: 0,
             at: self.tick(),
         }
     }

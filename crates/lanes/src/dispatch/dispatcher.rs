@@ -238,7 +238,7 @@ impl Dispatcher {
         let reason = missing_fix(world, &self.manifest, lane, plan.stage, |fix| {
             let resolve = |commit: &str| self.repo.resolve_commit(commit);
             resolve(fix)
-                .and_then(|fix| self.repo.is_ancestor(fix, resolve(&lane.commit)?))
+                .and_then(|fix| self.repo.holds_change_of(resolve(&lane.commit)?, fix))
                 .unwrap_or(false)
         })?;
         Some(Event::StageFinished {

@@ -22,6 +22,8 @@ pub(crate) struct LaneSetup {
     pub(crate) author: String,
     /// Where the commit is: what its lanes walk.
     pub(crate) role: Role,
+    /// How many commits the commit's history holds: "newer" is later in history.
+    pub(crate) depth: u64,
     /// Every component's fingerprint at the commit, by name, for the ledger.
     pub(crate) fingerprints: BTreeMap<String, String>,
     /// Whether `lanes` lists every component, and a lane is created only for a version the
@@ -66,8 +68,18 @@ pub(crate) fn plan_lanes(
         lanes,
         author: info.author,
         role,
+        depth: history_depth(repo, commit)?,
         fingerprints,
         baseline_is_ledger: affected.is_none(),
+    })
+}
+
+/// How many commits `commit`'s history holds, itself included.
+pub(crate) fn history_depth(repo: &Repo, commit: CommitId) -> Result<u64, Failure> {
+    let count = repo.git(&["rev-list", "--count", &commit.to_string()])?;
+    count.trim().parse().map_err(|_| Failure::Refused {
+        message: format!("git rev-list --count {} printed {count:?}", commit.short()),
+        hint: None,
     })
 }
 
@@ -125,6 +137,7 @@ impl LaneSetup {
                 author: self.author.clone(),
                 stages: stages.clone(),
                 role: self.role,
+                depth: self.depth,
                 at: now,
             });
             next = lanes_engine::LaneId(next.0 + 1);

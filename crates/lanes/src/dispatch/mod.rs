@@ -8,5 +8,5 @@ mod progress;
 
 pub(crate) use attempt::{AttemptContext, Report, commit_text, run_attempt};
 pub(crate) use dispatcher::{Dispatcher, RunSummary, Scope, component_path, now, secret_values};
-pub(crate) use lane_setup::{LaneSetup, plan_lanes};
+pub(crate) use lane_setup::{LaneSetup, history_depth, plan_lanes};
 pub(crate) use progress::Progress;

@@ -10,7 +10,7 @@ use lanes_manifest::Manifest;
 use lanes_store::Store;
 
 use crate::change_detection::{affected_between, fingerprints_at};
-use crate::dispatch::{LaneSetup, now, plan_lanes};
+use crate::dispatch::{LaneSetup, history_depth, now, plan_lanes};
 use crate::failure::Failure;
 use crate::flow::git_path::LANES_IDENTITY;
 use crate::flow::{GitPath, Walk};
@@ -160,6 +160,7 @@ impl Walk<'_> {
             lanes: vec![(hotfix.component, fingerprint)],
             author: repo.commit_info(commit)?.author,
             role: Role::Hotfix,
+            depth: history_depth(repo, commit)?,
             fingerprints,
             baseline_is_ledger: false,
         })

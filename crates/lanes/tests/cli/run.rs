@@ -764,3 +764,39 @@ fn two_approvals_are_needed_and_they_bind_to_the_version() {
         .clone();
     assert_eq!(api["done"], true);
 }
+
+/// `lanes run B; lanes run A`, A the parent of B: newer means later in history, not run later.
+#[test]
+fn an_older_commit_run_after_a_newer_one_never_deploys_over_it() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        "version: 1\ncomponents:\n  api: { path: api }\nenvironments:\n  test: {}\nstages:\n  - { name: pr, run: [\"true\"] }\n  - { name: integration, environment: test, deploy: \"true\" }\n",
+    )
+    .write("api/a", "1");
+    repo.commit("start");
+    repo.write("api/a", "2");
+    let older = repo.commit("older");
+    repo.write("api/a", "3");
+    let newer = repo.commit("newer");
+
+    repo.lanes(&["run", &newer]).success();
+    let _ = repo.lanes(&["run", &older]);
+
+    let json = repo.lanes(&["status", &older, "--json"]).success().json();
+    let lane = &json["lanes"][0];
+    assert_eq!(lane["stages"][1]["state"], "canceled", "{json:#}");
+    assert_eq!(
+        lane["stages"][1]["reason"],
+        format!(
+            "superseded: the newer {} is already deployed to test",
+            &newer[..7]
+        )
+        .as_str()
+    );
+    let board = repo.lanes(&["board", "--json"]).success().json();
+    assert_eq!(
+        board["components"][0]["environments"]["test"]["deployed"]["commit"],
+        newer.as_str()
+    );
+}
