@@ -553,13 +553,9 @@ fn cargo_package_name(text: &[u8]) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `pnpm-lock.yaml` (lockfile format 6 and 9): `importers` are the workspace packages,
-/// `packages` and `snapshots` the resolved ones; the rest is everything else (settings,
-/// overrides, the format version).
-fn parse_pnpm_lock(text: Option<&str>) -> Parsed {
-    let Some(text) = text else {
-        return Parsed::unparsed(None, "");
-    };
+/// A YAML lockfile's top-level mapping, under a budget sized for lockfiles of large monorepos
+/// (a hostile file still cannot exhaust memory); `None` when it is not YAML or not a mapping.
+fn yaml_lockfile(text: &str) -> Option<serde_json::Map<String, Value>> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_nodes: 50_000_000,
@@ -567,8 +563,20 @@ fn parse_pnpm_lock(text: Option<&str>) -> Parsed {
             max_total_scalar_bytes: 1 << 30,
         },
     };
-    let Ok(Value::Object(mut lock)) = serde_saphyr::from_str_with_options::<Value>(text, options)
-    else {
+    match serde_saphyr::from_str_with_options::<Value>(text, options) {
+        Ok(Value::Object(lock)) => Some(lock),
+        _ => None,
+    }
+}
+
+/// `pnpm-lock.yaml` (lockfile format 6 and 9): `importers` are the workspace packages,
+/// `packages` and `snapshots` the resolved ones; the rest is everything else (settings,
+/// overrides, the format version).
+fn parse_pnpm_lock(text: Option<&str>) -> Parsed {
+    let Some(text) = text else {
+        return Parsed::unparsed(None, "");
+    };
+    let Some(mut lock) = yaml_lockfile(text) else {
         return Parsed::unparsed(Some(text), "it does not parse as YAML");
     };
     let importers = lock.remove("importers").unwrap_or(Value::Null);
@@ -727,15 +735,7 @@ fn parse_yarn_lock(text: Option<&str>) -> Parsed {
     let Some(text) = text else {
         return Parsed::unparsed(None, "");
     };
-    let options = serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_nodes: 50_000_000,
-            max_events: 100_000_000,
-            max_total_scalar_bytes: 1 << 30,
-        },
-    };
-    let Ok(Value::Object(mut lock)) = serde_saphyr::from_str_with_options::<Value>(text, options)
-    else {
+    let Some(mut lock) = yaml_lockfile(text) else {
         return Parsed::unparsed(
             Some(text),
             "it does not parse as the YAML of Yarn 2 and later",

@@ -129,7 +129,7 @@ pub fn fingerprints_with(
         .collect();
     // A component's own inputs, without its dependencies: what dev-only dependencies, which
     // may form cycles, contribute.
-    let own_inputs = |id: ComponentId| {
+    let own_hasher = |id: ComponentId| {
         let mut hasher = Sha256::new();
         own_prefix(
             &mut hasher,
@@ -139,20 +139,13 @@ pub fn fingerprints_with(
             &own_files[id.index()],
             &shared,
         );
-        hasher.finalize()
+        hasher
     };
+    let own_inputs = |id: ComponentId| own_hasher(id).finalize();
 
     let mut result: Vec<Option<Fingerprint>> = vec![None; own_files.len()];
     for &id in graph.dependencies_first() {
-        let mut hasher = Sha256::new();
-        own_prefix(
-            &mut hasher,
-            &global,
-            manifest,
-            id,
-            &own_files[id.index()],
-            &shared,
-        );
+        let mut hasher = own_hasher(id);
         hasher.update(b"dependencies\0");
         for dependency in &manifest.component(id).depends_on {
             hasher.update(manifest.component(*dependency).name.as_bytes());

@@ -261,10 +261,7 @@ fn run_the_lanes(repo: &Repo, dir: &Path, voices: &Voices) -> Result<String, Fai
         voices,
         "The lanes of the initial import: every component walks pr, acceptance, integration, staging, production",
     );
-    lanes_run(dir, &first, voices)?;
-    approve_waiting(dir, &first, voices)?;
-    lanes_run(dir, &first, voices)?;
-    summarize(dir, &first, voices)?;
+    walk_to_production(dir, &first, voices)?;
 
     let (red, fix) = red_and_fix();
     let red_commit = commit_step(repo, dir, &red)?;
@@ -272,10 +269,7 @@ fn run_the_lanes(repo: &Repo, dir: &Path, voices: &Voices) -> Result<String, Fai
         voices,
         &format!("{}: fhir's tests go red; the other lanes ship", red.message),
     );
-    lanes_run(dir, &red_commit, voices)?;
-    approve_waiting(dir, &red_commit, voices)?;
-    lanes_run(dir, &red_commit, voices)?;
-    summarize(dir, &red_commit, voices)?;
+    walk_to_production(dir, &red_commit, voices)?;
 
     let fix_commit = commit_step(repo, dir, &fix)?;
     act(
@@ -285,10 +279,7 @@ fn run_the_lanes(repo: &Repo, dir: &Path, voices: &Voices) -> Result<String, Fai
             fix.message
         ),
     );
-    lanes_run(dir, &fix_commit, voices)?;
-    approve_waiting(dir, &fix_commit, voices)?;
-    lanes_run(dir, &fix_commit, voices)?;
-    summarize(dir, &fix_commit, voices)?;
+    walk_to_production(dir, &fix_commit, voices)?;
 
     act(
         voices,
@@ -632,6 +623,15 @@ fn commit_step(repo: &Repo, dir: &Path, step: &Step) -> Result<String, Failure> 
     Ok(repo
         .commit_all(step.message, Some(step.author))?
         .to_string())
+}
+
+/// The lanes of `commit` to production: run them, approve what waits at a gate, run them on,
+/// and tell what came of it.
+fn walk_to_production(dir: &Path, commit: &str, voices: &Voices) -> Result<(), Failure> {
+    lanes_run(dir, commit, voices)?;
+    approve_waiting(dir, commit, voices)?;
+    lanes_run(dir, commit, voices)?;
+    summarize(dir, commit, voices)
 }
 
 /// `lanes run REV`: a red lane is part of the story, not a failure of the demo.

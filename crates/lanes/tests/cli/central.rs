@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::harness::{TestRepo, affected_names};
+use crate::harness::{TestRepo, affected_names, fingerprints_of};
 
 const MANIFEST: &str = r"version: 1
 central:
@@ -64,17 +64,14 @@ fn repo() -> TestRepo {
 }
 
 fn fingerprints(repo: &TestRepo, rev: &str) -> BTreeMap<String, String> {
-    repo.lanes(&["fingerprint", rev, "--json"]).success().json()["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_owned(),
-                c["fingerprint"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    fingerprints_of(&repo.lanes(&["fingerprint", rev, "--json"]).success())
+}
+
+/// Why the last commit affects what it affects (`lanes affected --explain`).
+fn explain_last_commit(repo: &TestRepo) -> String {
+    repo.lanes(&["affected", "--base", "HEAD~1", "--explain"])
+        .success()
+        .stdout()
 }
 
 /// The components affected by the last commit, checked against the fingerprints' change.
@@ -100,10 +97,7 @@ fn a_package_bump_affects_the_projects_referencing_it_and_their_dependents() {
     repo.write("Directory.Packages.props", &props("9.0.2", "3.1.0", ""));
     repo.commit("bump Microsoft.Extensions.Http");
     assert_eq!(affected_by_last_commit(&repo), ["basket", "web"]);
-    let explained = repo
-        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
-        .success()
-        .stdout();
+    let explained = explain_last_commit(&repo);
     assert!(
         explained.contains("`Directory.Packages.props`: Microsoft.Extensions.Http 9.0.1 -> 9.0.2, referenced by `src/Basket.API`"),
         "{explained}"
@@ -157,10 +151,7 @@ fn what_lanes_cannot_attribute_affects_every_reader_with_the_reason() {
         affected_by_last_commit(&repo),
         ["basket", "ordering", "web"]
     );
-    let explained = repo
-        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
-        .success()
-        .stdout();
+    let explained = explain_last_commit(&repo);
     assert!(
         explained.contains("`Directory.Packages.props`: a property, an import or another part that names no package changed, and `src/Ordering.API` reads the file"),
         "{explained}"
@@ -171,10 +162,7 @@ fn what_lanes_cannot_attribute_affects_every_reader_with_the_reason() {
         affected_by_last_commit(&repo),
         ["basket", "ordering", "web"]
     );
-    let explained = repo
-        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
-        .success()
-        .stdout();
+    let explained = explain_last_commit(&repo);
     assert!(
         explained.contains("it does not parse as XML"),
         "{explained}"
@@ -265,10 +253,7 @@ fn a_cargo_lock_change_affects_the_members_whose_graph_holds_the_crate() {
     );
     repo.commit("bump serde_derive, a transitive dependency of app");
     assert_eq!(affected_by_last_commit(&repo), ["app"]);
-    let explained = repo
-        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
-        .success()
-        .stdout();
+    let explained = explain_last_commit(&repo);
     assert!(
         explained.contains("`Cargo.lock`: serde_derive 1.0.0 -> 1.0.9, referenced by `crates/app`"),
         "{explained}"
@@ -391,10 +376,7 @@ fn a_package_lock_change_affects_the_packages_whose_tree_changed() {
     repo.write("package-lock.json", &npm_lock("4.17.21", "18.3.0", "1.0.0"));
     repo.commit("bump react");
     assert_eq!(affected_by_last_commit(&repo), ["ui", "web"]);
-    let explained = repo
-        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
-        .success()
-        .stdout();
+    let explained = explain_last_commit(&repo);
     assert!(
         explained
             .contains("`package-lock.json`: react 18.2.0 -> 18.3.0, referenced by `packages/ui`"),
@@ -463,10 +445,7 @@ fn a_yarn_lock_change_affects_the_packages_whose_tree_changed_and_init_declares_
     repo.write("yarn.lock", &yarn_lock("4.17.21", "8"));
     repo.commit("bump lodash");
     assert_eq!(affected_by_last_commit(&repo), ["ui"]);
-    let explained = repo
-        .lanes(&["affected", "--base", "HEAD~1", "--explain"])
-        .success()
-        .stdout();
+    let explained = explain_last_commit(&repo);
     assert!(
         explained.contains("`yarn.lock`: lodash 4.17.20 -> 4.17.21, referenced by `packages/ui`"),
         "{explained}"

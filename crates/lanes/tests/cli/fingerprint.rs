@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::harness::{TestRepo, git_in, lanes_in};
+use crate::harness::{TestRepo, fingerprints_of, git_in, lanes_in};
 
 const MANIFEST: &str = r#"version: 1
 shared: ["global.json"]
@@ -12,20 +12,6 @@ components:
   app: { path: app, depends_on: [base] }
   tool: { path: tool }
 "#;
-
-fn fingerprints(run: &crate::harness::Run) -> BTreeMap<String, String> {
-    run.json()["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_owned(),
-                c["fingerprint"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
 
 fn repo() -> TestRepo {
     let repo = TestRepo::new();
@@ -61,8 +47,8 @@ fn the_same_commit_has_the_same_fingerprints_in_another_clone() {
             clone.to_str().unwrap(),
         ],
     );
-    let here = fingerprints(&repo.lanes(&["fingerprint", "--json"]).success());
-    let there = fingerprints(&lanes_in(&clone, &["fingerprint", "--json"]).success());
+    let here = fingerprints_of(&repo.lanes(&["fingerprint", "--json"]).success());
+    let there = fingerprints_of(&lanes_in(&clone, &["fingerprint", "--json"]).success());
     assert_eq!(here, there);
     assert_eq!(here.len(), 3);
     assert!(here.values().all(|fingerprint| fingerprint.len() == 64));
@@ -71,43 +57,43 @@ fn the_same_commit_has_the_same_fingerprints_in_another_clone() {
 #[test]
 fn a_file_change_changes_its_component_and_its_dependents() {
     let repo = repo();
-    let before = fingerprints(&repo.lanes(&["fingerprint", "--json"]).success());
+    let before = fingerprints_of(&repo.lanes(&["fingerprint", "--json"]).success());
     repo.write("base/lib.rs", "changed");
     repo.commit("change base");
-    let after = fingerprints(&repo.lanes(&["fingerprint", "--json"]).success());
+    let after = fingerprints_of(&repo.lanes(&["fingerprint", "--json"]).success());
     assert_eq!(changed(&before, &after), ["app", "base"]);
 }
 
 #[test]
 fn a_mode_change_changes_the_fingerprint() {
     let repo = repo();
-    let before = fingerprints(&repo.lanes(&["fingerprint", "HEAD", "--json"]).success());
+    let before = fingerprints_of(&repo.lanes(&["fingerprint", "HEAD", "--json"]).success());
     repo.git(&["update-index", "--chmod=+x", "tool/run.sh"]);
     repo.git(&["commit", "-q", "-m", "executable"]);
-    let after = fingerprints(&repo.lanes(&["fingerprint", "--json"]).success());
+    let after = fingerprints_of(&repo.lanes(&["fingerprint", "--json"]).success());
     assert_eq!(changed(&before, &after), ["tool"]);
 }
 
 #[test]
 fn ignored_files_and_comments_leave_fingerprints_alone() {
     let repo = repo();
-    let before = fingerprints(&repo.lanes(&["fingerprint", "--json"]).success());
+    let before = fingerprints_of(&repo.lanes(&["fingerprint", "--json"]).success());
     repo.write("app/README.md", "more docs")
         .write("lanes.yml", &format!("# comment\n{MANIFEST}"));
     repo.commit("docs");
     assert_eq!(
         before,
-        fingerprints(&repo.lanes(&["fingerprint", "--json"]).success())
+        fingerprints_of(&repo.lanes(&["fingerprint", "--json"]).success())
     );
 }
 
 #[test]
 fn shared_files_and_manifest_sections_are_inputs() {
     let repo = repo();
-    let first = fingerprints(&repo.lanes(&["fingerprint", "--json"]).success());
+    let first = fingerprints_of(&repo.lanes(&["fingerprint", "--json"]).success());
     repo.write("global.json", "{\"sdk\": 8}");
     repo.commit("shared");
-    let second = fingerprints(&repo.lanes(&["fingerprint", "--json"]).success());
+    let second = fingerprints_of(&repo.lanes(&["fingerprint", "--json"]).success());
     assert_eq!(changed(&first, &second), ["app", "base", "tool"]);
     repo.write(
         "lanes.yml",
@@ -117,7 +103,7 @@ fn shared_files_and_manifest_sections_are_inputs() {
         ),
     );
     repo.commit("approver");
-    let third = fingerprints(&repo.lanes(&["fingerprint", "--json"]).success());
+    let third = fingerprints_of(&repo.lanes(&["fingerprint", "--json"]).success());
     assert_eq!(changed(&second, &third), ["tool"]);
 }
 

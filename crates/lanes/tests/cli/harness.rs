@@ -258,3 +258,18 @@ pub(crate) fn affected_names(json: &serde_json::Value) -> Vec<String> {
         .map(|c| c["name"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// `lanes fingerprint --json`'s answer as a map: component name to fingerprint.
+pub(crate) fn fingerprints_of(run: &Run) -> std::collections::BTreeMap<String, String> {
+    run.json()["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["fingerprint"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
