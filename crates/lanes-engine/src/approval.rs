@@ -4,6 +4,7 @@
 
 use lanes_manifest::{Gate, Manifest};
 
+use crate::decision::{Decider, is_party, may_decide};
 use crate::next_step::short;
 use crate::{DecisionError, Event, Lane, Millis, StageState, World};
 
@@ -35,37 +36,6 @@ fn waiting_lane<'w>(
         })
 }
 
-/// Whether `user` wrote the change (`author` is `Name <email>`).
-fn is_author(user: &str, author: &str) -> bool {
-    let (name, email) = match author.split_once(" <") {
-        Some((name, email)) => (name.trim(), email.trim_end_matches('>')),
-        None => (author.trim(), ""),
-    };
-    let local = email.split('@').next().unwrap_or_default();
-    [name, email, local]
-        .iter()
-        .any(|candidate| !candidate.is_empty() && candidate.eq_ignore_ascii_case(user))
-}
-
-/// Refuses `user` unless they are one of the component's approvers: approving, rejecting,
-/// retrying an interrupted deploy and rolling back are decisions of theirs alone.
-pub fn may_decide(manifest: &Manifest, component: &str, user: &str) -> Result<(), DecisionError> {
-    let id = manifest
-        .find_component(component)
-        .ok_or_else(|| DecisionError::UnknownComponent {
-            component: component.to_owned(),
-        })?;
-    let approvers = &manifest.component(id).approvers;
-    if approvers.iter().any(|approver| approver == user) {
-        return Ok(());
-    }
-    Err(DecisionError::NotAnApprover {
-        user: user.to_owned(),
-        component: component.to_owned(),
-        approvers: approvers.join(", "),
-    })
-}
-
 /// The lane a person decides about: a component's lane waiting at a stage, the given commit's
 /// or else the newest.
 #[derive(Debug, Clone, Copy)]
@@ -76,14 +46,19 @@ pub struct GateTarget<'a> {
     pub commit: Option<&'a str>,
 }
 
-/// Records `user`'s approval of the version waiting at the target stage.
+/// Records `decider`'s approval of the version waiting at the target stage. `parties` are the
+/// people who authored, committed or submitted the change the version brings (`Name <email>`,
+/// or a bare user name for a submitter known by a token; empty: the lane's commit's author):
+/// none of them may approve it unless the environment allows self-approval.
 pub fn approve(
     world: &World,
     manifest: &Manifest,
     target: GateTarget<'_>,
-    user: &str,
+    decider: Decider<'_>,
+    parties: &[String],
     now: Millis,
 ) -> Result<Vec<Event>, DecisionError> {
+    let user = decider.user;
     let GateTarget {
         component,
         stage: stage_name,
@@ -101,18 +76,31 @@ pub fn approve(
             stage: stage_name.to_owned(),
         });
     }
-    may_decide(manifest, component, user)?;
+    let environment = definition.environment.as_deref();
+    may_decide(manifest, component, environment, decider)?;
     let (lane, index) = waiting_lane(world, component, stage_name, commit)?;
-    let self_approval = definition
-        .environment
-        .as_ref()
-        .and_then(|name| manifest.environments().iter().find(|env| &env.name == name))
+    let self_approval = environment
+        .and_then(|name| manifest.environment(name))
         .is_some_and(|env| env.approval.self_approval);
-    if !self_approval && is_author(user, &lane.author) {
-        return Err(DecisionError::SelfApproval {
-            user: user.to_owned(),
-            commit: short(&lane.commit),
-        });
+    if !self_approval {
+        let emails = manifest
+            .emails_of(user)
+            .ok_or_else(|| DecisionError::NoIdentity {
+                user: user.to_owned(),
+            })?;
+        let lane_author = [lane.author.clone()];
+        let parties = if parties.is_empty() {
+            &lane_author[..]
+        } else {
+            parties
+        };
+        if let Some(party) = parties.iter().find(|party| is_party(emails, user, party)) {
+            return Err(DecisionError::SelfApproval {
+                user: user.to_owned(),
+                commit: short(&lane.commit),
+                party: party.clone(),
+            });
+        }
     }
     if world
         .approvers_of(component, index, &lane.fingerprint)
@@ -128,6 +116,8 @@ pub fn approve(
         stage: index,
         fingerprint: lane.fingerprint.clone(),
         user: user.to_owned(),
+        environment: environment.map(str::to_owned),
+        token: decider.token(),
         at: now,
     }])
 }
@@ -137,7 +127,7 @@ pub fn reject(
     world: &World,
     manifest: &Manifest,
     target: GateTarget<'_>,
-    user: &str,
+    decider: Decider<'_>,
     reason: &str,
     now: Millis,
 ) -> Result<Vec<Event>, DecisionError> {
@@ -146,7 +136,13 @@ pub fn reject(
         stage: stage_name,
         commit,
     } = target;
-    may_decide(manifest, component, user)?;
+    let user = decider.user;
+    let environment = manifest
+        .stages()
+        .iter()
+        .find(|stage| stage.name == stage_name)
+        .and_then(|stage| stage.environment.clone());
+    may_decide(manifest, component, environment.as_deref(), decider)?;
     let (lane, index) = waiting_lane(world, component, stage_name, commit)?;
     Ok(vec![
         Event::Rejected {
@@ -154,6 +150,8 @@ pub fn reject(
             stage: index,
             user: user.to_owned(),
             reason: reason.to_owned(),
+            environment,
+            token: decider.token(),
             at: now,
         },
         Event::StageFinished {
@@ -165,19 +163,4 @@ pub fn reject(
             at: now,
         },
     ])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_author;
-
-    #[test]
-    fn authors_are_recognized_by_name_email_or_user_part() {
-        assert!(is_author("alice", "Alice <alice@example.com>"));
-        assert!(is_author(
-            "alice@example.com",
-            "Alice Smith <alice@example.com>"
-        ));
-        assert!(!is_author("bob", "Alice <alice@example.com>"));
-    }
 }

@@ -24,6 +24,8 @@ pub struct Change {
     pub head: String,
     /// `Name <email>` of the head's author.
     pub author: String,
+    /// Who submitted it: `Name <email>`, or a token's name; empty in older ledgers.
+    pub submitted_by: String,
     /// The components the change affects against the default branch, sorted.
     pub components: Vec<String>,
     /// The first change of the batch it was submitted with (itself when alone).

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::next_step::short;
-use crate::{Lane, Millis, Role, StageState, World, red_since, version_verdict};
+use crate::{DecisionRecord, Lane, Millis, Role, StageState, World, red_since, version_verdict};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommitView {
@@ -14,6 +14,9 @@ pub struct CommitView {
     /// The components the commit has no lane of, by name, each with the lane that stands for
     /// its version: every component lanes knows at the commit gets a verdict.
     pub unchanged: Vec<UnchangedView>,
+    /// Every decision people took about the commit's lanes (approvals, rejections, retries,
+    /// promotions, rollbacks), in the order taken: who, when, under which token.
+    pub decisions: Vec<DecisionRecord>,
 }
 
 /// A component without a lane at the commit: its version there is the version of a lane at
@@ -109,6 +112,12 @@ impl World {
                 .map(|lane| lane_view(self, lane, now))
                 .collect(),
             unchanged,
+            decisions: self
+                .decisions()
+                .iter()
+                .filter(|decision| decision.commit == commit)
+                .cloned()
+                .collect(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Why a person's decision (approve, reject, retry) cannot be taken.
+//! Why a person's decision (approve, reject, retry, promote, rollback) cannot be taken.
 
 use crate::StageState;
 
@@ -16,8 +16,20 @@ pub enum DecisionError {
         component: String,
         approvers: String,
     },
-    #[error("`{user}` wrote {commit} and may not approve it")]
-    SelfApproval { user: String, commit: String },
+    #[error("`{user}` is among the authors of {commit} ({party}) and may not approve it")]
+    SelfApproval {
+        user: String,
+        commit: String,
+        party: String,
+    },
+    #[error(
+        "lanes.yml does not say who `{user}` is in git: add their email addresses under `identities`, so that lanes can tell whether they wrote the change"
+    )]
+    NoIdentity { user: String },
+    #[error(
+        "decisions about `{environment}` are taken through the server only: use the dashboard, the API or `lanes --server URL` with your token"
+    )]
+    ServerOnly { environment: String },
     #[error("`{user}` already approved {commit}")]
     AlreadyApproved { user: String, commit: String },
     #[error("no lane of `{component}` is waiting at `{stage}`")]

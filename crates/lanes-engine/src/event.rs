@@ -100,11 +100,18 @@ pub enum Event {
         outcome: AttemptOutcome,
         at: Millis,
     },
-    /// The stage goes back to pending for another attempt.
+    /// The stage goes back to pending for another attempt: by itself (a build or test that
+    /// failed, `user` absent) or by a person's decision (an interrupted deploy).
     StageRetrying {
         lane: LaneId,
         stage: usize,
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        environment: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
         at: Millis,
     },
     StageFinished {
@@ -143,11 +150,18 @@ pub enum Event {
         component: String,
         at: Millis,
     },
+    /// `user` approved the version at the gated stage. `environment` is the stage's, and
+    /// `token` the name of the API token the decision came with (absent: the command line, or
+    /// an older ledger).
     Approved {
         lane: LaneId,
         stage: usize,
         fingerprint: String,
         user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        environment: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
         at: Millis,
     },
     Rejected {
@@ -155,6 +169,21 @@ pub enum Event {
         stage: usize,
         user: String,
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        environment: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        at: Millis,
+    },
+    /// `user` promoted the lane's version to `environment`: the lane runs the stage that owns
+    /// it now.
+    Promoted {
+        lane: LaneId,
+        stage: usize,
+        environment: String,
+        user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
         at: Millis,
     },
     /// The version `lane` carries is bad: it is never promoted again.
@@ -162,6 +191,8 @@ pub enum Event {
         lane: LaneId,
         user: String,
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
         at: Millis,
     },
     /// `lane`'s version, an earlier last known good, was deployed again to the environment
@@ -171,6 +202,8 @@ pub enum Event {
         environment: String,
         instance: String,
         user: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
         at: Millis,
     },
     /// The lane's version was tagged in git as deployed to `environment`.
@@ -186,6 +219,10 @@ pub enum Event {
         branch: String,
         head: String,
         author: String,
+        /// Who submitted it: `Name <email>` from git, or the name of the token it came with
+        /// (absent in older ledgers).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        submitted_by: String,
         components: Vec<String>,
         batch: ChangeId,
         at: Millis,
@@ -258,6 +295,7 @@ impl Event {
             | Self::StepFinished { lane, .. }
             | Self::Deployed { lane, .. }
             | Self::AttemptFinished { lane, .. }
+            | Self::Promoted { lane, .. }
             | Self::StageRetrying { lane, .. }
             | Self::StageFinished { lane, .. }
             | Self::StageInterrupted { lane, .. }
@@ -303,6 +341,7 @@ impl Event {
             Self::LockReleased { .. } => "lock_released",
             Self::Approved { .. } => "approved",
             Self::Rejected { .. } => "rejected",
+            Self::Promoted { .. } => "promoted",
             Self::MarkedBad { .. } => "marked_bad",
             Self::RolledBack { .. } => "rolled_back",
             Self::Tagged { .. } => "tagged",

@@ -130,6 +130,9 @@ pub fn attempt_finished(
                     lane,
                     stage,
                     reason,
+                    user: None,
+                    environment: None,
+                    token: None,
                     at: now,
                 });
             } else {
@@ -212,6 +215,9 @@ pub fn recover(world: &World, manifest: &Manifest, lanes: &[LaneId], now: Millis
                     lane: lane.id,
                     stage,
                     reason,
+                    user: None,
+                    environment: None,
+                    token: None,
                     at: now,
                 });
                 let environment = manifest
@@ -230,13 +236,24 @@ pub fn recover(world: &World, manifest: &Manifest, lanes: &[LaneId], now: Millis
 /// A person decided to run an interrupted stage again.
 pub fn retry_interrupted(
     world: &World,
+    manifest: &lanes_manifest::Manifest,
     lane: LaneId,
     stage: usize,
-    user: &str,
+    decider: crate::Decider<'_>,
     now: Millis,
 ) -> Result<Vec<Event>, crate::DecisionError> {
     let lane_data = world.lane(lane).ok_or(crate::DecisionError::UnknownLane)?;
     let run = &lane_data.stages[stage];
+    let environment = manifest
+        .stages()
+        .get(stage)
+        .and_then(|definition| definition.environment.clone());
+    crate::may_decide(
+        manifest,
+        &lane_data.component,
+        environment.as_deref(),
+        decider,
+    )?;
     if run.state != StageState::Interrupted {
         return Err(crate::DecisionError::NotInterrupted {
             component: lane_data.component.clone(),
@@ -244,6 +261,7 @@ pub fn retry_interrupted(
             state: run.state,
         });
     }
+    let user = decider.user;
     let reason = format!(
         "retried by {user} after an interrupted deploy of {}",
         short(&lane_data.commit)
@@ -252,6 +270,9 @@ pub fn retry_interrupted(
         lane,
         stage,
         reason,
+        user: Some(user.to_owned()),
+        environment,
+        token: decider.token(),
         at: now,
     }])
 }

@@ -5,7 +5,8 @@ use lanes_manifest::Manifest;
 
 use crate::next_step::{instance_for, short};
 use crate::{
-    DecisionError, DeployPlan, Deployment, Event, LaneId, Millis, VectorEntry, VersionVector, World,
+    Decider, DecisionError, DeployPlan, Deployment, Event, LaneId, Millis, VectorEntry,
+    VersionVector, World,
 };
 
 /// What a rollback does: mark `bad` and deploy `target` again with `deploy`.
@@ -108,7 +109,8 @@ pub fn plan_rollback(
 impl RollbackPlan {
     /// Marks the current version bad; recorded before the deploy runs.
     #[must_use]
-    pub fn mark_bad(&self, user: &str, reason: &str, now: Millis) -> Event {
+    pub fn mark_bad(&self, decider: Decider<'_>, reason: &str, now: Millis) -> Event {
+        let user = decider.user;
         let reason = format!(
             "rolled back from {} by {user}: {reason}",
             self.deploy.environment
@@ -117,18 +119,20 @@ impl RollbackPlan {
             lane: self.bad.lane,
             user: user.to_owned(),
             reason,
+            token: decider.token(),
             at: now,
         }
     }
 
     /// The target is deployed again; recorded once its deploy passed.
     #[must_use]
-    pub fn rolled_back(&self, user: &str, now: Millis) -> Event {
+    pub fn rolled_back(&self, decider: Decider<'_>, now: Millis) -> Event {
         Event::RolledBack {
             lane: self.target.lane,
             environment: self.deploy.environment.clone(),
             instance: self.deploy.instance.clone(),
-            user: user.to_owned(),
+            user: decider.user.to_owned(),
+            token: decider.token(),
             at: now,
         }
     }

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Attempt, Event, Flow, Lane, LaneId, Millis, Role, StageRun, StageState, StepRecord};
+use crate::{
+    Attempt, DecisionRecord, Event, Flow, Lane, LaneId, Millis, Role, StageRun, StageState,
+    StepRecord,
+};
 
 /// A version of a component in an environment (instance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +67,8 @@ pub struct World {
     /// `(environment, component)` to the lane deploying there now.
     locks: BTreeMap<(String, String), LaneId>,
     approvals: Vec<ApprovalRecord>,
+    /// Every person's decision, in the order taken.
+    decisions: Vec<DecisionRecord>,
     /// `(component, fingerprint)` of versions marked bad, with the reason.
     bad: BTreeMap<(String, String), String>,
     tags: Vec<TagRecord>,
@@ -144,6 +149,9 @@ impl World {
         let Some(lane) = event.lane().and_then(|id| self.lanes.get_mut(&id)) else {
             return;
         };
+        if let Some(record) = DecisionRecord::of(event, lane) {
+            self.decisions.push(record);
+        }
         match event {
             Event::LaneCreated { .. }
             | Event::CommitRecorded { .. }
@@ -383,6 +391,7 @@ impl World {
                 fingerprint,
                 user,
                 at,
+                ..
             } => {
                 let component = lane.component.clone();
                 self.approvals.push(ApprovalRecord {
@@ -394,7 +403,7 @@ impl World {
                     at: *at,
                 });
             }
-            Event::Rejected { .. } => {}
+            Event::Rejected { .. } | Event::Promoted { .. } => {}
             Event::MarkedBad { reason, .. } => {
                 self.bad.insert(
                     (lane.component.clone(), lane.fingerprint.clone()),
@@ -556,6 +565,12 @@ impl World {
         self.locks
             .get(&(environment.to_owned(), component.to_owned()))
             .copied()
+    }
+
+    /// Every person's decision, in the order taken.
+    #[must_use]
+    pub fn decisions(&self) -> &[DecisionRecord] {
+        &self.decisions
     }
 
     /// Distinct users who approved this version at this stage.

@@ -2,14 +2,20 @@
 //! events `next_step` returns and plays the runner's part.
 
 use lanes_engine::{
-    AttemptPlan, AttemptResult, DecisionError, Event, GateTarget, Idle, LaneId, Next, StageState,
-    World, approve, attempt_finished, deploy_finished, next_step, plan_rollback, recover, reject,
-    retry_interrupted,
+    AttemptPlan, AttemptResult, Decider, DecisionError, DecisionKind, Event, GateTarget, Idle,
+    LaneId, Next, StageState, World, approve, attempt_finished, deploy_finished, next_step,
+    plan_rollback, recover, reject, retry_interrupted,
 };
 use lanes_manifest::Manifest;
 
 const MANIFEST: &str = r"
 version: 1
+identities:
+  alice: [alice@example.com]
+  bob: [bob@example.com]
+  carol: [carol@example.com]
+  dave: [dave@example.com]
+  dana: [dana@example.com]
 components:
   api: { path: api, approvers: [alice, bob, carol] }
   web: { path: web, depends_on: [api], approvers: [alice, dave] }
@@ -158,7 +164,14 @@ impl Sim {
             stage: "production",
             commit,
         };
-        let events = approve(&self.world, &self.manifest, target, user, self.now)?;
+        let events = approve(
+            &self.world,
+            &self.manifest,
+            target,
+            Decider::local(user),
+            &[],
+            self.now,
+        )?;
         self.record(events);
         Ok(())
     }
@@ -427,6 +440,166 @@ fn the_author_cannot_approve_their_own_change() {
 }
 
 #[test]
+fn an_approver_lanes_cannot_identify_may_not_approve_unless_self_approval_is_allowed() {
+    let manifest = MANIFEST.replace("  carol: [carol@example.com]\n", "");
+    let mut sim = Sim::with(&manifest);
+    let api = sim.lane("c1", "api", "fa1");
+    sim.run(api);
+    assert!(matches!(
+        sim.approve("api", "carol"),
+        Err(DecisionError::NoIdentity { .. })
+    ));
+    let allowed = manifest
+        .replace("approvers: [alice, bob, carol]", "approvers: [carol]")
+        .replace("required: 2", "required: 1, self_approval: true");
+    let mut sim = Sim::with(&allowed);
+    let api = sim.lane("c1", "api", "fa1");
+    sim.run(api);
+    sim.approve("api", "carol").unwrap();
+    assert_eq!(sim.run(api), Idle::Done);
+}
+
+/// `alice <bob@example.com>` is bob's commit (matched by the email), never alice's (a name).
+#[test]
+fn every_party_of_a_change_is_refused_matched_by_email_alone() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    sim.run(api);
+    let parties = vec![
+        "Dana <dana@example.com>".to_owned(),
+        "alice <bob@example.com>".to_owned(),
+        "carol".to_owned(),
+    ];
+    let approve_as = |sim: &Sim, user: &str| {
+        let target = GateTarget {
+            component: "api",
+            stage: "production",
+            commit: None,
+        };
+        approve(
+            &sim.world,
+            &sim.manifest,
+            target,
+            Decider::local(user),
+            &parties,
+            sim.now,
+        )
+    };
+    match approve_as(&sim, "bob") {
+        Err(DecisionError::SelfApproval { party, .. }) => {
+            assert_eq!(party, "alice <bob@example.com>");
+        }
+        other => panic!("bob committed to the change: {other:?}"),
+    }
+    // A submitter known by a token name is matched by that name exactly.
+    assert!(matches!(
+        approve_as(&sim, "carol"),
+        Err(DecisionError::SelfApproval { .. })
+    ));
+    let events = approve_as(&sim, "alice").unwrap();
+    sim.record(events);
+    assert_eq!(sim.world.approvers_of("api", 4, "fa1"), ["alice"]);
+}
+
+#[test]
+fn an_environment_deciding_through_the_server_refuses_a_bare_user_name_and_records_the_token() {
+    let manifest = MANIFEST.replace(
+        "prod: { approval: { required: 2 } }",
+        "prod: { approval: { required: 2 }, decisions: server }",
+    );
+    let mut sim = Sim::with(&manifest);
+    let api = sim.lane("c1", "api", "fa1");
+    sim.run(api);
+    assert!(matches!(
+        sim.approve("api", "alice"),
+        Err(DecisionError::ServerOnly { .. })
+    ));
+    let target = GateTarget {
+        component: "api",
+        stage: "production",
+        commit: None,
+    };
+    let through_server = Decider {
+        user: "alice",
+        token: Some("alice"),
+    };
+    let events = approve(&sim.world, &sim.manifest, target, through_server, &[], 7).unwrap();
+    sim.record(events);
+    let events = reject(
+        &sim.world,
+        &sim.manifest,
+        target,
+        Decider::local("bob"),
+        "no",
+        8,
+    );
+    assert!(matches!(events, Err(DecisionError::ServerOnly { .. })));
+    let decisions = sim.world.decisions();
+    assert_eq!(decisions.len(), 1);
+    let decision = &decisions[0];
+    assert_eq!(decision.kind, DecisionKind::Approve);
+    assert_eq!(
+        (
+            decision.user.as_str(),
+            decision.token.as_deref(),
+            decision.environment.as_deref(),
+            decision.stage.as_deref(),
+            decision.commit.as_str(),
+            decision.at,
+        ),
+        (
+            "alice",
+            Some("alice"),
+            Some("prod"),
+            Some("production"),
+            "c1",
+            7
+        )
+    );
+}
+
+#[test]
+fn only_an_approver_retries_an_interrupted_deploy_and_the_retry_is_a_recorded_decision() {
+    let mut sim = Sim::new();
+    let api = sim.lane("c1", "api", "fa1");
+    let build = sim.step(api).unwrap();
+    sim.finish(&build, AttemptResult::Passed);
+    let dead = sim.step(api).unwrap();
+    let events = recover(&sim.world, &sim.manifest, &[api], 50);
+    sim.record(events);
+    assert!(matches!(
+        retry_interrupted(
+            &sim.world,
+            &sim.manifest,
+            api,
+            dead.stage,
+            Decider::local("ops"),
+            60
+        ),
+        Err(DecisionError::NotAnApprover { .. })
+    ));
+    let events = retry_interrupted(
+        &sim.world,
+        &sim.manifest,
+        api,
+        dead.stage,
+        Decider::local("bob"),
+        60,
+    )
+    .unwrap();
+    sim.record(events);
+    let decision = sim.world.decisions().last().unwrap();
+    assert_eq!(
+        (
+            decision.kind,
+            decision.user.as_str(),
+            decision.environment.as_deref()
+        ),
+        (DecisionKind::Retry, "bob", Some("accept"))
+    );
+}
+
+#[test]
 fn a_rejection_ends_the_lane_with_its_reason() {
     let mut sim = Sim::new();
     let api = sim.lane("c1", "api", "fa1");
@@ -440,7 +613,7 @@ fn a_rejection_ends_the_lane_with_its_reason() {
         &sim.world,
         &sim.manifest,
         target,
-        "bob",
+        Decider::local("bob"),
         "breaks billing",
         99,
     )
@@ -479,7 +652,15 @@ fn after_a_crash_builds_run_again_and_deploys_wait_for_a_decision() {
     // An attempt a crash abandoned is no failure: the pass is not flaky.
     assert!(!sim.world.lane(api).unwrap().stages[0].flaky);
     // A person retries the deploy: it runs again, explicitly.
-    let events = retry_interrupted(&sim.world, web, 1, "ops", 60).unwrap();
+    let events = retry_interrupted(
+        &sim.world,
+        &sim.manifest,
+        web,
+        1,
+        Decider::local("dave"),
+        60,
+    )
+    .unwrap();
     sim.record(events);
     let redeploy = sim.step(web).unwrap();
     assert_eq!((redeploy.attempt, redeploy.deploy.is_some()), (2, true));
@@ -498,7 +679,15 @@ fn a_deploy_result_with_a_stale_fencing_token_is_refused_and_changes_nothing() {
     assert!(dead.deploy.is_some());
     let events = recover(&sim.world, &sim.manifest, &[api], 50);
     sim.record(events);
-    let events = retry_interrupted(&sim.world, api, dead.stage, "ops", 60).unwrap();
+    let events = retry_interrupted(
+        &sim.world,
+        &sim.manifest,
+        api,
+        dead.stage,
+        Decider::local("alice"),
+        60,
+    )
+    .unwrap();
     sim.record(events);
     let live = sim.step(api).unwrap();
     assert_eq!((live.stage, live.attempt), (dead.stage, 2));
@@ -609,8 +798,8 @@ fn a_rollback_redeploys_the_previous_good_version_and_the_bad_one_never_comes_ba
     assert!(plan.deploy.vector.components["api"].candidate);
     assert_eq!(plan.deploy.vector.components["api"].fingerprint, "fa1");
     let events = vec![
-        plan.mark_bad("ops", "corrupts orders", 70),
-        plan.rolled_back("ops", 71),
+        plan.mark_bad(Decider::local("ops"), "corrupts orders", 70),
+        plan.rolled_back(Decider::local("ops"), 71),
     ];
     sim.record(events);
     assert_eq!(
@@ -673,6 +862,7 @@ stages:
             branch: format!("b{id}"),
             head: format!("head{id}"),
             author: "Dana <dana@example.com>".into(),
+            submitted_by: "dana".into(),
             components: components.iter().map(|&c| c.to_owned()).collect(),
             batch: ChangeId(id),
             at: 0,

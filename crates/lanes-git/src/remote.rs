@@ -31,7 +31,12 @@ impl Repo {
             if fetch.success {
                 return Ok(());
             }
-            if attempt == FETCH_ATTEMPTS || !fetch.stderr.contains("cannot lock ref") {
+            // Both are races with another process of this repository, gone a moment later: a
+            // fetch locking the same ref, and `git worktree add` having created a worktree's
+            // directory but not its `commondir` yet (a fetch reads every worktree's HEAD).
+            let raced = fetch.stderr.contains("cannot lock ref")
+                || (fetch.stderr.contains(".git/worktrees/") && fetch.stderr.contains("commondir"));
+            if attempt == FETCH_ATTEMPTS || !raced {
                 return Err(fetch.failure);
             }
             attempt += 1;

@@ -10,6 +10,28 @@ pub struct Environment {
     pub approval: Approval,
     /// Deploys here are tagged in git (production's always are).
     pub tag: bool,
+    /// Left out of the canonical form when it is the default, so that fingerprints of
+    /// manifests written before it existed stay the same.
+    #[serde(default, skip_serializing_if = "Decisions::is_anywhere")]
+    pub decisions: Decisions,
+}
+
+/// Where decisions about an environment may be taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decisions {
+    /// From the local command line (`--as`) as from the server.
+    #[default]
+    Anywhere,
+    /// Only by the holder of an API token, whose name is the deciding user.
+    Server,
+}
+
+impl Decisions {
+    #[must_use]
+    pub fn is_anywhere(&self) -> bool {
+        *self == Self::Anywhere
+    }
 }
 
 /// How many copies of an environment there are.

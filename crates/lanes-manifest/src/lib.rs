@@ -19,7 +19,7 @@ mod validate;
 pub use central::{CentralFile, CentralKind};
 pub use component::{Component, ComponentId, StageOverride};
 pub use diagnostic::{Diagnostic, DiagnosticRecord, ManifestSource, Severity};
-pub use environment::{Approval, Environment, Instances, LockPolicy};
+pub use environment::{Approval, Decisions, Environment, Instances, LockPolicy};
 pub use manifest::{Branches, Manifest};
 pub use manifest_error::ManifestError;
 pub use miette::SourceSpan;

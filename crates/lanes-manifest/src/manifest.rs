@@ -22,6 +22,9 @@ pub struct Manifest {
     pub(crate) central: Vec<CentralFile>,
     /// Names of environment variables whose values are secrets.
     pub(crate) secrets: Vec<String>,
+    /// Approver name -> the email addresses of their commits, lowercased.
+    #[serde(default)]
+    pub(crate) identities: BTreeMap<String, Vec<String>>,
     /// Sorted by name; a `ComponentId` is an index here.
     pub(crate) components: Vec<Component>,
     pub(crate) environments: Vec<Environment>,
@@ -87,6 +90,19 @@ impl Manifest {
     #[must_use]
     pub fn secrets(&self) -> &[String] {
         &self.secrets
+    }
+
+    /// The email addresses `user`'s commits carry, from `identities`; `None` when the manifest
+    /// does not say who `user` is.
+    #[must_use]
+    pub fn emails_of(&self, user: &str) -> Option<&[String]> {
+        self.identities.get(user).map(Vec::as_slice)
+    }
+
+    /// The environment named `name`.
+    #[must_use]
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|env| env.name == name)
     }
 
     /// Components sorted by name.

@@ -39,6 +39,13 @@ pub(crate) struct RawManifest {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub(crate) secrets: Vec<Spanned<String>>,
+    /// Who each approver is in git: the email addresses their commits carry, by approver name.
+    /// An approver is recognised as an author or committer of a change only through these
+    /// addresses (never by a name or the part before `@`), and one without an entry may not
+    /// approve where self-approval is not allowed.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
+    pub(crate) identities: HashMap<Spanned<String>, Vec<Spanned<String>>>,
     /// The components, by name.
     #[schemars(with = "BTreeMap<String, RawComponent>")]
     pub(crate) components: HashMap<Spanned<String>, RawComponent>,
@@ -217,6 +224,20 @@ pub(crate) struct RawEnvironment {
     /// the environment of the last stage that deploys, is always tagged).
     #[serde(default)]
     pub(crate) tag: bool,
+    /// Where decisions about this environment (approve, reject, retry, promote, rollback) may
+    /// be taken: `anywhere` (default: the local command line with `--as` too) or `server`
+    /// (only by the holder of an API token: the dashboard, the API, `lanes --server`).
+    #[serde(default)]
+    pub(crate) decisions: Option<RawDecisions>,
+}
+
+/// Where decisions about an environment may be taken.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "Decisions")]
+pub(crate) enum RawDecisions {
+    Anywhere,
+    Server,
 }
 
 /// How many instances an environment has.

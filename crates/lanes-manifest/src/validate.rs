@@ -6,15 +6,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_saphyr::{Location, Spanned};
 
 use crate::raw::{
-    RawApproval, RawCentral, RawCentralKind, RawComponent, RawEnvironment, RawGate, RawHotfix,
-    RawInstances, RawLock, RawManifest, RawMergeStyle, RawOnSuccess, RawProposed, RawQueue,
-    RawQueueSplit, RawStage,
+    RawApproval, RawCentral, RawCentralKind, RawComponent, RawDecisions, RawEnvironment, RawGate,
+    RawHotfix, RawInstances, RawLock, RawManifest, RawMergeStyle, RawOnSuccess, RawProposed,
+    RawQueue, RawQueueSplit, RawStage,
 };
 use crate::suggest::did_you_mean;
 use crate::{
-    Approval, Branches, CentralFile, CentralKind, Component, ComponentId, Diagnostic, Environment,
-    Gate, Instances, LockPolicy, Manifest, ManifestError, ManifestSource, MergeStyle, OnSuccess,
-    Pattern, Queue, QueueSplit, SourceSpan, Stage, StageOverride,
+    Approval, Branches, CentralFile, CentralKind, Component, ComponentId, Decisions, Diagnostic,
+    Environment, Gate, Instances, LockPolicy, Manifest, ManifestError, ManifestSource, MergeStyle,
+    OnSuccess, Pattern, Queue, QueueSplit, SourceSpan, Stage, StageOverride,
 };
 
 /// A manifest larger than this is refused before it is parsed.
@@ -194,6 +194,7 @@ impl Validator<'_> {
         let ignore = self.global_patterns(&raw.ignore, "ignore");
         let central = self.central(raw.central);
         let secrets = self.secrets(&raw.secrets);
+        let identities = self.identities(raw.identities);
         let environments = self.environments(raw.environments);
         let stages = self.stages(raw.stages, &environments);
         let components = self.components(raw.components, &stages, &environments);
@@ -210,6 +211,7 @@ impl Validator<'_> {
             ignore,
             central,
             secrets,
+            identities,
             components: components
                 .into_iter()
                 .map(|(component, _)| component)
@@ -402,6 +404,54 @@ impl Validator<'_> {
         files
     }
 
+    /// Approvers' email addresses, lowercased: each a plain address, and none claimed by two
+    /// people (a commit must name one person).
+    fn identities(
+        &mut self,
+        raw: HashMap<Spanned<String>, Vec<Spanned<String>>>,
+    ) -> BTreeMap<String, Vec<String>> {
+        let mut raw: Vec<_> = raw.into_iter().collect();
+        raw.sort_by(|(a, _), (b, _)| a.value.cmp(&b.value));
+        let mut owners: HashMap<String, String> = HashMap::new();
+        let mut identities = BTreeMap::new();
+        for (name, addresses) in raw {
+            let mut emails = Vec::new();
+            for address in &addresses {
+                let email = address.value.trim().to_lowercase();
+                if !is_email(&email) {
+                    let message = format!("`{}` is not an email address", address.value);
+                    let help = "write the address alone, as git records it (`git log --format=%ae`), without a name or `<>`".to_owned();
+                    self.error(address, message, "not an email address", Some(help));
+                    continue;
+                }
+                if let Some(owner) = owners.get(&email).filter(|owner| **owner != name.value) {
+                    let message = format!(
+                        "`{email}` is claimed by both `{owner}` and `{}`",
+                        name.value
+                    );
+                    let help =
+                        "an address names one person: lanes could not tell who wrote a commit"
+                            .to_owned();
+                    self.error(address, message, "claimed twice", Some(help));
+                    continue;
+                }
+                owners.insert(email.clone(), name.value.clone());
+                emails.push(email);
+            }
+            if addresses.is_empty() {
+                let message = format!("`{}` has no email address under `identities`", name.value);
+                let help =
+                    "list the addresses of their commits (`git log --format=%ae --author=...`)"
+                        .to_owned();
+                self.error(&name, message, "no address", Some(help));
+            }
+            emails.sort();
+            emails.dedup();
+            identities.insert(name.value, emails);
+        }
+        identities
+    }
+
     fn secrets(&mut self, raw: &[Spanned<String>]) -> Vec<String> {
         let mut names = Vec::new();
         for name in raw {
@@ -498,6 +548,10 @@ impl Validator<'_> {
                 },
                 approval: self.approval(raw.approval),
                 tag: raw.tag,
+                decisions: match raw.decisions {
+                    None | Some(RawDecisions::Anywhere) => Decisions::Anywhere,
+                    Some(RawDecisions::Server) => Decisions::Server,
+                },
             })
             .collect()
     }
@@ -910,4 +964,13 @@ fn is_valid_branch_name(name: &str) -> bool {
                 || c.is_whitespace()
                 || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\')
         })
+}
+
+/// A plain email address: one `@` with something on both sides, no spaces, no `<>`.
+fn is_email(text: &str) -> bool {
+    text.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+    }) && !text
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';'))
 }

@@ -69,7 +69,11 @@ pub async fn run_step(
     command
         .arg("-c")
         .arg(&spec.command)
-        .current_dir(&spec.working_dir)
+        .current_dir(&spec.working_dir);
+    for name in &spec.withheld {
+        command.env_remove(name);
+    }
+    command
         .envs(spec.env.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -17,6 +17,9 @@ pub struct StepSpec {
     pub working_dir: PathBuf,
     /// Variables added to the runner's own environment (`LANES_COMPONENT` and the like).
     pub env: Vec<(String, String)>,
+    /// Variables of the runner's own environment the step does not get (the credentials of
+    /// whatever runs the runner); `env` may set them again.
+    pub withheld: Vec<String>,
     /// How long the step may run before it is terminated; `None` for no limit.
     pub timeout: Option<Duration>,
     /// How long the step's process group has between SIGTERM and SIGKILL on timeout or cancel.
@@ -45,6 +48,7 @@ impl StepSpec {
             command: command.into(),
             working_dir: working_dir.into(),
             env: Vec::new(),
+            withheld: Vec::new(),
             timeout: None,
             grace: StepSpec::DEFAULT_GRACE,
             secrets: Vec::new(),
@@ -62,6 +66,7 @@ impl fmt::Debug for StepSpec {
             .field("command", &self.command)
             .field("working_dir", &self.working_dir)
             .field("env_names", &env_names)
+            .field("withheld", &self.withheld)
             .field("timeout", &self.timeout)
             .field("grace", &self.grace)
             .field(

@@ -22,8 +22,9 @@ pub type CommandFuture = Pin<Box<dyn Future<Output = CommandOutput> + Send>>;
 
 /// The program around the server.
 pub trait Backend: Send + Sync + 'static {
-    /// Runs `lanes` with these arguments (given as argv: never through a shell).
-    fn command(&self, args: Vec<String>) -> CommandFuture;
+    /// Runs `lanes` with these arguments (given as argv: never through a shell), proving who
+    /// acts with `api_token`, the caller's API token, when there is one.
+    fn command(&self, args: Vec<String>, api_token: Option<String>) -> CommandFuture;
 
     /// The log file of an attempt.
     fn log_path(&self, lane: LaneId, stage: &str, attempt: u32) -> PathBuf;

@@ -91,6 +91,7 @@ fn stage_of(event: &Event) -> Option<usize> {
         | Event::StageFinished { stage, .. }
         | Event::StageInterrupted { stage, .. }
         | Event::Approved { stage, .. }
+        | Event::Promoted { stage, .. }
         | Event::Rejected { stage, .. } => Some(*stage),
         Event::LaneCreated { .. }
         | Event::LaneRoleChanged { .. }

@@ -162,6 +162,7 @@ impl Projection {
             // A rejection's stage end comes as its own `stage_finished`; the path through git is
             // written by the flow projection.
             Event::Rejected { .. }
+            | Event::Promoted { .. }
             | Event::CommitRecorded { .. }
             | Event::Tagged { .. }
             | Event::ChangeSubmitted { .. }

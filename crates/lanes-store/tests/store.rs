@@ -19,6 +19,7 @@ use tempfile::TempDir;
 
 const MANIFEST: &str = r"
 version: 1
+identities: { alice: [alice@example.com], bob: [bob@example.com] }
 components:
   api: { path: api, approvers: [alice, bob] }
   web: { path: web, depends_on: [api], approvers: [alice] }
@@ -279,7 +280,15 @@ impl Sim {
             commit: Some(commit),
         };
         let now = self.tick();
-        let events = approve(store.world(), &self.manifest, target, user, now).unwrap();
+        let events = approve(
+            store.world(),
+            &self.manifest,
+            target,
+            lanes_engine::Decider::local(user),
+            &[],
+            now,
+        )
+        .unwrap();
         store.append(&events).await.unwrap();
     }
 
@@ -548,6 +557,7 @@ async fn assert_projection(sql: &SqlitePool, world: &World, events: &[StoredEven
                 fingerprint,
                 user,
                 at,
+                ..
             } => approvals.push((
                 stored.id,
                 key(*lane),

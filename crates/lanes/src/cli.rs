@@ -163,6 +163,26 @@ pub(crate) enum Command {
     /// Make or revoke API tokens of the server.
     #[command(after_help = EXIT_STATUS_HELP)]
     Token(TokenArgs),
+    /// Print every decision people took, oldest first: approvals, rejections, retries,
+    /// promotions and rollbacks, with who took them, when, about which version and
+    /// environment, and under which API token (or on the command line).
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// Only the decisions about this component.
+    #[arg(long)]
+    pub(crate) component: Option<String>,
+    /// Only the decisions about this environment.
+    #[arg(long, value_name = "ENV")]
+    pub(crate) environment: Option<String>,
+    /// Print JSON on stdout: an array of decisions.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
 }
 
 #[derive(Debug, Args)]
@@ -311,7 +331,8 @@ pub(crate) struct DecisionArgs {
     pub(crate) component: String,
     /// The stage it waits at.
     pub(crate) stage: String,
-    /// Who decides (must be one of the component's approvers for approve and reject).
+    /// Who decides (one of the component's approvers). With `LANES_API_TOKEN` set, its token
+    /// must be this user's: environments with `decisions: server` need one.
     #[arg(long = "as", value_name = "USER")]
     pub(crate) user: String,
     /// The commit whose lane is meant (default: the newest lane waiting there).
@@ -337,6 +358,9 @@ pub(crate) struct PromoteArgs {
     /// The environment to promote it to.
     #[arg(long, value_name = "ENV")]
     pub(crate) to: String,
+    /// Who promotes (must be one of the component's approvers; recorded in the ledger).
+    #[arg(long = "as", value_name = "USER")]
+    pub(crate) user: String,
     #[command(flatten)]
     pub(crate) state: StateArg,
 }
@@ -366,6 +390,10 @@ pub(crate) struct SubmitArgs {
     /// Stop once the changes are merged (or left the queue): do not run the later stages.
     #[arg(long)]
     pub(crate) until_merged: bool,
+    /// Who submits (one of the change's authors, who may not approve it) [default: git's
+    /// `user.name <user.email>` here].
+    #[arg(long = "as", value_name = "USER")]
+    pub(crate) user: Option<String>,
     /// How many attempts run at once [default: the number of CPUs].
     #[arg(long, short = 'j', value_name = "N")]
     pub(crate) jobs: Option<usize>,

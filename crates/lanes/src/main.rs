@@ -2,8 +2,11 @@
 //! outcomes into exit statuses. Data goes to stdout, everything else to stderr.
 
 mod change_detection;
+mod change_parties;
 mod cli;
 mod commands;
+mod component_pathspecs;
+mod decider;
 mod demo;
 mod dispatch;
 mod failure;
@@ -64,5 +67,6 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Demo(args) => commands::demo(&args, output),
         Command::Serve(args) => commands::serve(&directory, &args, output),
         Command::Token(args) => commands::token(&directory, &args, output),
+        Command::Audit(args) => commands::audit(&directory, &args, output),
     }
 }

@@ -106,12 +106,12 @@ impl Action {
     /// The role it needs.
     fn needs(&self) -> Role {
         match self {
-            Action::Run(_) | Action::Promote(_) | Action::Submit(_) | Action::Hotfix(_) => {
-                Role::Developer
-            }
-            Action::Approve(_) | Action::Reject(_) | Action::Retry(_) | Action::Rollback(_) => {
-                Role::Approver
-            }
+            Action::Run(_) | Action::Submit(_) | Action::Hotfix(_) => Role::Developer,
+            Action::Approve(_)
+            | Action::Reject(_)
+            | Action::Retry(_)
+            | Action::Promote(_)
+            | Action::Rollback(_) => Role::Approver,
         }
     }
 
@@ -143,6 +143,8 @@ impl Action {
                 "promote".to_owned(),
                 "--to".to_owned(),
                 promotion.to.clone(),
+                "--as".to_owned(),
+                user.to_owned(),
                 "--".to_owned(),
                 promotion.component.clone(),
             ],
@@ -158,7 +160,7 @@ impl Action {
                 rollback.component.clone(),
             ],
             Action::Submit(submission) => {
-                let mut args = vec!["submit".to_owned()];
+                let mut args = vec!["submit".to_owned(), "--as".to_owned(), user.to_owned()];
                 if submission.until_merged {
                     args.push("--until-merged".to_owned());
                 }
@@ -209,7 +211,7 @@ pub(crate) async fn act(
         }
         // A submission walks the acceptance queue for minutes: it runs on, and its lanes show
         // on the queue and commit pages.
-        let command = app.backend().command(args);
+        let command = app.backend().command(args, Some(caller.1.clone()));
         tokio::spawn(async move {
             let output = command.await;
             if output.status != 0 {
@@ -226,7 +228,7 @@ pub(crate) async fn act(
             result: None,
         });
     }
-    let output = app.backend().command(args).await;
+    let output = app.backend().command(args, Some(caller.1.clone())).await;
     let message = output
         .stderr
         .trim()

@@ -13,9 +13,10 @@ use crate::api::ApiError;
 /// The cookie the dashboard keeps the token in.
 pub(crate) const COOKIE: &str = "lanes_token";
 
-/// The authenticated caller of a request.
+/// The authenticated caller of a request: the token's holder, and the token as presented (the
+/// commands the server runs for the caller prove who decides with it).
 #[derive(Debug, Clone)]
-pub(crate) struct Caller(pub(crate) ApiToken);
+pub(crate) struct Caller(pub(crate) ApiToken, pub(crate) String);
 
 impl Caller {
     /// Refuses callers whose role is below `needs`.
@@ -73,5 +74,9 @@ pub(crate) async fn caller_of(app: &App, headers: &HeaderMap) -> Result<Option<C
     let Some(token) = presented_token(headers) else {
         return Ok(None);
     };
-    Ok(app.tokens().find(&token_digest(&token)).await?.map(Caller))
+    Ok(app
+        .tokens()
+        .find(&token_digest(&token))
+        .await?
+        .map(|holder| Caller(holder, token)))
 }

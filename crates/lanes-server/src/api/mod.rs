@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/lanes", get(views::lanes))
         .route("/queue", get(views::queue_json))
         .route("/deliveries", get(views::deliveries))
+        .route("/audit", get(views::audit))
         .route("/hotfixes", get(views::hotfixes))
         .route("/board", get(actions::board))
         .route("/lanes/{lane}/stages/{stage}/log", get(logs::log))

@@ -150,6 +150,16 @@ pub(crate) async fn deliveries(
     Ok(Json(app.deliveries().recent(100).await?))
 }
 
+/// Every decision people took, oldest first (what `lanes audit --json` prints).
+pub(crate) async fn audit(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<Vec<lanes_engine::DecisionRecord>>, ApiError> {
+    caller.require(Role::Viewer)?;
+    let store = app.ledger().await?;
+    Ok(Json(store.world().decisions().to_vec()))
+}
+
 pub(crate) async fn whoami(caller: Caller) -> Json<lanes_store::ApiToken> {
     Json(caller.0)
 }

@@ -60,6 +60,7 @@ struct CommitPage {
     /// Its path through git: the changes it is part of, its merge into the release branch.
     path: Vec<String>,
     lanes: Vec<LaneRow>,
+    decisions: Vec<String>,
     can_approve: bool,
     live: bool,
 }
@@ -69,8 +70,50 @@ struct CommitPage {
 struct LanesFragment {
     commit: String,
     lanes: Vec<LaneRow>,
+    decisions: Vec<String>,
     can_approve: bool,
     live: bool,
+}
+
+/// Who decided what about the commit's lanes, when, and how: one line per decision.
+pub(crate) fn decision_lines(world: &lanes_engine::World, commit: &str) -> Vec<String> {
+    use lanes_engine::DecisionKind;
+    world
+        .decisions()
+        .iter()
+        .filter(|decision| decision.commit == commit)
+        .map(|decision| {
+            let what = match decision.kind {
+                DecisionKind::Approve => "approved",
+                DecisionKind::Reject => "rejected",
+                DecisionKind::Retry => "retried",
+                DecisionKind::Promote => "promoted",
+                DecisionKind::MarkBad => "marked bad",
+                DecisionKind::Rollback => "rolled back to",
+            };
+            let place = decision
+                .environment
+                .as_ref()
+                .or(decision.stage.as_ref())
+                .map(|place| format!(" in {place}"))
+                .unwrap_or_default();
+            let via = decision.token.as_ref().map_or_else(
+                || "on the command line".to_owned(),
+                |token| format!("with the token {token}"),
+            );
+            let reason = decision
+                .reason
+                .as_ref()
+                .map(|reason| format!(": {reason}"))
+                .unwrap_or_default();
+            let when = jiff::Timestamp::from_millisecond(decision.at)
+                .map_or_else(|_| decision.at.to_string(), |time| time.to_string());
+            format!(
+                "{when} {} {what} {}{place}, {via}{reason}",
+                decision.user, decision.component
+            )
+        })
+        .collect()
 }
 
 /// Seconds as people read them.
@@ -249,6 +292,7 @@ pub(crate) async fn commit(
             .unwrap_or_default(),
         path: git_path(store.world(), &commit),
         lanes: lane_rows(&store, &commit).await?,
+        decisions: decision_lines(store.world(), &commit),
         commit,
         can_approve: caller.0.role >= Role::Approver,
         live: true,
@@ -266,6 +310,7 @@ pub(crate) async fn lanes(
     let commit = find_commit(store.world(), &given)?;
     Ok(render(&LanesFragment {
         lanes: lane_rows(&store, &commit).await?,
+        decisions: decision_lines(store.world(), &commit),
         commit,
         can_approve: caller.0.role >= Role::Approver,
         live: true,

@@ -36,7 +36,7 @@ pub(crate) fn fixture(path: &str) -> Vec<u8> {
 struct NoBackend;
 
 impl Backend for NoBackend {
-    fn command(&self, args: Vec<String>) -> CommandFuture {
+    fn command(&self, args: Vec<String>, _api_token: Option<String>) -> CommandFuture {
         Box::pin(async move {
             CommandOutput {
                 status: 1,

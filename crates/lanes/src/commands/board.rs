@@ -8,10 +8,10 @@ use std::path::Path;
 use console::Style;
 use lanes_engine::{ForwardPort, Hotfix, World, instance_for};
 use lanes_git::Repo;
-use lanes_manifest::Manifest;
 use serde::Serialize;
 
 use crate::cli::BoardArgs;
+use crate::component_pathspecs::component_pathspecs;
 use crate::failure::Failure;
 use crate::ledger::{block_on, open};
 use crate::output::Output;
@@ -113,7 +113,7 @@ pub(crate) fn board_of(repo: &Repo, world: &World) -> Result<Board, Failure> {
                             .or_insert_with(|| {
                                 commits_touching(
                                     repo,
-                                    &inputs(&manifest, component),
+                                    &component_pathspecs(&manifest, component),
                                     &d.commit,
                                     &tip,
                                 )
@@ -157,44 +157,6 @@ pub(crate) fn board_of(repo: &Repo, world: &World) -> Result<Board, Failure> {
         components,
         hotfixes_not_forward_ported,
     })
-}
-
-/// The git pathspecs of what a component is built from: its globs, its dependencies' (dev-only
-/// ones too), the shared globs and the manifest; `ignore` and `!` globs excluded.
-fn inputs(manifest: &Manifest, component: &lanes_manifest::Component) -> Vec<String> {
-    let mut seen = vec![component.name.clone()];
-    let mut todo: Vec<&lanes_manifest::Component> = vec![component];
-    let mut specs = vec![format!(":(literal){}", Manifest::FILE_NAME)];
-    while let Some(next) = todo.pop() {
-        for pattern in &next.paths {
-            let magic = if pattern.negated {
-                "exclude,glob"
-            } else {
-                "glob"
-            };
-            specs.push(format!(":({magic}){}", pattern.glob));
-        }
-        for id in next.depends_on.iter().chain(&next.dev_depends_on) {
-            let dependency = manifest.component(*id);
-            if !seen.contains(&dependency.name) {
-                seen.push(dependency.name.clone());
-                todo.push(dependency);
-            }
-        }
-    }
-    specs.extend(
-        manifest
-            .shared()
-            .iter()
-            .map(|shared| format!(":(glob){}", shared.glob)),
-    );
-    specs.extend(
-        manifest
-            .ignore()
-            .iter()
-            .map(|ignored| format!(":(exclude,glob){}", ignored.glob)),
-    );
-    specs
 }
 
 /// How many commits from `from` (excluded) to `to` touch one of `pathspecs`.

@@ -3,11 +3,13 @@
 
 use std::path::Path;
 
-use lanes_engine::{DecisionError, Event, GateTarget, World};
+use lanes_engine::{Decider, DecisionError, Event, GateTarget, World};
 use lanes_git::Repo;
 use lanes_manifest::Manifest;
 
+use crate::change_parties::parties_of;
 use crate::cli::{DecisionArgs, RejectArgs};
+use crate::decider::proven_token;
 use crate::dispatch::now;
 use crate::failure::Failure;
 use crate::ledger::{block_on, open};
@@ -59,6 +61,11 @@ fn decide(
         .map(|id| id.to_string());
     let (lane_commit, events) = block_on(async {
         let (_, mut store) = open(&repo, &args.state).await?;
+        let token = proven_token(&store, &args.user).await?;
+        let decider = Decider {
+            user: &args.user,
+            token: token.as_deref(),
+        };
         loop {
             let world = store.world();
             let (lane_commit, manifest) = lane_manifest(&repo, world, args, commit.as_deref())?;
@@ -69,10 +76,11 @@ fn decide(
             };
             let events = match decision {
                 Decision::Approve => {
-                    lanes_engine::approve(world, &manifest, target, &args.user, now())
+                    let parties = approval_parties(&repo, world, &manifest, args, &lane_commit)?;
+                    lanes_engine::approve(world, &manifest, target, decider, &parties, now())
                 }
                 Decision::Reject { reason } => {
-                    lanes_engine::reject(world, &manifest, target, &args.user, reason, now())
+                    lanes_engine::reject(world, &manifest, target, decider, reason, now())
                 }
                 Decision::Retry => retry_events(
                     world,
@@ -80,7 +88,7 @@ fn decide(
                     &args.component,
                     &args.stage,
                     &lane_commit,
-                    &args.user,
+                    decider,
                 ),
             }
             .map_err(refused)?;
@@ -162,7 +170,7 @@ fn retry_events(
     component: &str,
     stage: &str,
     commit: &str,
-    user: &str,
+    decider: Decider<'_>,
 ) -> Result<Vec<Event>, DecisionError> {
     let lane = world
         .lane_of(commit, component)
@@ -174,8 +182,26 @@ fn retry_events(
         .ok_or_else(|| DecisionError::UnknownStage {
             stage: stage.to_owned(),
         })?;
-    lanes_engine::may_decide(manifest, component, user)?;
-    lanes_engine::retry_interrupted(world, lane.id, index, user, now())
+    lanes_engine::retry_interrupted(world, manifest, lane.id, index, decider, now())
+}
+
+/// The parties of the version waiting at the stage: who may not approve it.
+fn approval_parties(
+    repo: &Repo,
+    world: &World,
+    manifest: &Manifest,
+    args: &DecisionArgs,
+    commit: &str,
+) -> Result<Vec<String>, Failure> {
+    let Some(lane) = world.lane_of(commit, &args.component) else {
+        return Ok(Vec::new());
+    };
+    let environment = manifest
+        .stages()
+        .iter()
+        .find(|stage| stage.name == args.stage)
+        .and_then(|stage| stage.environment.as_deref());
+    parties_of(repo, world, manifest, lane, environment)
 }
 
 fn refused(error: DecisionError) -> Failure {

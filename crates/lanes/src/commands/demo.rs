@@ -432,6 +432,7 @@ fn walk_the_path(repo: &Repo, dir: &Path, voices: &Voices) -> Result<(), Failure
     let submit = SubmitArgs {
         branches: vec!["feature/patient-search".to_owned()],
         until_merged: false,
+        user: Some(format!("{} <{}>", feature.author.0, feature.author.1)),
         jobs: Some(4),
         json: false,
         state: StateArg { state_dir: None },
@@ -650,31 +651,35 @@ fn lanes_run(dir: &Path, rev: &str, voices: &Voices) -> Result<(), Failure> {
     }
 }
 
-/// Approves every lane of `rev` waiting at production, as an approver who is not its author,
-/// and says who approved what.
+/// Approves every lane of `rev` waiting at production, as the first of its approvers who
+/// brought nothing of the change, and says who approved what.
 fn approve_waiting(dir: &Path, rev: &str, voices: &Voices) -> Result<(), Failure> {
     let manifest = Manifest::parse(Manifest::FILE_NAME, crate::demo::MANIFEST)?;
     let mut decisions: Vec<(String, Vec<String>)> = Vec::new();
     for component in manifest.components() {
-        let approver = component
-            .approvers
-            .iter()
-            .find(|user| user.as_str() != "alice" && user.as_str() != "ines");
-        let Some(approver) = approver else { continue };
-        let args = DecisionArgs {
-            component: component.name.clone(),
-            stage: "production".to_owned(),
-            user: approver.clone(),
-            commit: Some(rev.to_owned()),
-            state: StateArg { state_dir: None },
-        };
-        match commands::approve(dir, &args, &voices.commands) {
-            Ok(()) => match decisions.iter_mut().find(|(user, _)| user == approver) {
-                Some((_, components)) => components.push(component.name.clone()),
-                None => decisions.push((approver.clone(), vec![component.name.clone()])),
-            },
-            Err(Failure::Decision(lanes_engine::DecisionError::NothingWaiting { .. })) => {}
-            Err(other) => return Err(other),
+        for approver in &component.approvers {
+            let args = DecisionArgs {
+                component: component.name.clone(),
+                stage: "production".to_owned(),
+                user: approver.clone(),
+                commit: Some(rev.to_owned()),
+                state: StateArg { state_dir: None },
+            };
+            match commands::approve(dir, &args, &voices.commands) {
+                Ok(()) => {
+                    match decisions.iter_mut().find(|(user, _)| user == approver) {
+                        Some((_, components)) => components.push(component.name.clone()),
+                        None => decisions.push((approver.clone(), vec![component.name.clone()])),
+                    }
+                    break;
+                }
+                // An author of the change: the next approver decides.
+                Err(Failure::Decision(lanes_engine::DecisionError::SelfApproval { .. })) => {}
+                Err(Failure::Decision(lanes_engine::DecisionError::NothingWaiting { .. })) => {
+                    break;
+                }
+                Err(other) => return Err(other),
+            }
         }
     }
     if !decisions.is_empty() {

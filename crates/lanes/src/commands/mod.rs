@@ -1,6 +1,7 @@
 //! One file per command: each reads its arguments, calls the libraries and prints.
 
 mod affected;
+mod audit;
 pub(crate) mod board;
 mod decide;
 mod demo;
@@ -21,6 +22,7 @@ pub(crate) mod token;
 pub(crate) mod validate;
 
 pub(crate) use affected::affected;
+pub(crate) use audit::audit;
 pub(crate) use board::board;
 pub(crate) use decide::{approve, reject, retry};
 pub(crate) use demo::demo;

@@ -4,13 +4,15 @@
 
 use std::path::Path;
 
-use lanes_engine::{StageState, World};
+use lanes_engine::{Decider, Event, StageState, World, may_decide};
 
 use crate::cli::PromoteArgs;
 use crate::commands::run::{DriveOptions, drive};
+use crate::decider::proven_token;
 use crate::dispatch::Scope;
+use crate::dispatch::now;
 use crate::failure::Failure;
-use crate::ledger::{block_on, open};
+use crate::ledger::{block_on, open, record};
 use crate::output::Output;
 use crate::workspace::{repository, required_manifest_at};
 
@@ -20,10 +22,15 @@ pub(crate) fn promote(
     output: &Output,
 ) -> Result<(), Failure> {
     let repo = repository(directory)?;
-    let world = block_on(async {
+    let (world, token) = block_on(async {
         let (_, store) = open(&repo, &args.state).await?;
-        Ok(store.world().clone())
+        let token = proven_token(&store, &args.user).await?;
+        Ok((store.world().clone(), token))
     })?;
+    let decider = Decider {
+        user: &args.user,
+        token: token.as_deref(),
+    };
     let head = repo.resolve_commit("HEAD")?;
     let stage_name = required_manifest_at(&repo, head, "HEAD")?
         .stages()
@@ -38,6 +45,19 @@ pub(crate) fn promote(
     let (commit, stage) = ready_lane(&world, &args.component, &stage_name, &args.to)?;
     let commit_id = repo.resolve_commit(&commit)?;
     let manifest = required_manifest_at(&repo, commit_id, &commit)?;
+    may_decide(&manifest, &args.component, Some(&args.to), decider).map_err(Failure::Decision)?;
+    let lane = world
+        .lane_of(&commit, &args.component)
+        .expect("the ready lane exists")
+        .id;
+    let promoted = Event::Promoted {
+        lane,
+        stage,
+        environment: args.to.clone(),
+        user: args.user.clone(),
+        token: token.clone(),
+        at: now(),
+    };
     let options = DriveOptions {
         rev: &commit,
         state: &args.state,
@@ -45,11 +65,14 @@ pub(crate) fn promote(
         json: false,
         quiet: output.is_quiet(),
         scope: Scope {
-            only: world.lane_of(&commit, &args.component).map(|lane| lane.id),
+            only: Some(lane),
             last_stage: Some(stage),
         },
     };
     let world = block_on(async {
+        let (_, mut store) = open(&repo, &args.state).await?;
+        record(&mut store, |_| vec![promoted.clone()]).await?;
+        drop(store);
         drive(&repo, commit_id, manifest, &options, |_, _| Vec::new()).await?;
         let (_, store) = open(&repo, &args.state).await?;
         Ok(store.world().clone())

@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use lanes_engine::{AttemptPlan, AttemptResult, may_decide, plan_rollback};
+use lanes_engine::{AttemptPlan, AttemptResult, Decider, may_decide, plan_rollback};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RollbackArgs;
+use crate::decider::proven_token;
 use crate::dispatch::{
     AttemptContext, Report, commit_text, component_path, now, run_attempt, secret_values,
 };
@@ -28,15 +29,21 @@ pub(crate) fn rollback(
         let (dir, mut store) = open(&repo, &args.state).await?;
         // The target's own manifest says how it deploys.
         let current = required_manifest_at(&repo, head, "HEAD")?;
+        let token = proven_token(&store, &args.user).await?;
+        let decider = Decider {
+            user: &args.user,
+            token: token.as_deref(),
+        };
+        may_decide(&current, &args.component, Some(&args.env), decider)
+            .map_err(Failure::Decision)?;
         let first = plan_rollback(store.world(), &current, &args.component, &args.env)
             .map_err(Failure::Decision)?;
-        may_decide(&current, &args.component, &args.user).map_err(Failure::Decision)?;
         let target_commit = repo.resolve_commit(&first.target.commit)?;
         let manifest = required_manifest_at(&repo, target_commit, &first.target.commit)?;
         let plan = plan_rollback(store.world(), &manifest, &args.component, &args.env)
             .map_err(Failure::Decision)?;
         store
-            .append(&[plan.mark_bad(&args.user, &args.reason, now())])
+            .append(&[plan.mark_bad(decider, &args.reason, now())])
             .await
             .map_err(Failure::store)?;
         output.say(&format!("rolling back {}", plan.describe()));
@@ -90,7 +97,7 @@ pub(crate) fn rollback(
         match outcome {
             Some(AttemptResult::Passed) => {
                 store
-                    .append(&[plan.rolled_back(&args.user, now())])
+                    .append(&[plan.rolled_back(decider, now())])
                     .await
                     .map_err(Failure::store)?;
                 Ok(plan.describe())

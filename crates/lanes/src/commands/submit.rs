@@ -36,8 +36,12 @@ pub(crate) fn submit(directory: &Path, args: &SubmitArgs, output: &Output) -> Re
         push: true,
         output,
     };
+    let submitter = match &args.user {
+        Some(user) => user.clone(),
+        None => git_identity(&repo),
+    };
     let report = block_on(async {
-        let changes = walk.submit(&args.branches).await?;
+        let changes = walk.submit(&args.branches, &submitter).await?;
         walk.walk(vec![Work::Accept(changes)]).await
     })?;
     if args.json {
@@ -56,4 +60,18 @@ pub(crate) fn submit(directory: &Path, args: &SubmitArgs, output: &Output) -> Re
     }
     print_report(&report, output);
     report.outcome()
+}
+
+/// `Name <email>` of whoever runs git here (`git var GIT_COMMITTER_IDENT`, without its date);
+/// where git knows no one, the login name.
+fn git_identity(repo: &lanes_git::Repo) -> String {
+    if let Ok(ident) = repo.git(&["var", "GIT_COMMITTER_IDENT"]) {
+        let ident = ident.trim();
+        if let Some(end) = ident.rfind('>') {
+            return ident[..=end].to_owned();
+        }
+    }
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }

@@ -55,6 +55,7 @@ pub(crate) fn validate(
     };
     let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
     let mut warnings = glob_warnings(&manifest, &paths);
+    warnings.extend(identity_warning(&manifest));
     let unowned = unowned_files(&manifest, &paths);
     if !unowned.is_empty() {
         warnings.push(
@@ -119,6 +120,48 @@ fn glob_warnings(manifest: &Manifest, paths: &[&str]) -> Vec<Diagnostic> {
             )
         })
         .collect()
+}
+
+/// A warning naming the approvers of gated stages without self-approval whom `identities`
+/// does not name: lanes cannot tell whether they wrote a change, so it refuses their
+/// approvals there.
+fn identity_warning(manifest: &Manifest) -> Option<Diagnostic> {
+    let gated_without_self_approval = manifest.stages().iter().any(|stage| {
+        stage.gate == Some(lanes_manifest::Gate::Approval)
+            && stage
+                .environment
+                .as_deref()
+                .and_then(|name| manifest.environment(name))
+                .is_none_or(|env| !env.approval.self_approval)
+    });
+    if !gated_without_self_approval {
+        return None;
+    }
+    let mut unknown: Vec<&str> = manifest
+        .components()
+        .iter()
+        .flat_map(|component| &component.approvers)
+        .filter(|approver| manifest.emails_of(approver).is_none())
+        .map(String::as_str)
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    if unknown.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = unknown.iter().map(|name| format!("`{name}`")).collect();
+    Some(
+        Diagnostic::warning(
+            manifest.source(),
+            format!(
+                "{} approve{} but {} no entry under `identities`: lanes cannot tell whether they wrote a change, so it refuses their approvals",
+                names.join(", "),
+                if unknown.len() == 1 { "s" } else { "" },
+                if unknown.len() == 1 { "has" } else { "have" },
+            ),
+        )
+        .with_help("add `identities: { NAME: [their commit email addresses] }`"),
+    )
 }
 
 /// How many files listed by name before "and N more".

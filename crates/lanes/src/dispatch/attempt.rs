@@ -116,6 +116,7 @@ async fn attempt(
     let steps = plan.steps.iter().map(|command| (command.clone(), false));
     for (step, (command, is_deploy)) in deploy.chain(steps).enumerate() {
         let mut spec = StepSpec::new(command.clone(), &context.worktree, &log);
+        spec.withheld = lanes_own_variables();
         spec.env.clone_from(&env);
         spec.env.extend(context.commit_text.iter().cloned());
         spec.env.extend(context.secrets.iter().cloned());
@@ -276,4 +277,13 @@ fn environment(
 fn create_dir(path: &Path) -> Result<(), String> {
     std::fs::create_dir_all(path)
         .map_err(|error| format!("failed to create {}: {error}", path.display()))
+}
+
+/// The `LANES_*` variables of lanes' own environment: API tokens and webhook credentials among
+/// them. A step gets only the `LANES_*` variables lanes sets for it, never these.
+fn lanes_own_variables() -> Vec<String> {
+    std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| name.starts_with("LANES_"))
+        .collect()
 }

@@ -321,6 +321,7 @@ impl Walk<'_> {
                     branch: branch.to_owned(),
                     head: onto.to_string(),
                     author: author.clone(),
+                    submitted_by: String::new(),
                     components: components.clone(),
                     batch: change,
                     at: now(),

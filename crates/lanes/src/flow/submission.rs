@@ -15,7 +15,12 @@ use crate::workspace::required_manifest_at;
 impl Walk<'_> {
     /// Queues `branches` as one batch (a single change when there is one) and returns their
     /// changes in queue order.
-    pub(crate) async fn submit(&self, branches: &[String]) -> Result<Vec<ChangeId>, Failure> {
+    /// `submitter` is who asks (`Name <email>`, or a token's name): one of the change's parties.
+    pub(crate) async fn submit(
+        &self,
+        branches: &[String],
+        submitter: &str,
+    ) -> Result<Vec<ChangeId>, Failure> {
         let repo = &self.path.repo;
         let mut heads = Vec::new();
         for branch in branches {
@@ -53,6 +58,7 @@ impl Walk<'_> {
                     branch: branch.clone(),
                     head: head.to_string(),
                     author: author.clone(),
+                    submitted_by: submitter.to_owned(),
                     components: components.clone(),
                     batch: *batch.get_or_insert(change),
                     at: now(),

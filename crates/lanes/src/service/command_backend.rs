@@ -10,6 +10,7 @@ use lanes_git::Repo;
 use lanes_server::{Backend, CommandFuture, CommandOutput};
 
 use crate::commands::board::board_of;
+use crate::decider::API_TOKEN_VARIABLE;
 use crate::failure::Failure;
 use crate::state_dir::StateDir;
 
@@ -21,7 +22,7 @@ pub(crate) struct CommandBackend {
 }
 
 impl Backend for CommandBackend {
-    fn command(&self, args: Vec<String>) -> CommandFuture {
+    fn command(&self, args: Vec<String>, api_token: Option<String>) -> CommandFuture {
         let mut command = tokio::process::Command::new(&self.exe);
         command
             .arg("-C")
@@ -29,7 +30,11 @@ impl Backend for CommandBackend {
             .args(&args)
             .env("LANES_STATE_DIR", &self.state_root)
             .env("NO_COLOR", "1")
+            .env_remove(API_TOKEN_VARIABLE)
             .stdin(Stdio::null());
+        if let Some(token) = api_token {
+            command.env(API_TOKEN_VARIABLE, token);
+        }
         Box::pin(async move {
             match command.output().await {
                 Ok(output) => CommandOutput {

@@ -9,6 +9,7 @@ use lanes_engine::{ChangeId, ChangeState, StageState, World};
 use crate::harness::{Run, TestRepo, wait_until};
 
 const MANIFEST: &str = r#"version: 1
+identities: { alice: [alice@example.com], bob: [bob@example.com], carol: [carol@example.com], ops: [ops@example.com], test: [test@example.com] }
 branches: { default: main, release: release }
 components:
   api: { path: api, approvers: [alice] }

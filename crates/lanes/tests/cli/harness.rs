@@ -77,6 +77,34 @@ impl TestRepo {
         self.git(&["rev-parse", "HEAD"]).trim().to_owned()
     }
 
+    /// Commits everything as `author` and `committer` (`Name <email>`); returns the commit id.
+    pub(crate) fn commit_as(&self, message: &str, author: &str, committer: &str) -> String {
+        let split = |ident: &str| {
+            let (name, email) = ident.split_once(" <").expect("Name <email>");
+            (name.to_owned(), email.trim_end_matches('>').to_owned())
+        };
+        let (author_name, author_email) = split(author);
+        let (committer_name, committer_email) = split(committer);
+        self.git(&["add", "-A"]);
+        let mut command = Command::new("git");
+        command.current_dir(&self.root);
+        isolated_git(&mut command, self.temp.path());
+        let output = command
+            .args(["commit", "-q", "--allow-empty", "-m", message])
+            .env("GIT_AUTHOR_NAME", author_name)
+            .env("GIT_AUTHOR_EMAIL", author_email)
+            .env("GIT_COMMITTER_NAME", committer_name)
+            .env("GIT_COMMITTER_EMAIL", committer_email)
+            .output()
+            .expect("git runs");
+        assert!(
+            output.status.success(),
+            "git commit failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+    }
+
     pub(crate) fn git(&self, args: &[&str]) -> String {
         git_in(&self.root, self.temp.path(), args)
     }

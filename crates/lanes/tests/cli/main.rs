@@ -4,6 +4,7 @@
 mod harness;
 
 mod affected;
+mod approvals;
 mod browser;
 mod central;
 mod fingerprint;

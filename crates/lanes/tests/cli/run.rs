@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::harness::{TestRepo, wait_until};
 
 const MANIFEST: &str = r#"version: 1
+identities: { alice: [alice@example.com], bob: [bob@example.com], carol: [carol@example.com], ops: [ops@example.com], test: [test@example.com] }
 components:
   api: { path: api, approvers: [alice, bob] }
   web: { path: web, approvers: [alice] }
@@ -262,7 +263,7 @@ fn decisions_about_nothing_are_refused_with_the_reason() {
         .stderr_has("no lane of `nope` for")
         .stderr_has("hint: `lanes status");
     repo.lanes(&[
-        "rollback", "api", "--env", "prod", "--as", "ops", "--reason", "x",
+        "rollback", "api", "--env", "prod", "--as", "alice", "--reason", "x",
     ])
     .failure(5)
     .stderr_has("`api` has no version in `prod` to roll back");
@@ -585,7 +586,13 @@ fn promote_moves_the_ready_version_into_an_environment_through_its_gate() {
     let repo = api_only();
     repo.commit("start");
     repo.lanes(&["run"]).success();
-    let waiting = repo.lanes(&["promote", "api", "--to", "prod"]).success();
+    let stranger = repo
+        .lanes(&["promote", "api", "--to", "prod", "--as", "mallory"])
+        .failure(5);
+    stranger.stderr_has("`mallory` is not an approver of `api`");
+    let waiting = repo
+        .lanes(&["promote", "api", "--to", "prod", "--as", "bob"])
+        .success();
     assert!(
         waiting
             .stderr()
@@ -595,13 +602,56 @@ fn promote_moves_the_ready_version_into_an_environment_through_its_gate() {
     );
     repo.lanes(&["approve", "api", "production", "--as", "bob"])
         .success();
-    let promoted = repo.lanes(&["promote", "api", "--to", "prod"]).success();
+    let promoted = repo
+        .lanes(&["promote", "api", "--to", "prod", "--as", "bob"])
+        .success();
     promoted.stderr_has("promoted api from");
+    // Every decision is on record: who, what, where, on the command line (no token).
+    let audit = repo.lanes(&["audit", "--json"]).success().json();
+    let decisions: Vec<(String, String, String, serde_json::Value)> = audit
+        .as_array()
+        .expect("an array of decisions")
+        .iter()
+        .map(|decision| {
+            (
+                decision["kind"].as_str().unwrap_or_default().to_owned(),
+                decision["user"].as_str().unwrap_or_default().to_owned(),
+                decision["environment"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                decision["token"].clone(),
+            )
+        })
+        .collect();
+    let expected = |kind: &str| {
+        (
+            kind.to_owned(),
+            "bob".to_owned(),
+            "prod".to_owned(),
+            serde_json::Value::Null,
+        )
+    };
+    assert_eq!(
+        decisions,
+        [
+            expected("promote"),
+            expected("approve"),
+            expected("promote")
+        ]
+    );
+    let text = repo.lanes(&["audit"]).success().stdout();
+    assert!(
+        text.contains("bob approved api") && text.contains("in prod on the command line"),
+        "{text}"
+    );
     assert_eq!(
         stage_states(&repo, "api"),
         ["succeeded", "succeeded", "succeeded"]
     );
-    let nothing = repo.lanes(&["promote", "api", "--to", "prod"]).failure(1);
+    let nothing = repo
+        .lanes(&["promote", "api", "--to", "prod", "--as", "bob"])
+        .failure(1);
     assert!(
         nothing
             .stderr()
@@ -609,7 +659,9 @@ fn promote_moves_the_ready_version_into_an_environment_through_its_gate() {
         "{}",
         nothing.stderr()
     );
-    let nowhere = repo.lanes(&["promote", "api", "--to", "mars"]).failure(5);
+    let nowhere = repo
+        .lanes(&["promote", "api", "--to", "mars", "--as", "bob"])
+        .failure(5);
     nowhere.stderr_has("no stage deploys to `mars`");
 }
 

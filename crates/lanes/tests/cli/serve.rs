@@ -11,6 +11,7 @@ use crate::serving::{
 };
 
 const MANIFEST: &str = r#"version: 1
+identities: { alice: [alice@example.com], bob: [bob@example.com], carol: [carol@example.com], ops: [ops@example.com], test: [test@example.com] }
 components:
   api: { path: api, approvers: [alice, bob] }
   web: { path: web, approvers: [alice] }
@@ -126,6 +127,7 @@ fn a_pushed_commit_runs_to_the_gate_and_only_an_approver_approves_as_themselves(
     );
     let status = repo.lanes(&["status", &commit, "--json"]).success().json();
     assert_eq!(status["lanes"][1]["summary"], "waiting", "web still waits");
+    decision_is_on_record(repo, &server, &viewer, &commit, &status);
 
     // The git path's commands through the API: a hotfix of what production runs.
     let hotfix = format!("{}/api/v1/hotfix", server.url);
@@ -166,6 +168,40 @@ fn a_pushed_commit_runs_to_the_gate_and_only_an_approver_approves_as_themselves(
     assert_eq!(status, 200);
     assert!(log.contains("building api"), "{log}");
     assert!(server.stop().success(), "SIGTERM stops the server cleanly");
+}
+
+/// alice's approval is on record with the token it came with, in the commit's view, the audit
+/// export of the API and that of the command line.
+fn decision_is_on_record(
+    repo: &TestRepo,
+    server: &Serving,
+    viewer: &str,
+    commit: &str,
+    status: &serde_json::Value,
+) {
+    let decision = &status["decisions"][0];
+    assert_eq!(
+        (
+            &decision["kind"],
+            &decision["user"],
+            &decision["token"],
+            &decision["environment"]
+        ),
+        (
+            &json!("approve"),
+            &json!("alice"),
+            &json!("alice"),
+            &json!("prod")
+        ),
+        "{status:#}"
+    );
+    let (code, audit) = get(&format!("{}/api/v1/audit", server.url), viewer);
+    assert_eq!(code, 200, "{audit}");
+    let audit: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    assert_eq!(audit.as_array().map(Vec::len), Some(1), "{audit:#}");
+    assert_eq!(audit[0]["commit"], json!(commit));
+    let exported = repo.lanes(&["audit", "--json"]).success().json();
+    assert_eq!(exported[0]["token"], json!("alice"), "{exported:#}");
 }
 
 /// Whether a `lanes run` of `commit` is still alive (a server's child finishing its stop).

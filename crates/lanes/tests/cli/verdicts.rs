@@ -6,6 +6,7 @@ use crate::harness::TestRepo;
 use crate::serving::{Serving, get, page, token};
 
 const MANIFEST: &str = r#"version: 1
+identities: { alice: [alice@example.com], bob: [bob@example.com], carol: [carol@example.com], ops: [ops@example.com], test: [test@example.com] }
 ignore: ["docs/**"]
 components:
   api: { path: api }
