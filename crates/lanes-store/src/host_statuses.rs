@@ -114,13 +114,15 @@ impl HostStatuses {
         .map_err(|source| self.error(source))?;
         Ok(rows
             .into_iter()
-            .map(|(commit, host, repository, pull_request, web_url)| StatusTarget {
-                commit,
-                host,
-                repository,
-                pull_request,
-                web_url,
-            })
+            .map(
+                |(commit, host, repository, pull_request, web_url)| StatusTarget {
+                    commit,
+                    host,
+                    repository,
+                    pull_request,
+                    web_url,
+                },
+            )
             .collect())
     }
 
@@ -152,7 +154,9 @@ impl HostStatuses {
             .await
             .map_err(|source| self.error(source))?;
             if last.is_some_and(|(state, description, url)| {
-                state == status.state && description == status.description && url == status.target_url
+                state == status.state
+                    && description == status.description
+                    && url == status.target_url
             }) {
                 continue;
             }

@@ -41,7 +41,9 @@ pub fn desired_statuses(
 ) -> Vec<QueuedStatus> {
     let mut verdicts: Vec<(String, Verdict, String)> = Vec::new();
     for component in recorded {
-        let (verdict, text) = if let Some(lane) = view.lanes.iter().find(|l| &l.component == component) {
+        let (verdict, text) = if let Some(lane) =
+            view.lanes.iter().find(|l| &l.component == component)
+        {
             lane_verdict(lane)
         } else if let Some(unchanged) = view.unchanged.iter().find(|u| &u.component == component) {
             let verdict = match unchanged.verdict {
@@ -64,7 +66,9 @@ pub fn desired_statuses(
     }
     let mut statuses: Vec<QueuedStatus> = verdicts
         .iter()
-        .map(|(component, verdict, text)| status(&format!("lanes/{component}"), *verdict, text, commit_url))
+        .map(|(component, verdict, text)| {
+            status(&format!("lanes/{component}"), *verdict, text, commit_url)
+        })
         .collect();
     let named = |wanted: &[Verdict]| -> Vec<&str> {
         verdicts
@@ -77,7 +81,10 @@ pub fn desired_statuses(
     let failed = named(&[Verdict::Failure, Verdict::Error]);
     let waiting = named(&[Verdict::Pending]);
     let (verdict, text) = if total == 0 {
-        (Verdict::Pending, "lanes is looking at this commit".to_owned())
+        (
+            Verdict::Pending,
+            "lanes is looking at this commit".to_owned(),
+        )
     } else if !failed.is_empty() {
         (
             Verdict::Failure,
@@ -169,7 +176,10 @@ fn lane_verdict(lane: &LaneView) -> (Verdict, String) {
         _ => match first_open {
             Some(stage)
                 if stage.state == StageState::Waiting
-                    && stage.reason.as_deref().is_some_and(awaits_a_person_or_a_merge) =>
+                    && stage
+                        .reason
+                        .as_deref()
+                        .is_some_and(awaits_a_person_or_a_merge) =>
             {
                 let passed = if walked.is_empty() {
                     String::new()

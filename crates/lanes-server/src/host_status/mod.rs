@@ -4,8 +4,10 @@
 
 mod desired;
 mod host_api;
+mod links;
 mod reporter;
 
 pub use desired::desired_statuses;
 pub use host_api::{HostApi, HostApis};
+pub(crate) use links::{HostLink, host_links};
 pub use reporter::StatusReporter;

@@ -155,10 +155,8 @@ impl StatusReporter {
                     moved = true;
                 }
                 Posted::Again { why, after } => {
-                    let wait = after.map_or_else(
-                        || backoff(row.attempts),
-                        |after| after.min(MAX_RETRY_AFTER),
-                    );
+                    let wait = after
+                        .map_or_else(|| backoff(row.attempts), |after| after.min(MAX_RETRY_AFTER));
                     let at = now() + Millis::try_from(wait.as_millis()).unwrap_or(Millis::MAX);
                     self.statuses.mark_failed(row.id, &why, at).await?;
                     next = Some(next.map_or(at, |n| n.min(at)));
@@ -168,9 +166,7 @@ impl StatusReporter {
         if moved {
             return Ok(Some(Duration::ZERO));
         }
-        Ok(next.map(|at| {
-            Duration::from_millis(u64::try_from(at - now()).unwrap_or_default())
-        }))
+        Ok(next.map(|at| Duration::from_millis(u64::try_from(at - now()).unwrap_or_default())))
     }
 }
 
