@@ -228,6 +228,15 @@ impl HostStatuses {
             .collect())
     }
 
+    /// Every unsent status may be tried at once: at a start, the host may well be back.
+    pub async fn retry_now(&self) -> Result<(), StoreError> {
+        sqlx::query("UPDATE status_outbox SET next_attempt_at = 0 WHERE sent_at IS NULL")
+            .execute(&self.pool)
+            .await
+            .map_err(|source| self.error(source))?;
+        Ok(())
+    }
+
     /// The host took the status.
     pub async fn mark_sent(&self, id: i64, at: Millis) -> Result<(), StoreError> {
         sqlx::query("UPDATE status_outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?")

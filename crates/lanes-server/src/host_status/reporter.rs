@@ -89,6 +89,9 @@ impl StatusReporter {
     /// stop are sent at the next start.
     pub async fn send(self: Arc<Self>, stop: impl Future<Output = ()> + Send) {
         tokio::pin!(stop);
+        if let Err(error) = self.statuses.retry_now().await {
+            eprintln!("lanes serve: failed to {error}");
+        }
         loop {
             let wait = match self.send_ready().await {
                 Ok(Some(wait)) if wait.is_zero() => continue,

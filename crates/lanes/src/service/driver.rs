@@ -225,7 +225,9 @@ impl Driver {
             }
             if schedule.finished.contains(&commit) && self.lanes_finished(&commit).await {
                 // Every lane of the commit is done or stopped: a run would change nothing (and
-                // would read the whole ledger to find that out).
+                // would read the whole ledger to find that out). A new delivery may name a new
+                // place for its statuses (a pull request of a pushed commit): they go there too.
+                self.report(&commit).await;
                 let _ = self
                     .deliveries
                     .finish(

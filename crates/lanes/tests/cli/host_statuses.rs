@@ -477,6 +477,32 @@ fn a_merge_group_commit_gets_its_acceptance_run_and_a_status() {
         last(&statuses, "lanes").path,
         format!("/repos/octo-org/octo-repo/statuses/{group}")
     );
+    assert!(
+        last(&statuses, "lanes/api")
+            .description()
+            .contains("production is waiting for the host's merge queue"),
+        "{statuses:#?}"
+    );
+
+    // The queue merges the group's very commit: its lanes walk on, on main.
+    developer.git(&["push", "-q", origin, &format!("{group}:refs/heads/main")]);
+    let (status, body) = push_webhook(&server, &group, "push-merged");
+    assert_eq!(status, 202, "{body}");
+    let view = wait_for_view(&server, &viewer, &group, "api reached production", |view| {
+        crate::serving::state_of(view, "api", "production") == "succeeded"
+    });
+    let api = view["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|lane| lane["component"] == "api")
+        .unwrap();
+    assert_eq!(api["role"], "default", "{view:#}");
+    assert_eq!(
+        crate::serving::state_of(&view, "api", "acceptance"),
+        "succeeded",
+        "acceptance stands"
+    );
     assert!(host.refused().is_empty(), "{:#?}", host.refused());
 }
 
