@@ -100,7 +100,7 @@ pub fn desired_statuses(
             ),
         )
     } else {
-        (Verdict::Success, format!("all {total} components passed"))
+        (Verdict::Success, format!("{total} of {total} passed"))
     };
     statuses.push(status(AGGREGATE, verdict, &text, commit_url));
     statuses

@@ -111,10 +111,7 @@ fn a_pushed_commit_gets_pending_then_a_verdict_per_component_and_the_aggregate()
     );
     assert_eq!(last(&statuses, "lanes/api").state(), "success");
     assert_eq!(last(&statuses, "lanes/web").state(), "success");
-    assert_eq!(
-        last(&statuses, "lanes").description(),
-        "all 2 components passed"
-    );
+    assert_eq!(last(&statuses, "lanes").description(), "2 of 2 passed");
     assert_eq!(
         order.last().unwrap().0,
         "lanes",
