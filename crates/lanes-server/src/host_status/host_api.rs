@@ -173,7 +173,8 @@ pub(crate) fn request_for(api: &HostApi, row: &OutboxRow) -> Result<HostRequest,
 pub(crate) fn post(request: &HostRequest) -> Posted {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
+        // Short: a stopping server waits for a post under way.
+        .timeout_global(Some(Duration::from_secs(10)))
         .user_agent(concat!("lanes/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
