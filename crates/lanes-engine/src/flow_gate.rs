@@ -90,6 +90,21 @@ pub(crate) fn flow_gate(
             return Some(FlowGate::Cancel(reason));
         }
     }
+    // A candidate lanes' own queue did not build: a host's merge queue (GitHub's) tests it and
+    // merges it once the checks pass. It walks up to the acceptance stage (or, without one,
+    // what a proposed commit walks) and waits there: the merge moves it to the default branch.
+    if lane.role == Role::Candidate && flow.candidate_group(&lane.commit).is_none() {
+        let beyond = match manifest.stage_with(OnSuccess::MergeDefault) {
+            Some(merge) => index > merge,
+            None => !manifest.proposed_walks(&stage.name),
+        };
+        if beyond {
+            return Some(FlowGate::Hold(format!(
+                "waiting for the host's merge queue to merge it into {}",
+                manifest.branches().default
+            )));
+        }
+    }
     if let Some(release) = &manifest.branches().release
         && let Some(merge) = manifest.stage_with(OnSuccess::MergeRelease)
         && index > merge

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use lanes_store::{ApiTokens, Deliveries, Store};
+use lanes_store::{ApiTokens, Deliveries, HostStatuses, Store};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::{Backend, Notice, ServerConfig};
@@ -17,6 +17,7 @@ pub struct App {
 struct Inner {
     config: ServerConfig,
     deliveries: Deliveries,
+    host_statuses: HostStatuses,
     tokens: ApiTokens,
     /// The server's own reader of the ledger (the dispatcher has its own): refreshed before
     /// each read.
@@ -38,6 +39,7 @@ impl App {
             inner: Arc::new(Inner {
                 config,
                 deliveries: store.deliveries(),
+                host_statuses: store.host_statuses(),
                 tokens: store.api_tokens(),
                 ledger: Mutex::new(store),
                 notices,
@@ -52,6 +54,10 @@ impl App {
 
     pub(crate) fn deliveries(&self) -> &Deliveries {
         &self.inner.deliveries
+    }
+
+    pub(crate) fn host_statuses(&self) -> &HostStatuses {
+        &self.inner.host_statuses
     }
 
     pub(crate) fn tokens(&self) -> &ApiTokens {

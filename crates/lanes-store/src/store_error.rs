@@ -122,6 +122,14 @@ pub enum StoreError {
         /// What the database reported.
         source: sqlx::Error,
     },
+    /// Reading or writing the outbox of host statuses failed.
+    #[error("record host statuses in the ledger {}", path.display())]
+    HostStatuses {
+        /// The database file.
+        path: PathBuf,
+        /// What the database reported.
+        source: sqlx::Error,
+    },
     /// Reading or writing API tokens failed.
     #[error("use the API tokens of the ledger {}", path.display())]
     ApiTokens {

@@ -473,6 +473,22 @@ pub(crate) struct ServeArgs {
     /// The largest webhook body accepted, in bytes (larger ones get 413).
     #[arg(long, default_value_t = 5 * 1024 * 1024, value_name = "BYTES")]
     pub(crate) body_limit: usize,
+    /// The address people reach this server at: the statuses posted to git hosts link to its
+    /// commit pages [default: `http://ADDRESS` it listens on].
+    #[arg(long, value_name = "URL")]
+    pub(crate) public_url: Option<String>,
+    /// GitHub's API (GitHub Enterprise Server: `https://HOST/api/v3`); statuses are posted with
+    /// the token in `LANES_GITHUB_API_TOKEN`.
+    #[arg(long, default_value = "https://api.github.com", value_name = "URL")]
+    pub(crate) github_api_url: String,
+    /// GitLab's API (self-managed: `https://HOST/api/v4`); statuses are posted with the token in
+    /// `LANES_GITLAB_API_TOKEN`.
+    #[arg(long, default_value = "https://gitlab.com/api/v4", value_name = "URL")]
+    pub(crate) gitlab_api_url: String,
+    /// Azure DevOps (Server: the URL its collections are under); statuses are posted with the
+    /// personal access token in `LANES_AZURE_DEVOPS_API_TOKEN`.
+    #[arg(long, default_value = "https://dev.azure.com", value_name = "URL")]
+    pub(crate) azure_devops_url: String,
     #[command(flatten)]
     pub(crate) state: StateArg,
 }

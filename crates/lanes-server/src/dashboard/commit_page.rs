@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::api::ApiError;
 use crate::api::find_commit;
 use crate::dashboard::page::{Chrome, SignedIn, render};
+use crate::host_status::{HostLink, host_links};
 use crate::{App, now};
 
 /// One stage as shown.
@@ -63,6 +64,8 @@ struct CommitPage {
     decisions: Vec<String>,
     can_approve: bool,
     live: bool,
+    /// The commit and its pull request on the hosts that delivered it.
+    links: Vec<HostLink>,
 }
 
 #[derive(Template)]
@@ -273,7 +276,16 @@ pub(crate) async fn commit(
     let store = app.ledger().await?;
     let commit = find_commit(store.world(), &given)?;
     let chrome = Chrome::of(&caller);
+    let links = app
+        .host_statuses()
+        .targets(&commit)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .flat_map(host_links)
+        .collect();
     let page = CommitPage {
+        links,
         user: chrome.user,
         role: chrome.role,
         flash_error: said.failed.is_some(),

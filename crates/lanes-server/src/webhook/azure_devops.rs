@@ -1,7 +1,9 @@
 //! Azure DevOps service hooks: `git.push` and `git.pullrequest.created` / `updated` /
 //! `merged`, told apart by `eventType` in the body.
 
-use crate::webhook::trigger::{LANES_BRANCH, Trigger, is_lanes_branch, is_null_commit, text};
+use crate::webhook::trigger::{
+    LANES_BRANCH, StatusPlace, Trigger, is_lanes_branch, is_null_commit, text,
+};
 
 /// What lanes makes of an Azure DevOps service hook with this body.
 pub(crate) fn understand(body: &serde_json::Value) -> Trigger {
@@ -55,4 +57,31 @@ fn pull_request(event: String, body: &serde_json::Value) -> Trigger {
             "the pull request is neither active nor merged",
         ),
     }
+}
+
+/// The `organization/project/repository-id` and pull request id an Azure DevOps hook is
+/// about: where its commit's statuses go (an active pull request's own statuses, else the
+/// commit's). The organization is the first segment of the
+/// repository's API address (`https://dev.azure.com/<organization>/...`).
+pub(crate) fn status_place(body: &serde_json::Value) -> Option<StatusPlace> {
+    let repository = body.pointer("/resource/repository")?;
+    let id = text(repository, "/id")?;
+    let project = text(repository, "/project/id").or_else(|| text(repository, "/project/name"))?;
+    let url = text(repository, "/url")?;
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let organization = path.split('/').nth(1).filter(|part| !part.is_empty())?;
+    let pull_request = body
+        .pointer("/resource/pullRequestId")
+        .and_then(serde_json::Value::as_u64)
+        // A completed pull request's merge commit is reported on the commit itself.
+        .filter(|_| {
+            text(body, "/eventType").is_some_and(|event| event.starts_with("git.pullrequest."))
+                && text(body, "/resource/status") == Some("active")
+        })
+        .map(|id| id.to_string());
+    Some(StatusPlace {
+        repository: format!("{organization}/{project}/{id}"),
+        pull_request,
+        web_url: text(repository, "/remoteUrl").map(str::to_owned),
+    })
 }

@@ -1,7 +1,9 @@
 //! GitHub's webhooks: `push`, `pull_request`, `merge_group` and `ping`, told apart by the
 //! `X-GitHub-Event` header.
 
-use crate::webhook::trigger::{LANES_BRANCH, Trigger, is_lanes_branch, is_null_commit, text};
+use crate::webhook::trigger::{
+    LANES_BRANCH, StatusPlace, Trigger, is_lanes_branch, is_null_commit, text,
+};
 
 /// What lanes makes of a GitHub event named `kind` with this body.
 pub(crate) fn understand(kind: &str, body: &serde_json::Value) -> Trigger {
@@ -78,4 +80,17 @@ fn pull_request(event: String, action: &str, body: &serde_json::Value) -> Trigge
         }
         _ => Trigger::ignore(event, ref_name, "this action changes no code"),
     }
+}
+
+/// The repository (`owner/repo`), pull request number and web address a GitHub delivery is
+/// about: where its commit's statuses go.
+pub(crate) fn status_place(body: &serde_json::Value) -> Option<StatusPlace> {
+    Some(StatusPlace {
+        repository: text(body, "/repository/full_name")?.to_owned(),
+        pull_request: body
+            .pointer("/pull_request/number")
+            .and_then(serde_json::Value::as_u64)
+            .map(|number| number.to_string()),
+        web_url: text(body, "/repository/html_url").map(str::to_owned),
+    })
 }

@@ -1,6 +1,8 @@
 //! GitLab's webhooks: push, tag push and merge request hooks, told apart by `object_kind`.
 
-use crate::webhook::trigger::{LANES_BRANCH, Trigger, is_lanes_branch, is_null_commit, text};
+use crate::webhook::trigger::{
+    LANES_BRANCH, StatusPlace, Trigger, is_lanes_branch, is_null_commit, text,
+};
 
 /// What lanes makes of a GitLab hook with this body.
 pub(crate) fn understand(body: &serde_json::Value) -> Trigger {
@@ -61,4 +63,22 @@ fn merge_request(body: &serde_json::Value) -> Trigger {
         },
         _ => Trigger::ignore(event, source, "this action changes no code"),
     }
+}
+
+/// The project id, merge request iid and web address a GitLab hook is about: where its
+/// commit's statuses go.
+pub(crate) fn status_place(body: &serde_json::Value) -> Option<StatusPlace> {
+    let merge_request = text(body, "/object_kind") == Some("merge_request");
+    Some(StatusPlace {
+        repository: body
+            .pointer("/project/id")
+            .and_then(serde_json::Value::as_u64)?
+            .to_string(),
+        pull_request: body
+            .pointer("/object_attributes/iid")
+            .and_then(serde_json::Value::as_u64)
+            .filter(|_| merge_request)
+            .map(|iid| iid.to_string()),
+        web_url: text(body, "/project/web_url").map(str::to_owned),
+    })
 }

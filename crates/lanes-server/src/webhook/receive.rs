@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt as _, Limited};
-use lanes_store::NewDelivery;
+use lanes_store::{NewDelivery, StatusTarget};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
@@ -104,7 +104,41 @@ pub(crate) async fn receive(
         Host::AzureDevOps => azure_devops::understand(&body),
     };
     let delivery = delivery_id(host, &headers, &body, &bytes);
+    if let Some(commit) = &trigger.commit
+        && let Err(error) = learn_status_target(&app, host, commit, &body).await
+    {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("failed to {error}"),
+        );
+    }
     record(&app, host, delivery, trigger).await
+}
+
+/// Records where the commit's statuses go, before the delivery is recorded: once the
+/// dispatcher hears of the commit, its statuses know where to go.
+async fn learn_status_target(
+    app: &App,
+    host: Host,
+    commit: &str,
+    body: &serde_json::Value,
+) -> Result<(), lanes_store::StoreError> {
+    let place = match host {
+        Host::GitHub => github::status_place(body),
+        Host::GitLab => gitlab::status_place(body),
+        Host::AzureDevOps => azure_devops::status_place(body),
+    };
+    let Some(place) = place else {
+        return Ok(());
+    };
+    let target = StatusTarget {
+        commit: commit.to_owned(),
+        host: host.as_str().to_owned(),
+        repository: place.repository,
+        pull_request: place.pull_request,
+        web_url: place.web_url,
+    };
+    app.host_statuses().learn(&target, now()).await
 }
 
 /// Records the delivery, then answers: 202 when lanes will run, 200 otherwise (and for a

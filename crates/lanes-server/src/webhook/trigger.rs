@@ -51,3 +51,11 @@ pub(crate) fn is_null_commit(id: &str) -> bool {
 pub(crate) fn text<'a>(body: &'a serde_json::Value, pointer: &str) -> Option<&'a str> {
     body.pointer(pointer).and_then(serde_json::Value::as_str)
 }
+
+/// Where a delivery's commit's statuses go on its host, as the delivery says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StatusPlace {
+    pub(crate) repository: String,
+    pub(crate) pull_request: Option<String>,
+    pub(crate) web_url: Option<String>,
+}

@@ -2,5 +2,6 @@
 //! payloads, the ledger they are recorded in, the API's tokens and roles.
 
 mod api;
+mod desired_statuses;
 mod harness;
 mod webhooks;

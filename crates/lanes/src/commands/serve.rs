@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lanes_server::{App, ServerConfig, WebhookSecrets};
+use lanes_server::{App, HostApi, HostApis, ServerConfig, StatusReporter, WebhookSecrets};
 use lanes_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -43,6 +43,8 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
     let state_root = state.root().to_path_buf();
     let exe =
         std::env::current_exe().map_err(|error| Failure::io("find the lanes executable", error))?;
+    let apis = host_apis_from_environment(args);
+    say_hosts_without_tokens(&apis, &secrets, output);
     let config = ServerConfig {
         webhooks: secrets,
         body_limit: args.body_limit,
@@ -50,6 +52,7 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
     };
     block_on(async {
         let driver_store = Store::open(&state.ledger()).await.map_err(Failure::store)?;
+        let reporter_store = Store::open(&state.ledger()).await.map_err(Failure::store)?;
         let resume = commits_to_resume(driver_store.world());
         let deliveries = driver_store.deliveries();
         let store = Store::open(&state.ledger()).await.map_err(Failure::store)?;
@@ -73,6 +76,12 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
             app,
             stop.clone().cancelled_owned(),
         ));
+        let public_url = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let reporter = StatusReporter::new(reporter_store, apis, &public_url);
+        let sender = tokio::spawn(reporter.clone().send(stop.clone().cancelled_owned()));
         let stops = Stops::listen()?;
         output.data(&format!("http://{address}/"));
         output.say(&format!(
@@ -85,6 +94,7 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
             jobs: args.jobs.unwrap_or_else(crate::cli::default_jobs).max(1),
             parallel: args.parallel.max(1),
             deliveries,
+            reporter,
             ledger: tokio::sync::Mutex::new(driver_store),
             poll: args
                 .poll
@@ -92,6 +102,7 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
         };
         let outcome = driver.run(notices, resume, stops).await;
         stop.cancel();
+        let _ = tokio::time::timeout(CLOSE_GRACE, sender).await;
         if let Ok(Ok(Err(error))) = tokio::time::timeout(CLOSE_GRACE, server).await {
             return Err(Failure::Refused {
                 message: crate::failure::chain(&error),
@@ -118,5 +129,56 @@ fn secrets_from_environment() -> WebhookSecrets {
         github: variable("LANES_GITHUB_SECRET"),
         gitlab: variable("LANES_GITLAB_TOKEN"),
         azure_devops: azure,
+    }
+}
+
+/// The hosts statuses are posted to: each one whose token is in the environment
+/// (`LANES_GITHUB_API_TOKEN`, `LANES_GITLAB_API_TOKEN`, `LANES_AZURE_DEVOPS_API_TOKEN`; not
+/// the webhook secrets, which only prove a delivery's sender), at the API its flag names.
+fn host_apis_from_environment(args: &ServeArgs) -> HostApis {
+    let api = |variable: &str, base_url: &str| {
+        std::env::var(variable)
+            .ok()
+            .filter(|token| !token.is_empty())
+            .map(|token| HostApi {
+                base_url: base_url.to_owned(),
+                token,
+            })
+    };
+    HostApis {
+        github: api("LANES_GITHUB_API_TOKEN", &args.github_api_url),
+        gitlab: api("LANES_GITLAB_API_TOKEN", &args.gitlab_api_url),
+        azure_devops: api("LANES_AZURE_DEVOPS_API_TOKEN", &args.azure_devops_url),
+    }
+}
+
+/// Says once which hosts send webhooks but get no statuses back for want of a token.
+fn say_hosts_without_tokens(apis: &HostApis, webhooks: &WebhookSecrets, output: &Output) {
+    let missing: Vec<String> = [
+        (
+            "GitHub",
+            "LANES_GITHUB_API_TOKEN",
+            webhooks.github.is_some() && apis.github.is_none(),
+        ),
+        (
+            "GitLab",
+            "LANES_GITLAB_API_TOKEN",
+            webhooks.gitlab.is_some() && apis.gitlab.is_none(),
+        ),
+        (
+            "Azure DevOps",
+            "LANES_AZURE_DEVOPS_API_TOKEN",
+            webhooks.azure_devops.is_some() && apis.azure_devops.is_none(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, _, missing)| *missing)
+    .map(|(host, variable, _)| format!("{host} (set {variable})"))
+    .collect();
+    if !missing.is_empty() {
+        output.say(&format!(
+            "lanes serve: no statuses are posted to {}",
+            missing.join(", ")
+        ));
     }
 }

@@ -115,7 +115,13 @@ impl LaneSetup {
         }
         for (component, fingerprint) in &self.lanes {
             if let Some(lane) = world.lane_of(commit, component) {
-                if lane.role == Role::Proposed && self.role != Role::Proposed {
+                // A proposed commit reached a shared branch, or a host's merge queue merged
+                // its candidate (lanes' own candidates are followed through the queue).
+                let moved_on = (lane.role == Role::Proposed && self.role != Role::Proposed)
+                    || (lane.role == Role::Candidate
+                        && matches!(self.role, Role::Default | Role::Release)
+                        && world.flow().candidate_group(commit).is_none());
+                if moved_on {
                     events.push(Event::LaneRoleChanged {
                         lane: lane.id,
                         role: self.role,

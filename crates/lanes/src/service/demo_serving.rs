@@ -33,6 +33,10 @@ pub(crate) fn serve_demo(dir: &Path, bind: &str, output: &Output) -> Result<(), 
         jobs: Some(4),
         parallel: 4,
         body_limit: 5 * 1024 * 1024,
+        public_url: None,
+        github_api_url: String::new(),
+        gitlab_api_url: String::new(),
+        azure_devops_url: String::new(),
         state,
     };
     crate::commands::serve(dir, &args, output)

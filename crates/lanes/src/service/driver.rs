@@ -7,10 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lanes_engine::World;
-use lanes_server::{Notice, now};
+use lanes_server::{Notice, StatusReporter, now};
 use lanes_store::Deliveries;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
@@ -27,6 +28,8 @@ pub(crate) struct Driver {
     /// How many commits are driven at once.
     pub(crate) parallel: usize,
     pub(crate) deliveries: Deliveries,
+    /// Queues the statuses of the commits it drives, for their hosts.
+    pub(crate) reporter: Arc<StatusReporter>,
     /// The driver's own reader of the ledger.
     pub(crate) ledger: tokio::sync::Mutex<lanes_store::Store>,
     /// Fetch `origin` this often and run the head of this remote branch when it moves.
@@ -52,6 +55,9 @@ struct Schedule {
     /// Commits with a retry pending.
     retrying: BTreeSet<String>,
 }
+
+/// How often the statuses of the commits being driven are looked at while they run.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
 
 /// How often a commit whose `lanes run` failed is tried, and how long apart.
 const RETRIES: u32 = 10;
@@ -154,6 +160,7 @@ impl Driver {
                 .map_or(Duration::from_hours(1), |(every, _)| *every),
         );
         let mut polled_head: Option<String> = None;
+        let mut report = tokio::time::interval(REPORT_EVERY);
         loop {
             self.start_ready(&mut schedule, &mut tasks).await;
             tokio::select! {
@@ -176,6 +183,11 @@ impl Driver {
                     {
                         polled_head = Some(head.clone());
                         schedule.add(head, None);
+                    }
+                }
+                _ = report.tick(), if !schedule.running.is_empty() => {
+                    for commit in schedule.running.keys() {
+                        self.report(commit).await;
                     }
                 }
                 () = stops.received() => break,
@@ -213,7 +225,9 @@ impl Driver {
             }
             if schedule.finished.contains(&commit) && self.lanes_finished(&commit).await {
                 // Every lane of the commit is done or stopped: a run would change nothing (and
-                // would read the whole ledger to find that out).
+                // would read the whole ledger to find that out). A new delivery may name a new
+                // place for its statuses (a pull request of a pushed commit): they go there too.
+                self.report(&commit).await;
                 let _ = self
                     .deliveries
                     .finish(
@@ -235,6 +249,7 @@ impl Driver {
                 .stdout(Stdio::null());
             match command.spawn() {
                 Ok(mut child) => {
+                    self.report(&commit).await;
                     schedule
                         .running
                         .insert(commit.clone(), child.id().unwrap_or_default());
@@ -259,6 +274,7 @@ impl Driver {
         (commit, deliveries, status): Ended,
     ) {
         schedule.running.remove(&commit);
+        self.report(&commit).await;
         let tries = if status == Some(1) {
             let tries = schedule.tries.entry(commit.clone()).or_default();
             *tries += 1;
@@ -304,6 +320,14 @@ impl Driver {
         }
         if schedule.again.remove(&commit) {
             schedule.add(commit, None);
+        }
+    }
+
+    /// Queues the commit's statuses that changed; a failure is said and tried again at the
+    /// next report (the outbox is the ledger: nothing queued is lost).
+    async fn report(&self, commit: &str) {
+        if let Err(error) = self.reporter.report(commit).await {
+            eprintln!("lanes serve: failed to {error}");
         }
     }
 

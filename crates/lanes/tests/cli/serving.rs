@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use crate::harness::TestRepo;
 
 pub(crate) const GITHUB_SECRET: &str = "a-long-random-github-secret";
+pub(crate) const GITLAB_SECRET: &str = "a-long-random-gitlab-secret";
+pub(crate) const AZURE_USER: &str = "lanes-hook";
+pub(crate) const AZURE_PASSWORD: &str = "a-long-random-azure-password";
 
 /// A running `lanes serve`.
 pub(crate) struct Serving {
@@ -26,6 +29,16 @@ impl Serving {
 
     /// `lanes serve` with more arguments.
     pub(crate) fn start_with(dir: &Path, home: &Path, extra: &[&str]) -> Self {
+        Self::start_with_env(dir, home, extra, &[])
+    }
+
+    /// `lanes serve` with more arguments and environment variables.
+    pub(crate) fn start_with_env(
+        dir: &Path,
+        home: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lanes"))
             .current_dir(dir)
             .args(["serve", "--bind", "127.0.0.1:0", "--jobs", "4"])
@@ -34,6 +47,7 @@ impl Serving {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
             .env("LANES_GITHUB_SECRET", GITHUB_SECRET)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -185,6 +199,39 @@ pub(crate) fn github_webhook(
         .unwrap();
     let status = answer.status().as_u16();
     (status, answer.body_mut().read_to_string().unwrap())
+}
+
+/// Delivers `payload` to the webhook endpoint of GitLab (`gitlab`) or Azure DevOps
+/// (`azure-devops`) with the server's credential.
+pub(crate) fn host_webhook(
+    server: &Serving,
+    host: &str,
+    payload: &serde_json::Value,
+) -> (u16, String) {
+    use base64::Engine as _;
+    let mut call = agent()
+        .post(&format!("{}/webhooks/{host}", server.url))
+        .header("Content-Type", "application/json");
+    call = if host == "gitlab" {
+        call.header("X-Gitlab-Token", GITLAB_SECRET)
+    } else {
+        let credential = base64::engine::general_purpose::STANDARD
+            .encode(format!("{AZURE_USER}:{AZURE_PASSWORD}"));
+        call.header("Authorization", &format!("Basic {credential}"))
+    };
+    let mut answer = call.send(payload.to_string().as_bytes()).unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.body_mut().read_to_string().unwrap())
+}
+
+/// One of the published webhook payloads of `host` (`tests/fixtures/webhooks/<host>`).
+pub(crate) fn host_fixture(host: &str, name: &str) -> serde_json::Value {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/webhooks")
+        .join(host)
+        .join(name);
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap()
 }
 
 /// A page of the dashboard as the holder of `token` (its cookie), `(status, body)`.
