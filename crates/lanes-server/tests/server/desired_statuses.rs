@@ -38,6 +38,7 @@ fn view(lanes: Vec<LaneView>, unchanged: Vec<UnchangedView>) -> CommitView {
         commit: "abc".to_owned(),
         lanes,
         unchanged,
+        decisions: Vec::new(),
     }
 }
 
