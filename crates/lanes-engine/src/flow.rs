@@ -134,6 +134,7 @@ impl Flow {
                         cut_at: *at,
                         commits: Vec::new(),
                         deployed_to: Vec::new(),
+                        rolled_back_from: Vec::new(),
                         forward_port: None,
                     },
                 );
@@ -172,6 +173,20 @@ impl Flow {
             && !hotfix.deployed_to.iter().any(|env| env == environment)
         {
             hotfix.deployed_to.push(environment.to_owned());
+        }
+    }
+
+    /// A rollback deployed `commit`'s version of `component` to `environment` again: the
+    /// component's hotfixes running there, unless that version is theirs, run there no more.
+    pub(crate) fn rolled_back(&mut self, component: &str, environment: &str, commit: &str) {
+        for hotfix in self.hotfixes.values_mut() {
+            if hotfix.component == component
+                && !hotfix.commits.iter().any(|fix| fix == commit)
+                && hotfix.deployed_to.iter().any(|env| env == environment)
+            {
+                hotfix.deployed_to.retain(|env| env != environment);
+                hotfix.rolled_back_from.push(environment.to_owned());
+            }
         }
     }
 

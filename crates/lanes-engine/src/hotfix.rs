@@ -18,8 +18,11 @@ pub struct Hotfix {
     pub cut_at: Millis,
     /// Commits of the branch whose lanes ran as this hotfix, oldest first.
     pub commits: Vec<String>,
-    /// Environments a version of the hotfix was deployed to.
+    /// Environments a version of the hotfix runs in now: deployed there, not rolled back since.
     pub deployed_to: Vec<String>,
+    /// Environments a rollback took the hotfix out of (absent in older ledgers).
+    #[serde(default)]
+    pub rolled_back_from: Vec<String>,
     pub forward_port: Option<ForwardPort>,
 }
 

@@ -423,6 +423,7 @@ impl World {
                     at: *at,
                 };
                 let component = lane.component.clone();
+                self.flow.rolled_back(&component, environment, &lane.commit);
                 self.deployments.insert(
                     (environment.clone(), instance.clone(), component.clone()),
                     deployment.clone(),

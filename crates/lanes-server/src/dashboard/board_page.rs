@@ -57,10 +57,15 @@ pub(crate) fn hotfix_rows(world: &lanes_engine::World) -> Vec<HotfixRow> {
                     component: hotfix.component.clone(),
                     branch: hotfix.branch.clone(),
                     tag: hotfix.tag.clone(),
-                    deployed_to: if hotfix.deployed_to.is_empty() {
-                        "not deployed yet".to_owned()
-                    } else {
-                        hotfix.deployed_to.join(", ")
+                    deployed_to: match (&hotfix.deployed_to[..], &hotfix.rolled_back_from[..]) {
+                        ([], []) => "not deployed yet".to_owned(),
+                        ([], gone) => format!("rolled back from {}", gone.join(", ")),
+                        (running, []) => running.join(", "),
+                        (running, gone) => format!(
+                            "{}; rolled back from {}",
+                            running.join(", "),
+                            gone.join(", ")
+                        ),
                     },
                     forward_port: match &hotfix.forward_port {
                         None => "not yet".to_owned(),

@@ -418,6 +418,84 @@ fn a_hotfix_is_cut_from_production_forward_ported_and_required_of_later_deploys(
     assert_eq!(lane.stages[3].state, StageState::Failed);
     let reason = lane.stages[3].reason.clone().unwrap();
     assert!(reason.contains("lacks the fix of hotfix/api/1"), "{reason}");
+
+    // The hotfix is rolled back: it runs in production no more, and says so.
+    repo.lanes(&[
+        "rollback",
+        "api",
+        "--env",
+        "prod",
+        "--as",
+        "alice",
+        "--reason",
+        "the fix broke logins",
+    ])
+    .success();
+    let rolled_back = world(&repo);
+    let hotfix = rolled_back.flow().hotfixes().next().unwrap();
+    assert!(hotfix.deployed_to.is_empty(), "{hotfix:?}");
+    assert_eq!(hotfix.rolled_back_from, ["prod"]);
+    let view = repo
+        .lanes(&["status", &hotfix.commits[0], "--json"])
+        .success()
+        .json();
+    assert_eq!(view["lanes"][0]["summary"], "rolled-back", "{view:#}");
+    assert_eq!(
+        repo.lanes(&["board", "--json"]).success().json()["hotfixes_not_forward_ported"],
+        serde_json::json!([])
+    );
+}
+
+/// Regression: a fix carried to the default branch by hand (a cherry-pick: another commit,
+/// the same patch) was refused as lacking the fix.
+#[test]
+fn a_hotfix_carried_to_main_by_hand_as_the_same_patch_counts_as_the_fix() {
+    let repo = repo();
+    branch(&repo, "v1", &[("api/main.c", "v1\n")]);
+    repo.lanes(&["submit", "v1"]).success();
+    repo.lanes(&["approve", "api", "production", "--as", "alice"])
+        .success();
+    let v1 = merged_commit(&world(&repo), 1);
+    repo.lanes(&["run", "--push", &v1]).success();
+    repo.lanes(&["hotfix", "api"]).success();
+    repo.git(&["checkout", "-q", "hotfix/api/1"]);
+    repo.write("api/fix.c", "the fix\n");
+    let fix = repo.commit("fix api in production");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.lanes(&["run", "--push", "hotfix/api/1"]).success();
+    // Someone carries the fix over by hand, before lanes' own forward port.
+    repo.git(&["fetch", "-q", "origin"]);
+    repo.git(&["checkout", "-q", "-b", "v2", "origin/main"]);
+    repo.git(&["cherry-pick", &fix]);
+    repo.write("api/main.c", "v2\n");
+    repo.commit("v2");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.lanes(&["submit", "v2"]).success();
+    let v2 = merged_commit(&world(&repo), 2);
+    repo.lanes(&[
+        "approve",
+        "api",
+        "production",
+        "--as",
+        "alice",
+        "--commit",
+        "hotfix/api/1",
+    ])
+    .success();
+    repo.lanes(&["run", "--push", "hotfix/api/1"]).success();
+    repo.lanes(&[
+        "approve",
+        "api",
+        "production",
+        "--as",
+        "alice",
+        "--commit",
+        &v2,
+    ])
+    .success();
+    repo.lanes(&["run", "--push", &v2]).success();
+    let lane = world(&repo).lane_of(&v2, "api").unwrap().clone();
+    assert_eq!(lane.stages[3].state, StageState::Succeeded, "{lane:?}");
 }
 
 #[test]
