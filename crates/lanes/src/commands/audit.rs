@@ -26,6 +26,12 @@ pub(crate) fn audit(directory: &Path, args: &AuditArgs, output: &Output) -> Resu
         let (_, store) = open(&repo, &args.state).await?;
         Ok(store.world().decisions().to_vec())
     })?;
+    print(&decisions, args, output);
+    Ok(())
+}
+
+/// The decisions `args` asks for, as JSON or one line each.
+pub(crate) fn print(decisions: &[DecisionRecord], args: &AuditArgs, output: &Output) {
     let chosen: Vec<&DecisionRecord> = decisions
         .iter()
         .filter(|decision| {
@@ -47,16 +53,14 @@ pub(crate) fn audit(directory: &Path, args: &AuditArgs, output: &Output) -> Resu
             })
             .collect();
         output.data(&serde_json::to_string_pretty(&entries).expect("serializable"));
-        return Ok(());
+        return;
     }
     if chosen.is_empty() {
         output.say("no decisions recorded");
-        return Ok(());
     }
     for decision in chosen {
         output.data(&line(decision));
     }
-    Ok(())
 }
 
 /// One decision on one line: when, who, what, about what, how.

@@ -1,7 +1,7 @@
 //! One file per command: each reads its arguments, calls the libraries and prints.
 
 mod affected;
-mod audit;
+pub(crate) mod audit;
 pub(crate) mod board;
 mod decide;
 mod demo;

@@ -76,6 +76,7 @@ pub(crate) fn remote(
             }
         }
         Command::Promote(args) => {
+            client.same_holder(&args.user)?;
             client.act(
                 "/promote",
                 &json!({ "component": args.component, "to": args.to }),
@@ -91,6 +92,16 @@ pub(crate) fn remote(
             )?;
         }
         Command::Logs(args) => logs(&client, directory, args)?,
+        Command::Audit(args) => {
+            let decisions: Vec<lanes_engine::DecisionRecord> =
+                serde_json::from_value(client.get("/audit")?).map_err(|error| {
+                    Failure::Refused {
+                        message: format!("the server's audit is not what lanes reads: {error}"),
+                        hint: None,
+                    }
+                })?;
+            crate::commands::audit::print(&decisions, args, output);
+        }
         _ => {
             return Err(Failure::Refused {
                 message: "this command works on a local repository, not through --server"

@@ -444,6 +444,12 @@ fn the_command_line_talks_to_a_server_and_follows_a_log_while_it_is_written() {
         &["approve", "api", "production", "--as", "alice"],
     );
     assert_eq!(again.status.code(), Some(5), "nothing waits any more");
+    let audit = lanes_remote(repo.path(), &server, &alice, &["audit"]);
+    let audit = String::from_utf8_lossy(&audit.stdout).into_owned();
+    assert!(
+        audit.contains("alice approved api") && audit.contains("in prod with the token `alice`"),
+        "{audit}"
+    );
     let board = lanes_remote(repo.path(), &server, &alice, &["board", "--json"]);
     let board: serde_json::Value = serde_json::from_slice(&board.stdout).unwrap();
     assert_eq!(
