@@ -93,6 +93,21 @@ pub enum DecisionKind {
     Rollback,
 }
 
+impl DecisionKind {
+    /// What the decider did, as people say it: "approved", "rolled back to".
+    #[must_use]
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Self::Approve => "approved",
+            Self::Reject => "rejected",
+            Self::Retry => "retried",
+            Self::Promote => "promoted",
+            Self::MarkBad => "marked bad",
+            Self::Rollback => "rolled back to",
+        }
+    }
+}
+
 /// One decision, as the ledger recorded it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRecord {

@@ -80,20 +80,12 @@ struct LanesFragment {
 
 /// Who decided what about the commit's lanes, when, and how: one line per decision.
 pub(crate) fn decision_lines(world: &lanes_engine::World, commit: &str) -> Vec<String> {
-    use lanes_engine::DecisionKind;
     world
         .decisions()
         .iter()
         .filter(|decision| decision.commit == commit)
         .map(|decision| {
-            let what = match decision.kind {
-                DecisionKind::Approve => "approved",
-                DecisionKind::Reject => "rejected",
-                DecisionKind::Retry => "retried",
-                DecisionKind::Promote => "promoted",
-                DecisionKind::MarkBad => "marked bad",
-                DecisionKind::Rollback => "rolled back to",
-            };
+            let what = decision.kind.past_tense();
             let place = decision
                 .environment
                 .as_ref()

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use lanes_engine::{DecisionKind, DecisionRecord};
+use lanes_engine::DecisionRecord;
 use serde::Serialize;
 
 use crate::cli::AuditArgs;
@@ -65,14 +65,7 @@ pub(crate) fn print(decisions: &[DecisionRecord], args: &AuditArgs, output: &Out
 
 /// One decision on one line: when, who, what, about what, how.
 fn line(decision: &DecisionRecord) -> String {
-    let kind = match decision.kind {
-        DecisionKind::Approve => "approved",
-        DecisionKind::Reject => "rejected",
-        DecisionKind::Retry => "retried",
-        DecisionKind::Promote => "promoted",
-        DecisionKind::MarkBad => "marked bad",
-        DecisionKind::Rollback => "rolled back to",
-    };
+    let kind = decision.kind.past_tense();
     let place = match (&decision.environment, &decision.stage) {
         (Some(environment), _) => format!(" in {}", escaped(environment)),
         (None, Some(stage)) => format!(" at {}", escaped(stage)),

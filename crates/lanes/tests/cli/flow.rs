@@ -335,25 +335,31 @@ fn phase_one_merges_into_release_and_tags_production_deploys() {
     assert_eq!(tags, ["lanes/prod/api/1"]);
 }
 
-#[test]
-fn a_hotfix_is_cut_from_production_forward_ported_and_required_of_later_deploys() {
-    let repo = repo();
-    branch(&repo, "v1", &[("api/main.c", "v1\n")]);
+/// v1 of api in production, and `hotfix/api/1` cut from it with a fix whose lane waits at the
+/// production gate: the fix's commit.
+fn a_hotfix_waiting_for_production(repo: &TestRepo) -> String {
+    branch(repo, "v1", &[("api/main.c", "v1\n")]);
     repo.lanes(&["submit", "v1"]).success();
     repo.lanes(&["approve", "api", "production", "--as", "alice"])
         .success();
-    let v1 = merged_commit(&world(&repo), 1);
+    let v1 = merged_commit(&world(repo), 1);
     repo.lanes(&["run", "--push", &v1]).success();
 
     let cut = repo.lanes(&["hotfix", "api"]).success();
     assert_eq!(cut.stdout().trim(), "hotfix/api/1");
-    assert_eq!(remote_rev(&repo, "refs/heads/hotfix/api/1"), v1);
+    assert_eq!(remote_rev(repo, "refs/heads/hotfix/api/1"), v1);
     repo.git(&["checkout", "-q", "hotfix/api/1"]);
     repo.write("api/fix.c", "the fix\n");
-    repo.commit("fix api in production");
+    let fix = repo.commit("fix api in production");
     repo.git(&["checkout", "-q", "main"]);
-    // The hotfix lane reaches the production gate.
     repo.lanes(&["run", "--push", "hotfix/api/1"]).success();
+    fix
+}
+
+#[test]
+fn a_hotfix_is_cut_from_production_forward_ported_and_required_of_later_deploys() {
+    let repo = repo();
+    a_hotfix_waiting_for_production(&repo);
 
     // Meanwhile a change without the fix is accepted and waits for production too.
     repo.git(&["fetch", "-q", "origin"]);
@@ -451,18 +457,7 @@ fn a_hotfix_is_cut_from_production_forward_ported_and_required_of_later_deploys(
 #[test]
 fn a_hotfix_carried_to_main_by_hand_as_the_same_patch_counts_as_the_fix() {
     let repo = repo();
-    branch(&repo, "v1", &[("api/main.c", "v1\n")]);
-    repo.lanes(&["submit", "v1"]).success();
-    repo.lanes(&["approve", "api", "production", "--as", "alice"])
-        .success();
-    let v1 = merged_commit(&world(&repo), 1);
-    repo.lanes(&["run", "--push", &v1]).success();
-    repo.lanes(&["hotfix", "api"]).success();
-    repo.git(&["checkout", "-q", "hotfix/api/1"]);
-    repo.write("api/fix.c", "the fix\n");
-    let fix = repo.commit("fix api in production");
-    repo.git(&["checkout", "-q", "main"]);
-    repo.lanes(&["run", "--push", "hotfix/api/1"]).success();
+    let fix = a_hotfix_waiting_for_production(&repo);
     // Someone carries the fix over by hand, before lanes' own forward port.
     repo.git(&["fetch", "-q", "origin"]);
     repo.git(&["checkout", "-q", "-b", "v2", "origin/main"]);
