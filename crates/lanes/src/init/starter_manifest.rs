@@ -128,7 +128,9 @@ fn lane_for(phase: u8) -> String {
     let approvers = if phase == 3 {
         ""
     } else {
-        "# Production waits for the approval of a component's `approvers: [...]` (add them above).\n"
+        "# Production waits for the approval of a component's `approvers: [...]` (add them above),\n\
+         # each named with the email addresses of their commits, so that nobody approves their own:\n\
+         # identities: { alice: [alice@example.com] }\n"
     };
     format!(
         "# Phase {phase}: the lane every affected component walks, in order. Steps get their context\n\
