@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod demo;
 mod dispatch;
+mod exit;
 mod failure;
 mod flow;
 mod init;
