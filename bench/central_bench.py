@@ -4,7 +4,7 @@
     python3 bench/central_bench.py [--lanes target/release/lanes] [--work /tmp/lanes-central]
                                    [--commits 200] [--seed 1] [--kinds dotnet,cargo,cargo-ws,pnpm] [--json]
 
-Generates three repositories (OUT must not exist; --work is wiped and refilled), each with a
+Generates four repositories (OUT must not exist; --work is wiped and refilled), each with a
 history of --commits commits after a first one, then replays every commit through
 `lanes affected --base <parent> --head <commit> --no-merge-base --json` and compares with the
 oracle:
