@@ -84,6 +84,11 @@ pub fn central_inputs(
         CentralKind::NpmLock => parse_npm_lock(parsed.as_deref()),
         CentralKind::YarnLock => parse_yarn_lock(parsed.as_deref()),
     };
+    if file.rest_cause == ROOT_PACKAGE {
+        for id in manifest.component_ids() {
+            by_component.entry(id).or_default();
+        }
+    }
     // Every reader of a lockfile takes hundreds of its entries: compare and hash digests.
     for entry in file.entries.values_mut() {
         entry.canonical = digest(&entry.canonical);
@@ -548,6 +553,12 @@ fn parse_cargo_lock(text: Option<&str>) -> Parsed {
     }
 }
 
+/// Why a root `Cargo.toml` that is also a package is read whole, by every component: the root
+/// package's own component cannot be told from the file's ownership (a central file is never
+/// owned), so the safe answer is what `shared` gives.
+const ROOT_PACKAGE: &str =
+    "the root `Cargo.toml` is also a package, which lanes reads whole for every component";
+
 /// The root `Cargo.toml`: each `[workspace.dependencies]` entry is an entry keyed by its name;
 /// the rest is everything else (members, `[workspace.package]`, profiles, patches), canonical,
 /// so comments and layout never matter.
@@ -558,6 +569,9 @@ fn parse_cargo_workspace(text: Option<&str>) -> Parsed {
     let Ok(mut table) = text.parse::<toml::Table>() else {
         return Parsed::unparsed(Some(text), "it does not parse as TOML");
     };
+    if table.contains_key("package") {
+        return Parsed::unparsed(Some(text), ROOT_PACKAGE);
+    }
     let dependencies = match table
         .get_mut("workspace")
         .and_then(toml::Value::as_table_mut)

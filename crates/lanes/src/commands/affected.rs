@@ -207,6 +207,11 @@ pub(crate) fn print_explained(result: &Affected, output: &Output) {
                     path,
                     cause,
                     read_by,
+                } if read_by.is_empty() => output.data(&format!("  `{path}`: {cause}")),
+                Reason::CentralFile {
+                    path,
+                    cause,
+                    read_by,
                 } => output.data(&format!(
                     "  `{path}`: {cause}, and `{read_by}` reads the file"
                 )),

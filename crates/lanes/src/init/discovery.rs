@@ -74,12 +74,12 @@ pub(crate) fn root_files(root: &Path) -> RootFiles {
             files.central.push((name.to_owned(), kind));
         }
     }
-    // A workspace root's `[workspace.dependencies]` are read by entry; the root of a single
-    // package is an ordinary build file.
+    // A virtual workspace root's `[workspace.dependencies]` are read by entry; a root that is
+    // also a package (which lanes would read whole) stays an ordinary build file.
     let cargo_workspace = std::fs::read_to_string(root.join("Cargo.toml"))
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
-        .is_some_and(|table| table.contains_key("workspace"));
+        .is_some_and(|table| table.contains_key("workspace") && !table.contains_key("package"));
     if cargo_workspace {
         files
             .central

@@ -384,6 +384,39 @@ fn inheriting_a_workspace_dependency_affects_the_member_by_its_own_file() {
     assert_eq!(affected_by_last_commit(&repo), ["app", "cli", "core"]);
 }
 
+#[test]
+fn a_workspace_root_that_is_also_a_package_affects_every_component_like_a_shared_file() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        "version: 1\ncentral:\n  - { path: Cargo.toml, kind: cargo-workspace }\ncomponents:\n  root: { path: src }\n  a: { path: crates/a }\n  docs: { path: docs }\n",
+    )
+    .write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nlog = \"0.4.20\"\n[package]\nname = \"root\"\n[dependencies]\nserde = \"1\"\n",
+    )
+    .write("src/main.rs", "")
+    .write(
+        "crates/a/Cargo.toml",
+        "[package]\nname = \"a\"\n[dependencies]\nlog.workspace = true\n",
+    )
+    .write("docs/index.md", "");
+    repo.commit("start");
+    repo.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nlog = \"0.4.20\"\n[package]\nname = \"root\"\n[dependencies]\nserde = \"1.1\"\n",
+    );
+    repo.commit("the root package's own dependency");
+    // The root package's component owns no file of the root `Cargo.toml`: only reading it
+    // whole for everyone keeps `root` from being skipped.
+    assert_eq!(affected_by_last_commit(&repo), ["a", "docs", "root"]);
+    let explained = explain_last_commit(&repo);
+    assert!(
+        explained.contains("`Cargo.toml`: the root `Cargo.toml` is also a package"),
+        "{explained}"
+    );
+}
+
 const PNPM_MANIFEST: &str = r"version: 1
 central:
   - { path: pnpm-lock.yaml, kind: pnpm-lock }

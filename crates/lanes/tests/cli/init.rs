@@ -110,7 +110,7 @@ fn init_declares_a_cargo_workspace_root_central_and_a_package_root_shared() {
 
     let single = TestRepo::new();
     single
-        .write("Cargo.toml", "[package]\nname = \"tool\"\n")
+        .write("Cargo.toml", "[workspace]\n\n[package]\nname = \"tool\"\n")
         .write("src/a/main.rs", "");
     let text = single.lanes(&["init", "--stdout"]).success().stdout();
     assert!(text.contains("shared: [\"Cargo.toml\"]"), "{text}");
