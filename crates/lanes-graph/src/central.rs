@@ -79,10 +79,16 @@ pub fn central_inputs(
     let mut file = match central.kind {
         CentralKind::NugetCentral => parse_nuget(parsed.as_deref()),
         CentralKind::CargoLock => parse_cargo_lock(parsed.as_deref()),
+        CentralKind::CargoWorkspace => parse_cargo_workspace(parsed.as_deref()),
         CentralKind::PnpmLock => parse_pnpm_lock(parsed.as_deref()),
         CentralKind::NpmLock => parse_npm_lock(parsed.as_deref()),
         CentralKind::YarnLock => parse_yarn_lock(parsed.as_deref()),
     };
+    if file.rest_cause == ROOT_PACKAGE {
+        for id in manifest.component_ids() {
+            by_component.entry(id).or_default();
+        }
+    }
     // Every reader of a lockfile takes hundreds of its entries: compare and hash digests.
     for entry in file.entries.values_mut() {
         entry.canonical = digest(&entry.canonical);
@@ -205,6 +211,8 @@ enum Selector {
     All,
     /// Entries named by the projects' `<PackageReference Include>`.
     PackageReferences,
+    /// `[workspace.dependencies]` entries named by the members' `dep = { workspace = true }`.
+    WorkspaceDependencies,
     /// Cargo.lock: the packages reachable from the members named by `[package] name`;
     /// `dependencies` of each package by key.
     CargoGraph(BTreeMap<String, Vec<String>>),
@@ -245,10 +253,15 @@ impl Parsed {
         };
         let keys: BTreeSet<String> = match &self.select {
             Selector::All => self.entries.keys().cloned().collect(),
-            Selector::PackageReferences => {
+            Selector::PackageReferences | Selector::WorkspaceDependencies => {
                 let mut keys = BTreeSet::new();
                 for project in projects {
-                    match package_references(project.text) {
+                    let references = if matches!(self.select, Selector::PackageReferences) {
+                        package_references(project.text)
+                    } else {
+                        workspace_references(project.text)
+                    };
+                    match references {
                         Some(names) => keys.extend(names),
                         // A project lanes cannot read may reference any package.
                         None => keys.extend(self.entries.keys().cloned()),
@@ -538,6 +551,103 @@ fn parse_cargo_lock(text: Option<&str>) -> Parsed {
         entries,
         select: Selector::CargoGraph(dependencies),
     }
+}
+
+/// Why a root `Cargo.toml` that is also a package is read whole, by every component: the root
+/// package's own component cannot be told from the file's ownership (a central file is never
+/// owned), so the safe answer is what `shared` gives.
+const ROOT_PACKAGE: &str =
+    "the root `Cargo.toml` is also a package, which lanes reads whole for every component";
+
+/// The root `Cargo.toml`: each `[workspace.dependencies]` entry is an entry keyed by its name;
+/// the rest is everything else (members, `[workspace.package]`, profiles, patches), canonical,
+/// so comments and layout never matter.
+fn parse_cargo_workspace(text: Option<&str>) -> Parsed {
+    let Some(text) = text else {
+        return Parsed::unparsed(None, "");
+    };
+    let Ok(mut table) = text.parse::<toml::Table>() else {
+        return Parsed::unparsed(Some(text), "it does not parse as TOML");
+    };
+    if table.contains_key("package") {
+        return Parsed::unparsed(Some(text), ROOT_PACKAGE);
+    }
+    let dependencies = match table
+        .get_mut("workspace")
+        .and_then(toml::Value::as_table_mut)
+        .map(|workspace| workspace.remove("dependencies"))
+    {
+        Some(Some(toml::Value::Table(dependencies))) => dependencies,
+        None | Some(None) => toml::Table::new(),
+        Some(Some(_)) => {
+            return Parsed::unparsed(Some(text), "its `workspace.dependencies` is not a table");
+        }
+    };
+    let entries = dependencies
+        .into_iter()
+        .map(|(name, value)| {
+            let version = match &value {
+                toml::Value::String(version) => version.clone(),
+                other => ["version", "path", "git"]
+                    .iter()
+                    .find_map(|key| other.get(key).and_then(toml::Value::as_str))
+                    .unwrap_or("")
+                    .to_owned(),
+            };
+            let canonical = value.to_string();
+            (
+                name.clone(),
+                Entry {
+                    package: name,
+                    version,
+                    canonical,
+                },
+            )
+        })
+        .collect();
+    Parsed {
+        rest: table.to_string(),
+        rest_cause: "a part other than `[workspace.dependencies]` (members, `[workspace.package]`, profiles, patches) changed",
+        entries,
+        select: Selector::WorkspaceDependencies,
+    }
+}
+
+/// The `[workspace.dependencies]` a member's `Cargo.toml` inherits (`dep = { workspace = true }`,
+/// `dep.workspace = true`), in any dependency table, target-specific ones included; `None`
+/// when it does not parse.
+fn workspace_references(text: &[u8]) -> Option<Vec<String>> {
+    const KINDS: [&str; 5] = [
+        "dependencies",
+        "dev-dependencies",
+        "build-dependencies",
+        "dev_dependencies",
+        "build_dependencies",
+    ];
+    let table = std::str::from_utf8(text)
+        .ok()?
+        .parse::<toml::Table>()
+        .ok()?;
+    let targets = table
+        .get("target")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flat_map(toml::Table::values)
+        .filter_map(toml::Value::as_table);
+    let mut names = Vec::new();
+    for scope in std::iter::once(&table).chain(targets) {
+        for kind in KINDS {
+            let Some(dependencies) = scope.get(kind).and_then(toml::Value::as_table) else {
+                continue;
+            };
+            for (name, value) in dependencies {
+                if value.get("workspace").and_then(toml::Value::as_bool) == Some(true) {
+                    names.push(name.clone());
+                }
+            }
+        }
+    }
+    Some(names)
 }
 
 /// `[package] name` of a `Cargo.toml`.

@@ -21,6 +21,9 @@ pub enum CentralKind {
     NugetCentral,
     /// `Cargo.lock`: the resolved dependency graph of the Cargo workspace members below it.
     CargoLock,
+    /// The root `Cargo.toml` of a Cargo workspace: its `[workspace.dependencies]`, read by the
+    /// members below it through their `dep = { workspace = true }` entries.
+    CargoWorkspace,
     /// `pnpm-lock.yaml`: the resolved dependency tree of each workspace package (importer).
     PnpmLock,
     /// `package-lock.json` (format 2 and 3): the resolved tree of each workspace package.
@@ -38,7 +41,7 @@ impl CentralKind {
             Self::NugetCentral => [".csproj", ".fsproj", ".vbproj"].iter().any(|extension| {
                 name.len() > extension.len() && name.to_ascii_lowercase().ends_with(extension)
             }),
-            Self::CargoLock => name == "Cargo.toml",
+            Self::CargoLock | Self::CargoWorkspace => name == "Cargo.toml",
             Self::PnpmLock | Self::NpmLock | Self::YarnLock => name == "package.json",
         }
     }

@@ -90,8 +90,9 @@ pub(crate) struct RawCentral {
     #[schemars(with = "String")]
     pub(crate) path: Spanned<String>,
     /// `nuget-central` (`Directory.Packages.props`), `cargo-lock` (`Cargo.lock`),
-    /// `pnpm-lock` (`pnpm-lock.yaml`), `npm-lock` (`package-lock.json`) or `yarn-lock`
-    /// (`yarn.lock` of Yarn 2 and later).
+    /// `cargo-workspace` (the root `Cargo.toml`'s `[workspace.dependencies]`), `pnpm-lock`
+    /// (`pnpm-lock.yaml`), `npm-lock` (`package-lock.json`) or `yarn-lock` (`yarn.lock` of
+    /// Yarn 2 and later).
     pub(crate) kind: RawCentralKind,
 }
 
@@ -102,6 +103,7 @@ pub(crate) struct RawCentral {
 pub(crate) enum RawCentralKind {
     NugetCentral,
     CargoLock,
+    CargoWorkspace,
     PnpmLock,
     NpmLock,
     YarnLock,

@@ -394,6 +394,7 @@ impl Validator<'_> {
                 kind: match entry.kind {
                     RawCentralKind::NugetCentral => CentralKind::NugetCentral,
                     RawCentralKind::CargoLock => CentralKind::CargoLock,
+                    RawCentralKind::CargoWorkspace => CentralKind::CargoWorkspace,
                     RawCentralKind::PnpmLock => CentralKind::PnpmLock,
                     RawCentralKind::NpmLock => CentralKind::NpmLock,
                     RawCentralKind::YarnLock => CentralKind::YarnLock,

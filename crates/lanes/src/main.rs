@@ -9,6 +9,7 @@ mod component_pathspecs;
 mod decider;
 mod demo;
 mod dispatch;
+mod exit;
 mod failure;
 mod flow;
 mod init;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::change_detection::{Comparison, affected_between};
 use crate::cli::AffectedArgs;
+use crate::exit::leave_to_exit;
 use crate::failure::Failure;
 use crate::output::{Output, escaped};
 use crate::workspace::{repository, required_manifest_at};
@@ -55,19 +56,24 @@ pub(crate) fn affected(
             changed_files: comparison.changed_files,
             affected: &result,
         };
-        output.data(&serde_json::to_string_pretty(&report).expect("serializable"));
+        output.json(&report);
     } else if args.explain {
         print_explained(&result, output);
-    } else {
-        for component in &result.components {
-            output.data(&component.name);
-        }
+    } else if !result.components.is_empty() {
+        // One write: stdout is line-buffered, and a write per name was hundreds of system calls.
+        let names: Vec<&str> = result
+            .components
+            .iter()
+            .map(|component| component.name.as_str())
+            .collect();
+        output.data(&names.join("\n"));
     }
     output.say(&summary(&manifest, &result, &comparison));
     if let Some(warning) = unowned_warning(&result) {
         output.say(&warning);
         output.hint("a change to them affects nothing; add them to a component, to `shared` or to `ignore` in lanes.yml (`lanes validate` lists every such file)");
     }
+    leave_to_exit((repo, manifest, result));
     Ok(())
 }
 
@@ -197,6 +203,11 @@ pub(crate) fn print_explained(result: &Affected, output: &Output) {
                     };
                     output.data(&format!("  `{path}`: {change}, referenced by `{read_by}`"));
                 }
+                Reason::CentralFile {
+                    path,
+                    cause,
+                    read_by,
+                } if read_by.is_empty() => output.data(&format!("  `{path}`: {cause}")),
                 Reason::CentralFile {
                     path,
                     cause,

@@ -58,7 +58,7 @@ pub(crate) fn board(directory: &Path, args: &BoardArgs, output: &Output) -> Resu
     })?;
     let board = board_of(&repo, &world)?;
     if args.json {
-        output.data(&serde_json::to_string_pretty(&board).expect("serializable"));
+        output.json(&board);
     } else {
         print_board(&board, output);
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::change_detection::fingerprints_at;
 use crate::cli::FingerprintArgs;
+use crate::exit::leave_to_exit;
 use crate::failure::Failure;
 use crate::output::Output;
 use crate::workspace::{repository, required_manifest_at};
@@ -30,11 +31,15 @@ pub(crate) fn fingerprint(
             commit: commit.to_string(),
             components: &result,
         };
-        output.data(&serde_json::to_string_pretty(&report).expect("serializable"));
-    } else {
-        for component in &result {
-            output.data(&format!("{}  {}", component.fingerprint, component.name));
-        }
+        output.json(&report);
+    } else if !result.is_empty() {
+        // One write, not one per line (stdout is line-buffered).
+        let lines: Vec<String> = result
+            .iter()
+            .map(|component| format!("{}  {}", component.fingerprint, component.name))
+            .collect();
+        output.data(&lines.join("\n"));
     }
+    leave_to_exit((repo, manifest, result));
     Ok(())
 }

@@ -16,7 +16,7 @@ pub(crate) fn graph(directory: &Path, args: &GraphArgs, output: &Output) -> Resu
     if args.dot {
         output.data(graph.to_dot().trim_end());
     } else if args.json {
-        output.data(&serde_json::to_string_pretty(&graph.report()).expect("serializable"));
+        output.json(&graph.report());
     } else {
         print_text(&graph, output);
     }

@@ -46,7 +46,7 @@ pub(crate) fn status(directory: &Path, args: &StatusArgs, output: &Output) -> Re
             author: &info.author,
             path: &path,
         };
-        output.data(&serde_json::to_string_pretty(&json).expect("serializable"));
+        output.json(&json);
         return Ok(());
     }
     output.data(&format!(

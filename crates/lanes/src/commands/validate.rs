@@ -43,7 +43,7 @@ pub(crate) fn validate(
                 diagnostics: diagnostics.iter().map(DiagnosticRecord::from).collect(),
                 unowned_files: Vec::new(),
             };
-            output.data(&serde_json::to_string_pretty(&report).expect("serializable"));
+            output.json(&report);
             output.error(&format!("{name} is invalid"), None);
             return Err(Failure::Reported(3));
         }
@@ -72,7 +72,7 @@ pub(crate) fn validate(
             diagnostics: warnings.iter().map(DiagnosticRecord::from).collect(),
             unowned_files: unowned.iter().collect(),
         };
-        output.data(&serde_json::to_string_pretty(&report).expect("serializable"));
+        output.json(&report);
     } else {
         output.diagnostics(&warnings);
     }

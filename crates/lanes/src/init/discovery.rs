@@ -74,12 +74,24 @@ pub(crate) fn root_files(root: &Path) -> RootFiles {
             files.central.push((name.to_owned(), kind));
         }
     }
+    // A virtual workspace root's `[workspace.dependencies]` are read by entry; a root that is
+    // also a package (which lanes would read whole) stays an ordinary build file.
+    let cargo_workspace = std::fs::read_to_string(root.join("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .is_some_and(|table| table.contains_key("workspace") && !table.contains_key("package"));
+    if cargo_workspace {
+        files
+            .central
+            .push(("Cargo.toml".to_owned(), "cargo-workspace"));
+    }
     // Yarn 2 and later write YAML with `__metadata`; Yarn 1's own format is not read by entry.
     let yarn_berry = std::fs::read_to_string(root.join("yarn.lock"))
         .is_ok_and(|text| text.contains("\n__metadata:") || text.starts_with("__metadata:"));
     if yarn_berry {
         files.central.push(("yarn.lock".to_owned(), "yarn-lock"));
     }
+    files.central.sort();
     files.shared = ROOT_BUILD_FILES
         .iter()
         .chain(if yarn_berry {
@@ -87,7 +99,7 @@ pub(crate) fn root_files(root: &Path) -> RootFiles {
         } else {
             &OPAQUE_LOCKFILES[..]
         })
-        .filter(|name| exists(name))
+        .filter(|name| exists(name) && !(cargo_workspace && **name == "Cargo.toml"))
         .map(|name| (*name).to_owned())
         .collect();
     files.shared.sort();

@@ -260,6 +260,163 @@ fn a_cargo_lock_change_affects_the_members_whose_graph_holds_the_crate() {
     );
 }
 
+const CARGO_WORKSPACE_MANIFEST: &str = r"version: 1
+central:
+  - { path: Cargo.toml, kind: cargo-workspace }
+  - { path: Cargo.lock, kind: cargo-lock }
+components:
+  app: { path: crates/app, depends_on: [core] }
+  cli: { path: crates/cli }
+  core: { path: crates/core }
+  docs: { path: docs }
+";
+
+fn cargo_workspace(log: &str, tokio_features: &str, extra: &str) -> String {
+    format!(
+        r#"[workspace]
+members = ["crates/*"]
+resolver = "3"
+
+[workspace.package]
+edition = "2024"
+{extra}
+[workspace.dependencies]
+core = {{ path = "crates/core" }}
+log = "{log}"
+serde = {{ version = "1.0.200", features = ["derive"] }}
+tokio = {{ version = "1.40", features = [{tokio_features}] }}
+"#
+    )
+}
+
+fn cargo_workspace_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("lanes.yml", CARGO_WORKSPACE_MANIFEST)
+        .write("Cargo.toml", &cargo_workspace("0.4.20", "\"rt\"", ""))
+        .write("Cargo.lock", "version = 4\n")
+        .write(
+            "crates/app/Cargo.toml",
+            "[package]\nname = \"app\"\nedition.workspace = true\n[dependencies]\ncore.workspace = true\nserde = { workspace = true, features = [\"rc\"] }\n",
+        )
+        .write(
+            "crates/cli/Cargo.toml",
+            "[package]\nname = \"cli\"\n[dependencies]\nlog = { workspace = true }\n[target.'cfg(unix)'.dev-dependencies]\ntokio.workspace = true\n",
+        )
+        .write(
+            "crates/core/Cargo.toml",
+            "[package]\nname = \"core\"\n[dependencies]\nlog = \"0.3\"\n",
+        )
+        .write("docs/index.md", "");
+    repo.commit("start");
+    repo
+}
+
+#[test]
+fn a_workspace_dependency_change_affects_the_members_inheriting_it() {
+    let repo = cargo_workspace_repo();
+    repo.write("Cargo.toml", &cargo_workspace("0.4.21", "\"rt\"", ""));
+    repo.commit("bump log");
+    // core names its own `log`, not the workspace's.
+    assert_eq!(affected_by_last_commit(&repo), ["cli"]);
+    let explained = explain_last_commit(&repo);
+    assert!(
+        explained.contains("`Cargo.toml`: log 0.4.20 -> 0.4.21, referenced by `crates/cli`"),
+        "{explained}"
+    );
+    repo.write(
+        "Cargo.toml",
+        &cargo_workspace("0.4.21", "\"rt\", \"macros\"", ""),
+    );
+    repo.commit("tokio features, inherited by a target-specific dev-dependency");
+    assert_eq!(affected_by_last_commit(&repo), ["cli"]);
+    repo.write(
+        "Cargo.toml",
+        &cargo_workspace("0.4.21", "\"rt\", \"macros\"", "").replace(
+            "path = \"crates/core\" }",
+            "path = \"crates/core\", version = \"0.2\" }",
+        ),
+    );
+    repo.commit("core's workspace entry");
+    assert_eq!(affected_by_last_commit(&repo), ["app"]);
+}
+
+#[test]
+fn a_workspace_dependency_nobody_inherits_or_a_comment_affects_nothing() {
+    let repo = cargo_workspace_repo();
+    repo.write(
+        "Cargo.toml",
+        &format!(
+            "# the workspace\n{}anyhow = \"1\"\n",
+            cargo_workspace("0.4.20", "\"rt\"", "")
+        ),
+    );
+    repo.commit("add anyhow, comment");
+    assert_eq!(affected_by_last_commit(&repo), Vec::<String>::new());
+}
+
+#[test]
+fn the_rest_of_the_workspace_manifest_affects_every_member() {
+    let repo = cargo_workspace_repo();
+    repo.write(
+        "Cargo.toml",
+        &cargo_workspace("0.4.20", "\"rt\"", "\n[profile.release]\nlto = true\n"),
+    );
+    repo.commit("a release profile");
+    assert_eq!(affected_by_last_commit(&repo), ["app", "cli", "core"]);
+    let explained = explain_last_commit(&repo);
+    assert!(
+        explained.contains("`Cargo.toml`: a part other than `[workspace.dependencies]`"),
+        "{explained}"
+    );
+}
+
+#[test]
+fn inheriting_a_workspace_dependency_affects_the_member_by_its_own_file() {
+    let repo = cargo_workspace_repo();
+    repo.write(
+        "crates/core/Cargo.toml",
+        "[package]\nname = \"core\"\n[dependencies]\nlog.workspace = true\n",
+    );
+    repo.commit("core inherits log");
+    assert_eq!(affected_by_last_commit(&repo), ["app", "core"]);
+    repo.write("Cargo.toml", &cargo_workspace("0.4.22", "\"rt\"", ""));
+    repo.commit("bump log");
+    assert_eq!(affected_by_last_commit(&repo), ["app", "cli", "core"]);
+}
+
+#[test]
+fn a_workspace_root_that_is_also_a_package_affects_every_component_like_a_shared_file() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        "version: 1\ncentral:\n  - { path: Cargo.toml, kind: cargo-workspace }\ncomponents:\n  root: { path: src }\n  a: { path: crates/a }\n  docs: { path: docs }\n",
+    )
+    .write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nlog = \"0.4.20\"\n[package]\nname = \"root\"\n[dependencies]\nserde = \"1\"\n",
+    )
+    .write("src/main.rs", "")
+    .write(
+        "crates/a/Cargo.toml",
+        "[package]\nname = \"a\"\n[dependencies]\nlog.workspace = true\n",
+    )
+    .write("docs/index.md", "");
+    repo.commit("start");
+    repo.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nlog = \"0.4.20\"\n[package]\nname = \"root\"\n[dependencies]\nserde = \"1.1\"\n",
+    );
+    repo.commit("the root package's own dependency");
+    // The root package's component owns no file of the root `Cargo.toml`: only reading it
+    // whole for everyone keeps `root` from being skipped.
+    assert_eq!(affected_by_last_commit(&repo), ["a", "docs", "root"]);
+    let explained = explain_last_commit(&repo);
+    assert!(
+        explained.contains("`Cargo.toml`: the root `Cargo.toml` is also a package"),
+        "{explained}"
+    );
+}
+
 const PNPM_MANIFEST: &str = r"version: 1
 central:
   - { path: pnpm-lock.yaml, kind: pnpm-lock }

@@ -66,6 +66,55 @@ fn cargo_workspace_members_become_components() {
         text.contains("  server:\n    path: \"crates/server\"\n    dev_depends_on: [cli]\n"),
         "{text}"
     );
+    assert!(
+        text.contains("central:\n  - { path: \"Cargo.toml\", kind: cargo-workspace }\n"),
+        "{text}"
+    );
+    assert!(!text.contains("shared: [\"Cargo.toml\""), "{text}");
+}
+
+#[test]
+fn init_declares_a_cargo_workspace_root_central_and_a_package_root_shared() {
+    let repo = TestRepo::new();
+    repo.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nlog = \"0.4.20\"\nserde = \"1\"\n",
+    )
+    .write("Cargo.lock", "version = 4\n")
+    .write(
+        "crates/a/Cargo.toml",
+        "[package]\nname = \"a\"\n[dependencies]\nlog.workspace = true\n",
+    )
+    .write(
+        "crates/b/Cargo.toml",
+        "[package]\nname = \"b\"\n[dependencies]\nserde.workspace = true\n",
+    );
+    repo.lanes(&["init"]).success();
+    let written = std::fs::read_to_string(repo.path().join("lanes.yml")).unwrap();
+    assert!(
+        written.contains("central:\n  - { path: \"Cargo.lock\", kind: cargo-lock }\n  - { path: \"Cargo.toml\", kind: cargo-workspace }\n"),
+        "{written}"
+    );
+    repo.lanes(&["validate"]).success();
+    repo.commit("start");
+    repo.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nlog = \"0.4.21\"\nserde = \"1\"\n",
+    );
+    repo.commit("bump log");
+    let json = repo
+        .lanes(&["affected", "--base", "HEAD~1", "--json"])
+        .success()
+        .json();
+    assert_eq!(crate::harness::affected_names(&json), ["a"]);
+
+    let single = TestRepo::new();
+    single
+        .write("Cargo.toml", "[workspace]\n\n[package]\nname = \"tool\"\n")
+        .write("src/a/main.rs", "");
+    let text = single.lanes(&["init", "--stdout"]).success().stdout();
+    assert!(text.contains("shared: [\"Cargo.toml\"]"), "{text}");
+    assert!(!text.contains("cargo-workspace"), "{text}");
 }
 
 #[test]
