@@ -168,6 +168,62 @@ pub(crate) enum Command {
     /// environment, and under which API token (or on the command line).
     #[command(after_help = EXIT_STATUS_HELP)]
     Audit(AuditArgs),
+    /// Print delivery metrics per component from the ledger, with DORA's performance levels:
+    /// deployment frequency, change lead time (split into time working and time waiting for
+    /// the queue, a lock, an approval or a gate), change fail rate, failed deployment recovery
+    /// time and deployment rework rate.
+    ///
+    /// A deploy's changes are the commits touching the component between the deploy before it
+    /// and it; a deploy failed when a rollback followed it, its version was marked bad or a
+    /// hotfix was cut from it. The levels are those of the 2023 Accelerate State of DevOps
+    /// Report (DORA).
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Metrics(MetricsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MetricsArgs {
+    /// Only this component (default: every component with a lane).
+    #[arg(long)]
+    pub(crate) component: Option<String>,
+    /// The environment measured (default: production, the environment of the last stage that
+    /// deploys).
+    #[arg(long, value_name = "ENV")]
+    pub(crate) environment: Option<String>,
+    /// How far back to look: a number and a unit, `m`inutes, `h`ours, `d`ays or `w`eeks.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_window)]
+    pub(crate) since: Window,
+    /// Print JSON on stdout (what `GET /api/v1/metrics` answers).
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+/// A span of time back from now, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window(pub(crate) i64);
+
+/// `30d`, `12h`, `90m`, `2w`.
+pub(crate) fn parse_window(text: &str) -> Result<Window, String> {
+    let expected =
+        || format!("expected a number and a unit (m, h, d or w), like 30d or 12h, not `{text}`");
+    let unit = text.chars().last().ok_or_else(expected)?;
+    let minutes: i64 = match unit {
+        'm' => 1,
+        'h' => 60,
+        'd' => 24 * 60,
+        'w' => 7 * 24 * 60,
+        _ => return Err(expected()),
+    };
+    let count: i64 = text[..text.len() - 1].parse().map_err(|_| expected())?;
+    if count <= 0 {
+        return Err(expected());
+    }
+    count
+        .checked_mul(minutes * 60_000)
+        .map(Window)
+        .ok_or_else(expected)
 }
 
 #[derive(Debug, Args)]

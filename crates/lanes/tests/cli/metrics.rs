@@ -1,0 +1,125 @@
+//! `lanes metrics` on a real repository whose lanes were run to production: deploys, the
+//! commits each brought, a rollback, and DORA's levels.
+
+use crate::harness::TestRepo;
+
+const MANIFEST: &str = r#"version: 1
+identities: { alice: [alice@example.com] }
+components:
+  api: { path: api, approvers: [alice] }
+  web: { path: web, approvers: [alice] }
+environments:
+  prod: { approval: { required: 1 } }
+stages:
+  - { name: pr, run: ["true"] }
+  - { name: production, environment: prod, deploy: "true", gate: approval }
+"#;
+
+/// Runs the lanes of `HEAD`, approves `components` for production and runs them there.
+fn to_production(repo: &TestRepo, components: &[&str]) {
+    repo.lanes(&["run"]).success();
+    for component in components {
+        repo.lanes(&["approve", component, "production", "--as", "alice"])
+            .success();
+    }
+    repo.lanes(&["run"]).success();
+}
+
+fn component<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|component| component["component"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {json:#}"))
+}
+
+#[test]
+fn metrics_count_the_deploys_their_changes_and_a_rollback_as_a_failed_deploy() {
+    let repo = TestRepo::new();
+    repo.write("lanes.yml", MANIFEST)
+        .write("api/main.c", "1")
+        .write("web/app.js", "1");
+    let first = repo.commit("start");
+    to_production(&repo, &["api", "web"]);
+
+    repo.write("api/main.c", "2");
+    let second = repo.commit("api: two");
+    repo.write("web/app.js", "2");
+    repo.commit("web only");
+    repo.write("api/main.c", "3");
+    let third = repo.commit("api: three");
+    to_production(&repo, &["api", "web"]);
+    repo.lanes(&[
+        "rollback", "api", "--env", "prod", "--as", "alice", "--reason", "broken",
+    ])
+    .success();
+
+    let json = repo.lanes(&["metrics", "--json"]).success().json();
+    assert_eq!(json["environment"], "prod");
+    let api = component(&json, "api");
+    assert_eq!(api["deploys"], 2, "{api:#}");
+    assert_eq!(api["rollbacks"], 1);
+    let deployments = api["deployments"].as_array().unwrap();
+    assert_eq!(deployments[0]["commit"], first);
+    // The first deploy brought its own commit; the second the two commits touching api since,
+    // not the one touching only web.
+    assert_eq!(deployments[0]["changes"], 1);
+    assert_eq!(deployments[1]["commit"], third);
+    assert_eq!(deployments[1]["changes"], 2, "{second} and {third}");
+    // A rollback marks the version it replaces bad as well.
+    assert_eq!(
+        deployments[1]["failures"],
+        serde_json::json!(["rolled_back", "marked_bad"])
+    );
+    assert_eq!(deployments[2]["rollback"], true);
+    assert_eq!(api["failed_deploys"], 1);
+    assert_eq!(api["changes"], 3);
+    assert_eq!(api["change_fail_rate"]["value"], 0.5);
+    assert_eq!(api["change_fail_rate"]["level"], "low");
+    assert_eq!(api["unrecovered"], 0);
+    assert!(api["recovery_time"]["value"].is_i64(), "{api:#}");
+    assert_eq!(api["lead_time"]["level"], "elite");
+    // Each lane waited for alice's approval before production.
+    assert!(
+        api["lead_time_breakdown"]["waiting_approval"]
+            .as_i64()
+            .unwrap()
+            > 0,
+        "{api:#}"
+    );
+    let web = component(&json, "web");
+    assert_eq!(web["deploys"], 2);
+    assert_eq!(web["failed_deploys"], 0);
+    assert_eq!(web["change_fail_rate"]["level"], "elite");
+
+    let only_web = repo
+        .lanes(&["metrics", "--component", "web", "--since", "12h", "--json"])
+        .success()
+        .json();
+    assert_eq!(only_web["components"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        only_web["until"].as_i64().unwrap() - only_web["since"].as_i64().unwrap(),
+        12 * 3_600_000
+    );
+
+    let text = repo.lanes(&["metrics"]).success().stdout();
+    assert!(text.starts_with("prod, "), "{text}");
+    assert!(
+        text.contains("deployment frequency") && text.contains("2 deploys, 1 rollbacks"),
+        "{text}"
+    );
+    assert!(text.contains("50% (1 of 2 deploys)"), "{text}");
+    assert!(
+        text.contains("levels: DORA, 2023 Accelerate State of DevOps Report"),
+        "{text}"
+    );
+}
+
+#[test]
+fn metrics_refuse_a_window_without_a_unit() {
+    let repo = TestRepo::with_manifest(MANIFEST);
+    repo.lanes(&["metrics", "--since", "30"])
+        .failure(2)
+        .stderr_has("expected a number and a unit");
+}
