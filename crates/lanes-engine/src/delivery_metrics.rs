@@ -46,6 +46,30 @@ pub struct DeployToExplain {
     pub previous: Option<String>,
 }
 
+/// A window back from now as people write it: a positive number and a unit, `m`inutes,
+/// `h`ours, `d`ays or `w`eeks (`30d`, `12h`); in milliseconds.
+///
+/// # Errors
+///
+/// The text is not a positive number followed by one of those units.
+pub fn parse_window(text: &str) -> Result<Millis, String> {
+    let expected =
+        || format!("expected a number and a unit (m, h, d or w), like 30d or 12h, not `{text}`");
+    let unit = text.chars().last().ok_or_else(expected)?;
+    let minutes: Millis = match unit {
+        'm' => 1,
+        'h' => 60,
+        'd' => 24 * 60,
+        'w' => 7 * 24 * 60,
+        _ => return Err(expected()),
+    };
+    let count: Millis = text[..text.len() - 1].parse().map_err(|_| expected())?;
+    if count <= 0 {
+        return Err(expected());
+    }
+    count.checked_mul(minutes * 60_000).ok_or_else(expected)
+}
+
 /// The changes of each deploy, by component and deploy commit.
 pub type DeployChanges = BTreeMap<(String, String), Vec<ChangeCommit>>;
 

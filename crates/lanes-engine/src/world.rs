@@ -605,6 +605,15 @@ impl World {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Every `(environment, component)` with its deploys and rollbacks, oldest first.
+    pub fn deploy_histories(&self) -> impl Iterator<Item = (&str, &str, &[DeployRecord])> {
+        self.deploy_history
+            .iter()
+            .map(|((environment, component), history)| {
+                (environment.as_str(), component.as_str(), history.as_slice())
+            })
+    }
+
     /// The lane holding the environment's lock for a component.
     #[must_use]
     pub fn lock_holder(&self, environment: &str, component: &str) -> Option<LaneId> {

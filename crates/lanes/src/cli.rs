@@ -206,24 +206,7 @@ pub(crate) struct Window(pub(crate) i64);
 
 /// `30d`, `12h`, `90m`, `2w`.
 pub(crate) fn parse_window(text: &str) -> Result<Window, String> {
-    let expected =
-        || format!("expected a number and a unit (m, h, d or w), like 30d or 12h, not `{text}`");
-    let unit = text.chars().last().ok_or_else(expected)?;
-    let minutes: i64 = match unit {
-        'm' => 1,
-        'h' => 60,
-        'd' => 24 * 60,
-        'w' => 7 * 24 * 60,
-        _ => return Err(expected()),
-    };
-    let count: i64 = text[..text.len() - 1].parse().map_err(|_| expected())?;
-    if count <= 0 {
-        return Err(expected());
-    }
-    count
-        .checked_mul(minutes * 60_000)
-        .map(Window)
-        .ok_or_else(expected)
+    lanes_engine::parse_window(text).map(Window)
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use lanes_engine::{ComponentMetrics, DeliveryMetrics, Level, MetricsQuery, Millis, Rated};
+use lanes_engine::{ComponentMetrics, DeliveryMetrics, Level, MetricsQuery, Millis, Rated, World};
+use lanes_git::Repo;
+use lanes_server::MetricsRequest;
 
 use crate::cli::MetricsArgs;
 use crate::delivery_changes::measure;
@@ -23,27 +25,45 @@ pub(crate) fn metrics(
     output: &Output,
 ) -> Result<(), Failure> {
     let repo = repository(directory)?;
-    let environment = match &args.environment {
-        Some(environment) => environment.clone(),
-        None => production(&repo)?,
-    };
     let until = now();
-    let query = MetricsQuery {
-        environment,
-        component: args.component.clone(),
-        since: until - args.since.0,
-        until,
-    };
     let metrics = block_on(async {
         let (_, store) = open(&repo, &args.state).await?;
-        measure(&repo, store.world(), &query)
+        metrics_of(
+            &repo,
+            store.world(),
+            &MetricsRequest {
+                component: args.component.clone(),
+                environment: args.environment.clone(),
+                since: until - args.since.0,
+                until,
+            },
+        )
     })?;
     print(&metrics, args.json, output);
     Ok(())
 }
 
+/// The metrics `request` asks for: in production unless it names an environment.
+pub(crate) fn metrics_of(
+    repo: &Repo,
+    world: &World,
+    request: &MetricsRequest,
+) -> Result<DeliveryMetrics, Failure> {
+    let environment = match &request.environment {
+        Some(environment) => environment.clone(),
+        None => production(repo)?,
+    };
+    let query = MetricsQuery {
+        environment,
+        component: request.component.clone(),
+        since: request.since,
+        until: request.until,
+    };
+    measure(repo, world, &query)
+}
+
 /// The environment of the last stage that deploys, as the manifest at `HEAD` says.
-fn production(repo: &lanes_git::Repo) -> Result<String, Failure> {
+fn production(repo: &Repo) -> Result<String, Failure> {
     let head = repo.resolve_commit("HEAD")?;
     manifest_at(repo, head)?
         .and_then(|manifest| manifest.production().map(str::to_owned))
@@ -81,7 +101,9 @@ pub(crate) fn print(metrics: &DeliveryMetrics, json: bool, output: &Output) {
 fn lines(metrics: &ComponentMetrics) -> Vec<String> {
     let row = |name: &str, value: String, level: Option<Level>| {
         let level = level.map_or("", Level::as_str);
-        format!("  {name:<22}{value:<44}{level}").trim_end().to_owned()
+        format!("  {name:<22}{value:<44}{level}")
+            .trim_end()
+            .to_owned()
     };
     let mut lines = vec![escaped(&metrics.component)];
     let frequency = &metrics.deployment_frequency;
