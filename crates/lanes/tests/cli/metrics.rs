@@ -2,6 +2,7 @@
 //! commits each brought, a rollback, and DORA's levels.
 
 use crate::harness::TestRepo;
+use crate::serving::{Serving, get};
 
 const MANIFEST: &str = r#"version: 1
 identities: { alice: [alice@example.com] }
@@ -34,8 +35,10 @@ fn component<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Val
         .unwrap_or_else(|| panic!("no {name} in {json:#}"))
 }
 
-#[test]
-fn metrics_count_the_deploys_their_changes_and_a_rollback_as_a_failed_deploy() {
+/// `api` and `web` deployed to production twice; `api`'s second deploy (which brought two
+/// commits touching api and one touching only web) rolled back. Returns the repository and the
+/// commits of `api`'s deploys and changes: first, second, third.
+fn deployed_twice_and_rolled_back() -> (TestRepo, String, String, String) {
     let repo = TestRepo::new();
     repo.write("lanes.yml", MANIFEST)
         .write("api/main.c", "1")
@@ -55,6 +58,12 @@ fn metrics_count_the_deploys_their_changes_and_a_rollback_as_a_failed_deploy() {
     ])
     .success();
 
+    (repo, first, second, third)
+}
+
+#[test]
+fn metrics_count_the_deploys_their_changes_and_a_rollback_as_a_failed_deploy() {
+    let (repo, first, second, third) = deployed_twice_and_rolled_back();
     let json = repo.lanes(&["metrics", "--json"]).success().json();
     assert_eq!(json["environment"], "prod");
     let api = component(&json, "api");
@@ -122,4 +131,47 @@ fn metrics_refuse_a_window_without_a_unit() {
     repo.lanes(&["metrics", "--since", "30"])
         .failure(2)
         .stderr_has("expected a number and a unit");
+}
+
+#[test]
+fn the_server_answers_the_same_metrics_and_exposes_them_to_prometheus() {
+    let (repo, first, second, third) = deployed_twice_and_rolled_back();
+    let viewer = repo
+        .lanes(&["token", "add", "vic", "--role", "viewer"])
+        .success()
+        .stdout()
+        .trim()
+        .to_owned();
+    let local = repo.lanes(&["metrics", "--json"]).success().json();
+    let server = Serving::start(&repo);
+
+    let (status, body) = get(&format!("{}/api/v1/metrics?since=30d", server.url), &viewer);
+    assert_eq!(status, 200, "{body}");
+    let answered: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answered["environment"], local["environment"]);
+    assert_eq!(answered["components"], local["components"]);
+    let (status, body) = get(
+        &format!("{}/api/v1/metrics?since=soon", server.url),
+        &viewer,
+    );
+    assert_eq!(status, 400, "{body}");
+
+    let (status, text) = get(&format!("{}/metrics", server.url), "");
+    assert_eq!(status, 200, "{text}");
+    for line in [
+        r#"lanes_deploys_total{component="api",environment="prod"} 2"#,
+        r#"lanes_rollbacks_total{component="api",environment="prod"} 1"#,
+        r#"lanes_deploys_total{component="web",environment="prod"} 2"#,
+        r#"lanes_stage_duration_seconds_count{component="api",stage="production",result="passed"} 2"#,
+    ] {
+        assert!(
+            text.lines().any(|have| have == line),
+            "missing `{line}` in\n{text}"
+        );
+    }
+    for commit in [&first, &second, &third] {
+        assert!(!text.contains(&commit[..7]), "{commit} in\n{text}");
+    }
+    assert_eq!(get(&format!("{}/healthz", server.url), "").0, 200);
+    assert_eq!(get(&format!("{}/readyz", server.url), "").0, 200);
 }
