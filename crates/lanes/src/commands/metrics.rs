@@ -177,7 +177,7 @@ fn lines(metrics: &ComponentMetrics) -> Vec<String> {
     lines
 }
 
-/// `3d 4h`, `2h 5m`, `4m 10s`, `12s`: the two largest units.
+/// `3d 4h`, `2h 5m`, `4m 10s`, `12s`, `450ms`: the two largest units.
 pub(crate) fn duration(millis: Millis) -> String {
     let seconds = millis / 1000;
     let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
@@ -187,8 +187,10 @@ pub(crate) fn duration(millis: Millis) -> String {
         format!("{hours}h {minutes}m")
     } else if minutes > 0 {
         format!("{minutes}m {}s", seconds % 60)
-    } else {
+    } else if seconds > 0 {
         format!("{seconds}s")
+    } else {
+        format!("{}ms", millis.max(0))
     }
 }
 

@@ -174,4 +174,29 @@ fn the_server_answers_the_same_metrics_and_exposes_them_to_prometheus() {
     }
     assert_eq!(get(&format!("{}/healthz", server.url), "").0, 200);
     assert_eq!(get(&format!("{}/readyz", server.url), "").0, 200);
+
+    // The dashboard page is HTML with its charts drawn on the server: no script needed.
+    let (status, page) = get(&format!("{}/delivery", server.url), &viewer);
+    assert_eq!(status, 200, "{page}");
+    for part in [
+        r#"<section class="lane delivery" data-component="api">"#,
+        r#"<svg class="chart lead-time""#,
+        r#"<circle data-kind="failed""#,
+        r#"<circle data-kind="rollback""#,
+        r#"<td class="level low">low</td>"#,
+        "50% (1 of 2 deploys)",
+        "2023 Accelerate State of DevOps Report",
+    ] {
+        assert!(page.contains(part), "missing `{part}` in\n{page}");
+    }
+    let (status, _) = get(&format!("{}/delivery?since=soon", server.url), &viewer);
+    assert_eq!(status, 400);
+}
+
+/// `lanes` and `web` deployed twice, `api` rolled back, and `lanes serve` over them: what the
+/// browser test reads.
+pub(crate) fn served_metrics() -> (TestRepo, Serving) {
+    let (repo, ..) = deployed_twice_and_rolled_back();
+    let server = Serving::start(&repo);
+    (repo, server)
 }
