@@ -25,8 +25,8 @@ pub(crate) struct Cli {
     pub(crate) color: ColorChoice,
 
     /// Talk to a `lanes serve` at this URL instead of the local ledger (status, board, logs,
-    /// run, approve, reject, retry, promote, rollback, submit, hotfix), with the API token in
-    /// `LANES_API_TOKEN`.
+    /// run, approve, reject, retry, promote, rollback, submit, hotfix, audit, metrics), with the
+    /// API token in `LANES_API_TOKEN`.
     #[arg(long, global = true, env = "LANES_SERVER", value_name = "URL")]
     pub(crate) server: Option<String>,
 

@@ -1,7 +1,7 @@
 //! `lanes metrics` on a real repository whose lanes were run to production: deploys, the
 //! commits each brought, a rollback, and DORA's levels.
 
-use crate::harness::TestRepo;
+use crate::harness::{TestRepo, lanes_in_with};
 use crate::serving::{Serving, get};
 
 const MANIFEST: &str = r#"version: 1
@@ -174,6 +174,23 @@ fn the_server_answers_the_same_metrics_and_exposes_them_to_prometheus() {
     }
     assert_eq!(get(&format!("{}/healthz", server.url), "").0, 200);
     assert_eq!(get(&format!("{}/readyz", server.url), "").0, 200);
+
+    // The command line reads the same through the server.
+    let remote = lanes_in_with(
+        repo.path(),
+        &[
+            "--server",
+            &server.url,
+            "metrics",
+            "--component",
+            "api",
+            "--json",
+        ],
+        &[("LANES_API_TOKEN", std::ffi::OsStr::new(&viewer))],
+    )
+    .success()
+    .json();
+    assert_eq!(remote["components"][0], component(&local, "api").clone());
 
     // The dashboard page is HTML with its charts drawn on the server: no script needed.
     let (status, page) = get(&format!("{}/delivery", server.url), &viewer);
