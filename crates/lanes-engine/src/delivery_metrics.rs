@@ -37,8 +37,8 @@ pub struct ChangeCommit {
 }
 
 /// A deploy whose changes the caller must find: the commits reachable from `commit` and not
-/// from `previous` (every commit of `commit`'s history when `previous` is `None`, the first
-/// deploy).
+/// from `previous`, the commit of the deploy before it (`None` for the first deploy lanes
+/// knows of, whose changes the caller chooses: `lanes` counts the deploy's own commit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeployToExplain {
     pub component: String,

@@ -160,6 +160,13 @@ pub(crate) async fn delivery(
         until,
     };
     let store = app.ledger().await?;
+    if let Some(component) = &request.component
+        && store.world().lanes_of_component(component).next().is_none()
+    {
+        return Err(ApiError::NotFound(format!(
+            "no lane of `{component}` recorded"
+        )));
+    }
     let compute = || app.backend().metrics(store.world(), &request);
     let metrics = match tokio::runtime::Handle::current().runtime_flavor() {
         // It runs git: other tasks move to other workers meanwhile.

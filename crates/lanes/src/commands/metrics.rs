@@ -53,6 +53,16 @@ pub(crate) fn metrics_of(
         Some(environment) => environment.clone(),
         None => production(repo)?,
     };
+    if let Some(component) = &request.component
+        && world.lanes_of_component(component).next().is_none()
+    {
+        return Err(Failure::Refused {
+            message: format!("no lane of `{}` recorded", escaped(component)),
+            hint: Some(
+                "`lanes metrics` without --component lists every component with a lane".to_owned(),
+            ),
+        });
+    }
     let query = MetricsQuery {
         environment,
         component: request.component.clone(),

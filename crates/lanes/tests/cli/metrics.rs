@@ -112,6 +112,10 @@ fn metrics_count_the_deploys_their_changes_and_a_rollback_as_a_failed_deploy() {
         12 * 3_600_000
     );
 
+    repo.lanes(&["metrics", "--component", "nope"])
+        .failure(1)
+        .stderr_has("no lane of `nope` recorded");
+
     let text = repo.lanes(&["metrics"]).success().stdout();
     assert!(text.starts_with("prod, "), "{text}");
     assert!(
