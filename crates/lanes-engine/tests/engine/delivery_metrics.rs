@@ -352,3 +352,30 @@ fn levels_follow_the_dora_2023_thresholds() {
     assert_eq!(Level::of_recovery(DAY), Level::Medium);
     assert_eq!(Level::of_recovery(7 * DAY), Level::Low);
 }
+
+#[test]
+fn a_version_reaching_several_instances_is_one_deploy_and_holds_end_when_it_runs() {
+    let mut ledger = Ledger::new();
+    let lane = ledger.lane(1, "c1", 0);
+    ledger.wait(lane, "queued for production behind 1234567", MINUTE * 20);
+    ledger.wait(lane, "queued for production behind 1234567", MINUTE * 25);
+    for instance in ["eu", "us"] {
+        ledger.apply(&Event::Deployed {
+            lane,
+            stage: 1,
+            attempt: 1,
+            environment: "production".into(),
+            instance: instance.into(),
+            at: HOUR,
+        });
+    }
+    let history = ledger.world.deploy_history("production", "api");
+    assert_eq!(history.len(), 1);
+    assert!(!history[0].rollback);
+    let waits = &ledger.world.lane(lane).unwrap().stages[1].waits;
+    assert_eq!(waits.len(), 1, "the same hold twice is one hold: {waits:?}");
+    assert_eq!(waits[0].until, None, "it still waits: nothing ran yet");
+    ledger.attempt(lane, 1, HOUR - 10 * MINUTE, HOUR);
+    let waits = &ledger.world.lane(lane).unwrap().stages[1].waits;
+    assert_eq!(waits[0].until, Some(HOUR - 10 * MINUTE));
+}
