@@ -77,9 +77,47 @@ pub struct StageRun {
     pub flaky: bool,
     pub started_at: Option<Millis>,
     pub finished_at: Option<Millis>,
+    /// Every time the stage was held before it ran, with why (absent in older ledgers).
+    #[serde(default)]
+    pub waits: Vec<Wait>,
+}
+
+/// One hold of a stage: from its first `stage_waiting` with `reason` until it ran, finished or
+/// waited for something else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wait {
+    pub reason: String,
+    pub from: Millis,
+    /// `None` while it still waits.
+    pub until: Option<Millis>,
 }
 
 impl StageRun {
+    /// Ends the hold the stage is in, if any.
+    pub(crate) fn stop_waiting(&mut self, at: Millis) {
+        if let Some(wait) = self.waits.last_mut()
+            && wait.until.is_none()
+        {
+            wait.until = Some(at);
+        }
+    }
+
+    /// The stage is held for `reason` from `at` on (a hold for the same reason goes on).
+    pub(crate) fn wait(&mut self, reason: &str, at: Millis) {
+        if let Some(wait) = self.waits.last()
+            && wait.until.is_none()
+            && wait.reason == reason
+        {
+            return;
+        }
+        self.stop_waiting(at);
+        self.waits.push(Wait {
+            reason: reason.to_owned(),
+            from: at,
+            until: None,
+        });
+    }
+
     pub(crate) fn new(name: String) -> Self {
         Self {
             name,
@@ -90,6 +128,7 @@ impl StageRun {
             flaky: false,
             started_at: None,
             finished_at: None,
+            waits: Vec::new(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod change;
 mod commit_view;
 mod decision;
 mod decision_error;
+mod delivery_metrics;
 mod event;
 mod flow;
 mod flow_gate;
@@ -30,11 +31,16 @@ pub use change::{Candidate, Change, ChangeId, ChangeState};
 pub use commit_view::{CommitView, LaneView, StageView, UnchangedView};
 pub use decision::{Decider, DecisionKind, DecisionRecord, is_party, may_decide};
 pub use decision_error::DecisionError;
+pub use delivery_metrics::{
+    ChangeCommit, ComponentMetrics, DeliveryMetrics, DeployChanges, DeployMetrics, DeployToExplain,
+    Failure, Level, MetricsQuery, Rated, TimeBreakdown, delivery_metrics, deploys_to_explain,
+    parse_window,
+};
 pub use event::Event;
 pub use flow::{Flow, ReleaseMerge};
 pub use flow_gate::missing_fix;
 pub use hotfix::{ForwardPort, Hotfix};
-pub use lane::{Attempt, AttemptOutcome, Lane, LaneId, Millis, StageRun, StepRecord};
+pub use lane::{Attempt, AttemptOutcome, Lane, LaneId, Millis, StageRun, StepRecord, Wait};
 pub use next_step::{Idle, Next, instance_for, next_step};
 pub use outcome::{AttemptResult, attempt_finished, deploy_finished, recover, retry_interrupted};
 pub use path_view::{ChangeView, PathView};
@@ -43,4 +49,4 @@ pub use role::Role;
 pub use rollback::{RollbackPlan, plan_rollback};
 pub use stage_state::StageState;
 pub use verdict::{covering_lane, red_since, version_verdict};
-pub use world::{ApprovalRecord, Deployment, RecordedCommit, TagRecord, World};
+pub use world::{ApprovalRecord, DeployRecord, Deployment, RecordedCommit, TagRecord, World};

@@ -19,6 +19,16 @@ pub struct Deployment {
     pub at: Millis,
 }
 
+/// A version reaching an environment: deployed by its lane, or deployed again by a rollback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployRecord {
+    pub lane: LaneId,
+    pub commit: String,
+    pub fingerprint: String,
+    pub rollback: bool,
+    pub at: Millis,
+}
+
 /// An approval of one version at one stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
@@ -74,6 +84,10 @@ pub struct World {
     tags: Vec<TagRecord>,
     flow: Flow,
     next_token: u64,
+    /// `(environment, component)` to every deploy and rollback there, oldest first: one per
+    /// lane and kind, however many instances it reached (absent in older snapshots).
+    #[serde(default)]
+    deploy_history: BTreeMap<(String, String), Vec<DeployRecord>>,
 }
 
 impl World {
@@ -194,13 +208,17 @@ impl World {
                 ..
             } => {
                 let run = &mut lane.stages[*stage];
+                run.stop_waiting(*at);
                 run.state = StageState::Unchanged;
                 run.provenance = Some(provenance.clone());
                 run.reason = Some(reason.clone());
                 run.finished_at = Some(*at);
             }
-            Event::StageWaiting { stage, reason, .. } => {
+            Event::StageWaiting {
+                stage, reason, at, ..
+            } => {
                 let run = &mut lane.stages[*stage];
+                run.wait(reason, *at);
                 run.state = StageState::Waiting;
                 run.reason = Some(reason.clone());
             }
@@ -213,6 +231,7 @@ impl World {
                 ..
             } => {
                 let run = &mut lane.stages[*stage];
+                run.stop_waiting(*at);
                 run.state = StageState::Running;
                 run.reason = None;
                 run.started_at.get_or_insert(*at);
@@ -288,6 +307,14 @@ impl World {
                     run.deploying = false;
                 }
                 self.flow.deployed(&lane.commit, environment);
+                record_deploy(
+                    self.deploy_history
+                        .entry((environment.clone(), lane.component.clone()))
+                        .or_default(),
+                    lane,
+                    false,
+                    *at,
+                );
                 let deployment = Deployment {
                     lane: lane.id,
                     commit: lane.commit.clone(),
@@ -334,6 +361,7 @@ impl World {
                 ..
             } => {
                 let run = &mut lane.stages[*stage];
+                run.stop_waiting(*at);
                 run.state = *state;
                 run.reason.clone_from(reason);
                 run.flaky = *flaky;
@@ -343,6 +371,7 @@ impl World {
                 stage, reason, at, ..
             } => {
                 let run = &mut lane.stages[*stage];
+                run.stop_waiting(*at);
                 run.state = StageState::Interrupted;
                 run.reason = Some(reason.clone());
                 run.finished_at = Some(*at);
@@ -423,6 +452,14 @@ impl World {
                     at: *at,
                 };
                 let component = lane.component.clone();
+                record_deploy(
+                    self.deploy_history
+                        .entry((environment.clone(), component.clone()))
+                        .or_default(),
+                    lane,
+                    true,
+                    *at,
+                );
                 self.flow.rolled_back(&component, environment, &lane.commit);
                 self.deployments.insert(
                     (environment.clone(), instance.clone(), component.clone()),
@@ -560,6 +597,23 @@ impl World {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Every deploy and rollback of a component in an environment, oldest first.
+    #[must_use]
+    pub fn deploy_history(&self, environment: &str, component: &str) -> &[DeployRecord] {
+        self.deploy_history
+            .get(&(environment.to_owned(), component.to_owned()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every `(environment, component)` with its deploys and rollbacks, oldest first.
+    pub fn deploy_histories(&self) -> impl Iterator<Item = (&str, &str, &[DeployRecord])> {
+        self.deploy_history
+            .iter()
+            .map(|((environment, component), history)| {
+                (environment.as_str(), component.as_str(), history.as_slice())
+            })
+    }
+
     /// The lane holding the environment's lock for a component.
     #[must_use]
     pub fn lock_holder(&self, environment: &str, component: &str) -> Option<LaneId> {
@@ -623,4 +677,22 @@ impl World {
             .last()
             .filter(|attempt| attempt.outcome.is_none())
     }
+}
+
+/// Appends a deploy unless the same lane's deploy (or rollback) was the last one recorded: a
+/// version reaching several instances is one deploy.
+fn record_deploy(history: &mut Vec<DeployRecord>, lane: &Lane, rollback: bool, at: Millis) {
+    if history
+        .last()
+        .is_some_and(|last| last.lane == lane.id && last.rollback == rollback)
+    {
+        return;
+    }
+    history.push(DeployRecord {
+        lane: lane.id,
+        commit: lane.commit.clone(),
+        fingerprint: lane.fingerprint.clone(),
+        rollback,
+        at,
+    });
 }

@@ -836,6 +836,9 @@ fn a_rollback_redeploys_the_previous_good_version_and_the_bad_one_never_comes_ba
 }
 
 /// The acceptance queue and the path through git, as pure decisions.
+#[path = "engine/delivery_metrics.rs"]
+mod delivery_metrics;
+
 mod queue {
     use lanes_engine::{
         ChangeId, Event, Idle, Next, StageState, World, candidate_is_current, next_step, queue_plan,

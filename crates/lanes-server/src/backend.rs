@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 
-use lanes_engine::{LaneId, World};
+use lanes_engine::{LaneId, Millis, World};
 
 /// The outcome of a `lanes` command the backend ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,16 @@ pub struct CommandOutput {
     pub status: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+/// Which delivery metrics are asked for: a component (every one when `None`), an environment
+/// (production when `None`) and a window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsRequest {
+    pub component: Option<String>,
+    pub environment: Option<String>,
+    pub since: Millis,
+    pub until: Millis,
 }
 
 /// A future of a command's outcome.
@@ -32,4 +42,9 @@ pub trait Backend: Send + Sync + 'static {
     /// The board (components by environments, as `lanes board --json`) of `world`. It may
     /// call git: the server calls it where blocking is allowed.
     fn board(&self, world: &World) -> Result<serde_json::Value, String>;
+
+    /// Delivery metrics of `world` (as `lanes metrics --json`). It calls git: the server calls
+    /// it where blocking is allowed.
+    fn metrics(&self, world: &World, request: &MetricsRequest)
+    -> Result<serde_json::Value, String>;
 }

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 
 use crate::webhook::{Host, receive};
-use crate::{App, api, dashboard};
+use crate::{App, api, dashboard, health};
 
 /// The server's routes over `app`.
 pub fn router(app: App) -> Router {
@@ -32,5 +32,6 @@ pub fn router(app: App) -> Router {
         )
         .nest("/api/v1", api::routes())
         .merge(dashboard::routes())
+        .merge(health::routes())
         .with_state(app)
 }

@@ -85,6 +85,20 @@ impl Deliveries {
         Ok(rows.into_iter().map(delivery).collect())
     }
 
+    /// How many deliveries there are by what came of them: `ignored` (nothing for lanes to
+    /// run), `pending`, `ran` or `failed`.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        sqlx::query_as(
+            "SELECT CASE WHEN commit_id IS NULL THEN 'ignored' \
+             WHEN handled_at IS NULL THEN 'pending' \
+             WHEN outcome = 'ran' THEN 'ran' ELSE 'failed' END AS result, COUNT(*) \
+             FROM deliveries GROUP BY result ORDER BY result",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.error(source))
+    }
+
     /// Records what came of deliveries, in one transaction.
     pub async fn finish(&self, ids: &[i64], outcome: &str, at: Millis) -> Result<(), StoreError> {
         if ids.is_empty() {

@@ -228,6 +228,24 @@ impl HostStatuses {
             .collect())
     }
 
+    /// How many statuses left the outbox (posted, or refused by the host) by state
+    /// (`pending`, `success`, `failure`, `error`), and how many wait in it.
+    pub async fn counts(&self) -> Result<(Vec<(String, i64)>, i64), StoreError> {
+        let sent = sqlx::query_as(
+            "SELECT state, COUNT(*) FROM status_outbox WHERE sent_at IS NOT NULL \
+             GROUP BY state ORDER BY state",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.error(source))?;
+        let backlog =
+            sqlx::query_scalar("SELECT COUNT(*) FROM status_outbox WHERE sent_at IS NULL")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|source| self.error(source))?;
+        Ok((sent, backlog))
+    }
+
     /// Every unsent status may be tried at once: at a start, the host may well be back.
     pub async fn retry_now(&self) -> Result<(), StoreError> {
         sqlx::query("UPDATE status_outbox SET next_attempt_at = 0 WHERE sent_at IS NULL")

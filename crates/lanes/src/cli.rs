@@ -25,8 +25,8 @@ pub(crate) struct Cli {
     pub(crate) color: ColorChoice,
 
     /// Talk to a `lanes serve` at this URL instead of the local ledger (status, board, logs,
-    /// run, approve, reject, retry, promote, rollback, submit, hotfix), with the API token in
-    /// `LANES_API_TOKEN`.
+    /// run, approve, reject, retry, promote, rollback, submit, hotfix, audit, metrics), with the
+    /// API token in `LANES_API_TOKEN`.
     #[arg(long, global = true, env = "LANES_SERVER", value_name = "URL")]
     pub(crate) server: Option<String>,
 
@@ -171,6 +171,45 @@ pub(crate) enum Command {
     /// environment, and under which API token (or on the command line).
     #[command(after_help = EXIT_STATUS_HELP)]
     Audit(AuditArgs),
+    /// Print delivery metrics per component from the ledger, with DORA's performance levels:
+    /// deployment frequency, change lead time (split into time working and time waiting for
+    /// the queue, a lock, an approval or a gate), change fail rate, failed deployment recovery
+    /// time and deployment rework rate.
+    ///
+    /// A deploy's changes are the commits touching the component between the deploy before it
+    /// and it; a deploy failed when a rollback followed it, its version was marked bad or a
+    /// hotfix was cut from it. The levels are those of the 2023 Accelerate State of DevOps
+    /// Report (DORA).
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Metrics(MetricsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MetricsArgs {
+    /// Only this component (default: every component with a lane).
+    #[arg(long)]
+    pub(crate) component: Option<String>,
+    /// The environment measured (default: production, the environment of the last stage that
+    /// deploys).
+    #[arg(long, value_name = "ENV")]
+    pub(crate) environment: Option<String>,
+    /// How far back to look: a number and a unit, `m`inutes, `h`ours, `d`ays or `w`eeks.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_window)]
+    pub(crate) since: Window,
+    /// Print JSON on stdout (what `GET /api/v1/metrics` answers).
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+/// A span of time back from now, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window(pub(crate) i64);
+
+/// `30d`, `12h`, `90m`, `2w`.
+pub(crate) fn parse_window(text: &str) -> Result<Window, String> {
+    lanes_engine::parse_window(text).map(Window)
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod component_pathspecs;
 mod decider;
+mod delivery_changes;
 mod demo;
 mod dispatch;
 mod exit;
@@ -69,5 +70,6 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Serve(args) => commands::serve(&directory, &args, output),
         Command::Token(args) => commands::token(&directory, &args, output),
         Command::Audit(args) => commands::audit(&directory, &args, output),
+        Command::Metrics(args) => commands::metrics(&directory, &args, output),
     }
 }

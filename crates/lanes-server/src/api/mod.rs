@@ -6,6 +6,7 @@ mod api_error;
 mod caller;
 mod events;
 mod logs;
+mod metrics;
 mod openapi;
 mod tokens;
 mod views;
@@ -32,6 +33,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/queue", get(views::queue_json))
         .route("/deliveries", get(views::deliveries))
         .route("/audit", get(views::audit))
+        .route("/metrics", get(metrics::delivery))
         .route("/hotfixes", get(views::hotfixes))
         .route("/board", get(actions::board))
         .route("/lanes/{lane}/stages/{stage}/log", get(logs::log))

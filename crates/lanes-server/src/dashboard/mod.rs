@@ -6,6 +6,8 @@ mod board_page;
 mod commit_page;
 mod decide;
 mod deliveries_page;
+mod delivery_charts;
+mod delivery_page;
 mod lists;
 mod page;
 mod run_page;
@@ -22,6 +24,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/queue", get(lists::queue))
         .route("/board", get(board_page::board))
         .route("/deliveries", get(deliveries_page::deliveries))
+        .route("/delivery", get(delivery_page::delivery))
         .route("/commits/{commit}", get(commit_page::commit))
         .route("/commits/{commit}/lanes", get(commit_page::lanes))
         .route("/lanes/{lane}/stages/{stage}", get(run_page::run))

@@ -53,6 +53,14 @@ impl Backend for NoBackend {
     fn board(&self, _: &lanes_engine::World) -> Result<serde_json::Value, String> {
         Err("no board in these tests".to_owned())
     }
+
+    fn metrics(
+        &self,
+        _: &lanes_engine::World,
+        _: &lanes_server::MetricsRequest,
+    ) -> Result<serde_json::Value, String> {
+        Err("no git in these tests".to_owned())
+    }
 }
 
 /// A running server and what it told the dispatcher loop.

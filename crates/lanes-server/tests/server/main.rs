@@ -4,4 +4,5 @@
 mod api;
 mod desired_statuses;
 mod harness;
+mod observability;
 mod webhooks;

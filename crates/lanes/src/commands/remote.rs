@@ -9,7 +9,7 @@ use std::path::Path;
 use lanes_server::{ApiClient, ClientError};
 use serde_json::{Value, json};
 
-use crate::cli::{Command, DecisionArgs, LogsArgs};
+use crate::cli::{Command, DecisionArgs, LogsArgs, MetricsArgs};
 use crate::failure::Failure;
 use crate::output::Output;
 use crate::workspace::repository;
@@ -102,6 +102,7 @@ pub(crate) fn remote(
                 })?;
             crate::commands::audit::print(&decisions, args, output);
         }
+        Command::Metrics(args) => metrics(&client, args, output)?,
         _ => {
             return Err(Failure::Refused {
                 message: "this command works on a local repository, not through --server"
@@ -110,6 +111,27 @@ pub(crate) fn remote(
             });
         }
     }
+    Ok(())
+}
+
+/// `lanes metrics` through the API: the same JSON the local command computes.
+fn metrics(client: &Client, args: &MetricsArgs, output: &Output) -> Result<(), Failure> {
+    // Whole minutes: the window was parsed from a number and a unit.
+    let mut path = format!("/metrics?since={}m", args.since.0 / 60_000);
+    for (name, value) in [
+        ("component", &args.component),
+        ("environment", &args.environment),
+    ] {
+        if let Some(value) = value {
+            let _ = write!(path, "&{name}={value}");
+        }
+    }
+    let metrics: lanes_engine::DeliveryMetrics = serde_json::from_value(client.get(&path)?)
+        .map_err(|error| Failure::Refused {
+            message: format!("the server's metrics are not what lanes reads: {error}"),
+            hint: None,
+        })?;
+    crate::commands::metrics::print(&metrics, args.json, output);
     Ok(())
 }
 

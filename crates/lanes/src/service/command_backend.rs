@@ -7,9 +7,10 @@ use std::process::Stdio;
 
 use lanes_engine::{LaneId, World};
 use lanes_git::Repo;
-use lanes_server::{Backend, CommandFuture, CommandOutput};
+use lanes_server::{Backend, CommandFuture, CommandOutput, MetricsRequest};
 
 use crate::commands::board::board_of;
+use crate::commands::metrics::metrics_of;
 use crate::decider::API_TOKEN_VARIABLE;
 use crate::failure::Failure;
 use crate::state_dir::StateDir;
@@ -60,5 +61,16 @@ impl Backend for CommandBackend {
         let repo = Repo::discover(&self.repo_dir).map_err(|error| render(error.into()))?;
         let board = board_of(&repo, world).map_err(render)?;
         serde_json::to_value(board).map_err(|error| error.to_string())
+    }
+
+    fn metrics(
+        &self,
+        world: &World,
+        request: &MetricsRequest,
+    ) -> Result<serde_json::Value, String> {
+        let render = |failure: Failure| crate::failure::chain(&failure);
+        let repo = Repo::discover(&self.repo_dir).map_err(|error| render(error.into()))?;
+        let metrics = metrics_of(&repo, world, request).map_err(render)?;
+        serde_json::to_value(metrics).map_err(|error| error.to_string())
     }
 }

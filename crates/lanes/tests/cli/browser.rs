@@ -152,3 +152,43 @@ fn the_demo_leaves_its_printed_approver_a_production_approval_to_click() {
     browser.screenshot("demo-approved");
     demo.stop();
 }
+
+#[test]
+fn the_delivery_page_shows_each_components_metrics_with_charts_drawn_by_the_server() {
+    let Some(browser) =
+        browser("the_delivery_page_shows_each_components_metrics_with_charts_drawn_by_the_server")
+    else {
+        return;
+    };
+    let (repo, server) = crate::metrics::served_metrics();
+    let viewer = token(&repo, "vic", "viewer");
+    sign_in(&browser, &server.url, &viewer);
+    browser.open(&format!("{}/delivery", server.url));
+    browser.wait_until("the page shows api", |b| {
+        b.text("section[data-component=api] h2") == "api"
+    });
+    let fail_rate =
+        browser.text(r#"section[data-component=api] tr[data-metric="change fail rate"] td.level"#);
+    assert_eq!(fail_rate.to_lowercase(), "low");
+    let deploys = browser.script(
+        "return document.querySelectorAll('section[data-component=api] svg.deploys circle').length",
+    );
+    assert_eq!(deploys, serde_json::json!(3), "two deploys and a rollback");
+    let failed = browser.script(
+        "return document.querySelectorAll('section[data-component=api] circle[data-kind=failed]').length",
+    );
+    assert_eq!(failed, serde_json::json!(1));
+    // The charts are drawn, not empty boxes.
+    let width = browser.script(
+        "return document.querySelector('section[data-component=api] svg.lead-time').getBoundingClientRect().width",
+    );
+    assert!(width.as_f64().unwrap() > 100.0, "{width}");
+    browser.screenshot("delivery-page");
+    browser.click("form.window button");
+    browser.wait_until("the form reloads the page", |b| {
+        b.script("return location.search")
+            .as_str()
+            .unwrap_or("")
+            .contains("since=30d")
+    });
+}

@@ -13,6 +13,7 @@ mod flow;
 mod host_statuses;
 mod init;
 mod manifest_commands;
+mod metrics;
 mod oracle;
 mod roles;
 mod run;
