@@ -75,9 +75,19 @@ pub(crate) fn flow_gate(
             }
             let reason = changes
                 .iter()
-                .find_map(|change| match &change.state {
-                    ChangeState::Evicted { reason, .. } => {
+                .find_map(|change| match (&change.state, &change.carried) {
+                    (ChangeState::Evicted { reason, .. }, _) => {
                         Some(format!("change {} left the queue: {reason}", change.id))
+                    }
+                    (ChangeState::Merged { commit, .. }, Some(carried))
+                        if carried.from_candidate == lane.commit =>
+                    {
+                        Some(format!(
+                            "change {} merged as {}: {}",
+                            change.id,
+                            short(commit),
+                            carried.provenance()
+                        ))
                     }
                     _ => None,
                 })

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use lanes_manifest::{Gate, Instances, LockPolicy, Manifest, Stage};
+use lanes_manifest::{Gate, Instances, LockPolicy, Manifest, OnSuccess, Stage};
 
 use crate::flow_gate::{FlowGate, flow_gate};
 use crate::{
-    AttemptPlan, DeployPlan, Event, Lane, LaneId, Millis, StageState, VectorEntry, VersionVector,
-    World,
+    AttemptPlan, DeployPlan, Event, Lane, LaneId, Millis, Role, StageState, VectorEntry,
+    VersionVector, World,
 };
 
 /// What to do about a lane now.
@@ -172,7 +172,16 @@ fn unchanged(
                 _ => None,
             }
         })?;
-    if let Some(environment) = &stage.environment {
+    // A queue candidate's acceptance is a verdict on its version: another candidate of the
+    // component deployed into the instance since does not undo it, and asking for the exact
+    // version to still be there made candidates on one component overwrite each other and run
+    // acceptance again until the default branch held still. Every other lane deploys for real,
+    // so its stage is unchanged only while the environment still holds the version.
+    let acceptance = lane.role == Role::Candidate
+        && manifest
+            .stage_with(OnSuccess::MergeDefault)
+            .is_some_and(|merge| index <= merge);
+    if let Some(environment) = stage.environment.as_ref().filter(|_| !acceptance) {
         let instance = instance_for(manifest, environment, &lane.component);
         let deployed = world.deployment(environment, &instance, &lane.component)?;
         let good = world.last_known_good(environment, &lane.component)?;

@@ -1,9 +1,11 @@
 //! The acceptance queue, split by component: which changes a group of changes must wait for and
 //! be tested on top of, and whether the intermediate commit it was built on still stands.
 
+use std::collections::BTreeMap;
+
 use lanes_manifest::QueueSplit;
 
-use crate::{Change, ChangeId, World};
+use crate::{Change, ChangeId, ChangeState, World};
 
 /// Where a group of changes (one change, or the part of a batch under test) stands in the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,16 +44,16 @@ pub fn queue_plan(world: &World, split: QueueSplit, group: &[ChangeId]) -> Queue
     QueuePlan { ahead }
 }
 
-/// Whether `group`'s intermediate commit still stands: it was built for exactly this group on
-/// the default branch's `tip` (or on commits descending from it), on every change still ahead
-/// as that change is accepted now, and on no change that left the queue unmerged.
+/// Whether `group`'s intermediate commit still stands: it was built for exactly this group, on
+/// every change still ahead as that change is accepted now, and on no change that left the
+/// queue unmerged. The default branch having moved since does not make it stale: what moved it
+/// is judged once the group is at the front, by [`carry_gaps`].
 /// `is_ancestor(a, b)` says whether commit `a` is `b` or an ancestor of it.
 #[must_use]
 pub fn candidate_is_current(
     world: &World,
     plan: &QueuePlan,
     group: &[ChangeId],
-    tip: &str,
     is_ancestor: impl Fn(&str, &str) -> bool,
 ) -> bool {
     let flow = world.flow();
@@ -62,7 +64,7 @@ pub fn candidate_is_current(
     else {
         return false;
     };
-    if candidate.group != group || !is_ancestor(tip, &candidate.commit) {
+    if candidate.group != group {
         return false;
     }
     let ahead_built_on = plan.ahead.iter().all(|id| {
@@ -74,7 +76,86 @@ pub fn candidate_is_current(
     });
     let none_evicted = candidate.includes.iter().all(|id| {
         flow.change(*id)
-            .is_some_and(|change| !matches!(change.state, crate::ChangeState::Evicted { .. }))
+            .is_some_and(|change| !matches!(change.state, ChangeState::Evicted { .. }))
     });
     ahead_built_on && none_evicted
+}
+
+/// The components of `needed` (each with its fingerprint at the commit the group would merge
+/// as: the new tip merged with the group) that the passed candidate `from` does not vouch for:
+/// no lane of `from` holds the component at that fingerprint with every stage up to `last`
+/// passed or unchanged. Empty means the candidate's result carries to that commit unchanged.
+#[must_use]
+pub fn carry_gaps(
+    world: &World,
+    from: &str,
+    needed: &BTreeMap<String, String>,
+    last: usize,
+) -> Vec<String> {
+    needed
+        .iter()
+        .filter(|(component, fingerprint)| {
+            !world.lanes_of_commit(from).any(|lane| {
+                &lane.component == *component
+                    && &lane.fingerprint == *fingerprint
+                    && lane.stages.len() > last
+                    && lane.stages[..=last].iter().all(|run| run.state.is_green())
+            })
+        })
+        .map(|(component, _)| component.clone())
+        .collect()
+}
+
+/// The merged changes that moved the default branch from where `group`'s candidate was built
+/// to `tip`: merged as a commit `tip` holds and the candidate does not.
+#[must_use]
+pub fn moved_by(
+    world: &World,
+    group: &[ChangeId],
+    tip: &str,
+    is_ancestor: impl Fn(&str, &str) -> bool,
+) -> Vec<ChangeId> {
+    let flow = world.flow();
+    let Some(candidate) = group
+        .first()
+        .and_then(|id| flow.change(*id))
+        .and_then(|change| change.candidate.as_ref())
+    else {
+        return Vec::new();
+    };
+    flow.changes()
+        .filter(|change| !group.contains(&change.id))
+        .filter_map(|change| match &change.state {
+            ChangeState::Merged { commit, at } if *at >= candidate.at => Some((change.id, commit)),
+            _ => None,
+        })
+        .filter(|(_, commit)| is_ancestor(commit, tip) && !is_ancestor(commit, &candidate.commit))
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// Which changes of a failed `group` may have caused the failure of `failing` (the components
+/// whose lanes failed): those affecting one of them. A change affecting none of them cannot
+/// have made them red; when no member affects any (the failure came from the base), every
+/// member stays a suspect.
+#[must_use]
+pub fn suspects(world: &World, group: &[ChangeId], failing: &[String]) -> Vec<ChangeId> {
+    let flow = world.flow();
+    let touching: Vec<ChangeId> = group
+        .iter()
+        .copied()
+        .filter(|id| {
+            flow.change(*id).is_some_and(|change| {
+                change
+                    .components
+                    .iter()
+                    .any(|component| failing.contains(component))
+            })
+        })
+        .collect();
+    if touching.is_empty() {
+        group.to_vec()
+    } else {
+        touching
+    }
 }

@@ -149,6 +149,7 @@ impl World {
             | Event::CommitRecorded { .. }
             | Event::ChangeSubmitted { .. }
             | Event::CandidateBuilt { .. }
+            | Event::CandidateCarried { .. }
             | Event::ChangeMerged { .. }
             | Event::ChangeEvicted { .. }
             | Event::ReleaseMerged { .. }

@@ -5,9 +5,11 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use lanes_engine::{
-    Change, ChangeId, ChangeState, Event, QueuePlan, Role, StageState, World, candidate_is_current,
-    queue_plan,
+    Candidate, Change, ChangeId, ChangeState, Event, QueuePlan, Role, StageState, World,
+    candidate_is_current, carry_gaps, moved_by, queue_plan, suspects,
 };
 use lanes_git::{CommitId, MergeOutcome};
 use lanes_manifest::{Manifest, MergeStyle, OnSuccess};
@@ -56,6 +58,32 @@ struct Turn<'a> {
     /// The default branch's tip, as just fetched.
     tip: CommitId,
     default: &'a str,
+    /// The manifest at the tip.
+    manifest: &'a Manifest,
+}
+
+/// Where a passed group at the front of the queue lands.
+enum Landing {
+    /// Its candidate, which descends from the tip.
+    Candidate(CommitId),
+    /// The merge of the moved tip with the group, which holds every tested component at the
+    /// fingerprint that passed.
+    Carried {
+        commit: CommitId,
+        moved_by: Vec<ChangeId>,
+        fingerprints: BTreeMap<String, String>,
+    },
+    /// The merge of the moved tip with the group changes some tested components: it is the
+    /// new candidate, and only their lanes run again.
+    Rebuilt {
+        commit: CommitId,
+        differing: Vec<String>,
+    },
+    /// The group no longer merges cleanly on the tip.
+    Conflict {
+        change: ChangeId,
+        files: Vec<String>,
+    },
 }
 
 /// What the acceptance loop does after a turn.
@@ -69,7 +97,8 @@ enum Next {
 
 enum Verdict {
     Passed,
-    Failed(String),
+    /// Why, and the components whose lanes failed.
+    Failed(String, Vec<String>),
     /// A lane waits for a person (an approval inside acceptance, an interrupted deploy).
     Held(String),
 }
@@ -108,12 +137,13 @@ impl Walk<'_> {
                 plan: &plan,
                 tip,
                 default: &default,
+                manifest: &manifest,
             };
             let next = if self.candidate_stands(world, &turn, &group) {
                 self.judge(&mut store, &mut group, &turn, &mut accepted)
                     .await?
             } else {
-                self.rebuild(&mut store, &mut group, &turn, &manifest, &mut accepted)
+                self.rebuild(&mut store, &mut group, &turn, &mut accepted)
                     .await?
             };
             if next == Next::WaitForAhead {
@@ -124,18 +154,15 @@ impl Walk<'_> {
         }
     }
 
-    /// Whether the group's candidate is built and still stands on the tip and the changes
-    /// ahead.
+    /// Whether the group's candidate is built and still stands on the changes ahead (the tip
+    /// having moved is judged when the group merges).
     fn candidate_stands(&self, world: &World, turn: &Turn<'_>, group: &[ChangeId]) -> bool {
         let flow = world.flow();
         let ahead_built = turn.plan.ahead.iter().all(|id| {
             flow.change(*id)
                 .is_some_and(|change| change.candidate.is_some())
         });
-        ahead_built
-            && candidate_is_current(world, turn.plan, group, &turn.tip.to_string(), |a, b| {
-                self.is_ancestor(a, b)
-            })
+        ahead_built && candidate_is_current(world, turn.plan, group, |a, b| self.is_ancestor(a, b))
     }
 
     /// Builds the group's candidate anew, or settles a conflict.
@@ -144,10 +171,9 @@ impl Walk<'_> {
         store: &mut Store,
         group: &mut Vec<ChangeId>,
         turn: &Turn<'_>,
-        manifest: &Manifest,
         accepted: &mut Accepted,
     ) -> Result<Next, Failure> {
-        match self.build(store.world(), manifest, turn.plan, group, turn.tip)? {
+        match self.build(store.world(), turn.manifest, turn.plan, group, turn.tip)? {
             Built::Candidate { commit, base } => {
                 self.record_candidate(store, group, turn.plan, commit, base)
                     .await?;
@@ -155,7 +181,7 @@ impl Walk<'_> {
             }
             Built::Conflict { change, files } if turn.plan.at_front() => {
                 let reason = format!("conflicts with {} in {}", turn.default, files.join(", "));
-                self.fail_group(store, group, change, reason, accepted)
+                self.fail_group(store, group, change, reason, &[], accepted)
                     .await?;
                 Ok(Next::Decide)
             }
@@ -183,30 +209,21 @@ impl Walk<'_> {
             .run_acceptance(store, commit, &candidate.branch, &candidate.base)
             .await?;
         match verdict {
-            Verdict::Passed | Verdict::Failed(_) if !turn.plan.at_front() => Ok(Next::WaitForAhead),
-            Verdict::Passed => {
-                if self.path.advance(turn.default, Some(turn.tip), commit)? {
-                    self.record_merge(store, group, commit, &candidate.branch)
-                        .await?;
-                    self.path.unpublish(&candidate.branch)?;
-                    accepted.merged.extend(
-                        group
-                            .iter()
-                            .map(|&change| (change, commit, turn.default.to_owned())),
-                    );
-                    group.clear();
-                } else {
-                    self.output.say(&format!(
-                        "{} moved while {} was accepted: fetching it and trying again",
-                        turn.default,
-                        list(group)
-                    ));
-                }
-                Ok(Next::Decide)
+            Verdict::Passed | Verdict::Failed(..) if !turn.plan.at_front() => {
+                Ok(Next::WaitForAhead)
             }
-            Verdict::Failed(reason) => {
+            Verdict::Passed => {
+                let landing = if self.is_ancestor(&turn.tip.to_string(), &candidate.commit) {
+                    Landing::Candidate(commit)
+                } else {
+                    self.carry(store.world(), group, &candidate, turn)?
+                };
+                self.land(store, group, &candidate, turn, landing, accepted)
+                    .await
+            }
+            Verdict::Failed(reason, failing) => {
                 let culprit = group[0];
-                self.fail_group(store, group, culprit, reason, accepted)
+                self.fail_group(store, group, culprit, reason, &failing, accepted)
                     .await?;
                 Ok(Next::Decide)
             }
@@ -218,6 +235,133 @@ impl Walk<'_> {
                 ),
             }),
         }
+    }
+
+    /// Where a passed group lands now that the tip moved past its candidate's base: the merge
+    /// of the tip with the group carries the candidate's result when every component that
+    /// merge changes against the tip has, there, the fingerprint a lane of the candidate
+    /// passed with; else that merge is the new candidate.
+    fn carry(
+        &self,
+        world: &World,
+        group: &[ChangeId],
+        candidate: &Candidate,
+        turn: &Turn<'_>,
+    ) -> Result<Landing, Failure> {
+        let repo = &self.path.repo;
+        let front = QueuePlan { ahead: Vec::new() };
+        let commit = match self.build(world, turn.manifest, &front, group, turn.tip)? {
+            Built::Candidate { commit, .. } => commit,
+            Built::Conflict { change, files } => return Ok(Landing::Conflict { change, files }),
+            Built::AheadUnmergeable => unreachable!("nothing is ahead at the front"),
+        };
+        let from = repo.resolve_commit(&candidate.commit)?;
+        let tested = required_manifest_at(repo, from, &candidate.branch)?;
+        let last = tested
+            .stage_with(OnSuccess::MergeDefault)
+            .expect("the candidate's acceptance merges");
+        let manifest = required_manifest_at(repo, commit, &commit.short())?;
+        let setup = plan_lanes(repo, &manifest, commit, Some(turn.tip), Role::Candidate)?;
+        let fingerprints: BTreeMap<String, String> = setup.lanes.into_iter().collect();
+        let differing = carry_gaps(world, &candidate.commit, &fingerprints, last);
+        if !differing.is_empty() {
+            return Ok(Landing::Rebuilt { commit, differing });
+        }
+        let moved_by = moved_by(world, group, &turn.tip.to_string(), |a, b| {
+            self.is_ancestor(a, b)
+        });
+        Ok(Landing::Carried {
+            commit,
+            moved_by,
+            fingerprints,
+        })
+    }
+
+    /// Merges a passed group where it lands, or makes the landing its new candidate.
+    async fn land(
+        &self,
+        store: &mut Store,
+        group: &mut Vec<ChangeId>,
+        candidate: &Candidate,
+        turn: &Turn<'_>,
+        landing: Landing,
+        accepted: &mut Accepted,
+    ) -> Result<Next, Failure> {
+        let (commit, carried) = match landing {
+            Landing::Candidate(commit) => (commit, None),
+            Landing::Carried {
+                commit,
+                moved_by,
+                fingerprints,
+            } => (commit, Some((moved_by, fingerprints))),
+            Landing::Rebuilt { commit, differing } => {
+                self.output.say(&format!(
+                    "{} moved under {} and changed {}: accepting again on the new tip",
+                    turn.default,
+                    list(group),
+                    differing.join(", ")
+                ));
+                self.record_candidate(store, group, turn.plan, commit, turn.tip)
+                    .await?;
+                return Ok(Next::Decide);
+            }
+            Landing::Conflict { change, files } => {
+                let reason = format!("conflicts with {} in {}", turn.default, files.join(", "));
+                self.fail_group(store, group, change, reason, &[], accepted)
+                    .await?;
+                return Ok(Next::Decide);
+            }
+        };
+        if !self.path.advance(turn.default, Some(turn.tip), commit)? {
+            self.output.say(&format!(
+                "{} moved while {} was accepted: fetching it and trying again",
+                turn.default,
+                list(group)
+            ));
+            return Ok(Next::Decide);
+        }
+        let at = now();
+        let mut events = Vec::new();
+        if let Some((moved_by, fingerprints)) = carried {
+            events.push(Event::CandidateCarried {
+                group: group.clone(),
+                from_candidate: candidate.commit.clone(),
+                to_commit: commit.to_string(),
+                main_moved_by: moved_by,
+                fingerprints,
+                at,
+            });
+        }
+        events.extend(group.iter().map(|&change| Event::ChangeMerged {
+            change,
+            commit: commit.to_string(),
+            at,
+        }));
+        record(store, |_| events.clone()).await?;
+        let provenance = store
+            .world()
+            .flow()
+            .change(group[0])
+            .and_then(|change| change.carried.as_ref())
+            .map(|carried| format!(": {}", carried.provenance()));
+        if provenance.is_some() {
+            self.retire(store, &candidate.commit).await?;
+        }
+        self.output.say(&format!(
+            "{}: accepted and merged as {} (from {}){}",
+            list(group),
+            commit.short(),
+            candidate.branch,
+            provenance.unwrap_or_default()
+        ));
+        self.path.unpublish(&candidate.branch)?;
+        accepted.merged.extend(
+            group
+                .iter()
+                .map(|&change| (change, commit, turn.default.to_owned())),
+        );
+        group.clear();
+        Ok(Next::Decide)
     }
 
     /// The default branch as the manifest of the group's first change's head names it.
@@ -369,49 +513,40 @@ impl Walk<'_> {
         Ok(verdict(store.world(), &commit_id, last))
     }
 
-    async fn record_merge(
-        &self,
-        store: &mut Store,
-        group: &[ChangeId],
-        commit: CommitId,
-        branch: &str,
-    ) -> Result<(), Failure> {
-        let at = now();
-        let events: Vec<Event> = group
-            .iter()
-            .map(|&change| Event::ChangeMerged {
-                change,
-                commit: commit.to_string(),
-                at,
-            })
-            .collect();
-        record(store, |_| events.clone()).await?;
-        self.output.say(&format!(
-            "{}: accepted and merged as {} (from {branch})",
-            list(group),
-            commit.short()
-        ));
-        Ok(())
-    }
-
     /// The group failed at the front of the queue: a single change leaves it; a batch is
-    /// bisected and its first half tested alone.
+    /// bisected among the changes affecting the `failing` components (the others cannot have
+    /// made them red), its first half of those tested alone.
     async fn fail_group(
         &self,
         store: &mut Store,
         group: &mut Vec<ChangeId>,
         culprit: ChangeId,
         reason: String,
+        failing: &[String],
         accepted: &mut Accepted,
     ) -> Result<(), Failure> {
         if group.len() > 1 {
-            let half = group.len() / 2;
+            let suspected = suspects(store.world(), group, failing);
+            let next = if suspected.len() > 1 {
+                suspected[..suspected.len() / 2].to_vec()
+            } else {
+                suspected.clone()
+            };
+            let among = if suspected.len() < group.len() {
+                format!(
+                    " among {} (affecting {})",
+                    list(&suspected),
+                    failing.join(", ")
+                )
+            } else {
+                String::new()
+            };
             self.output.say(&format!(
-                "{} failed together ({reason}): bisecting, {} first",
+                "{} failed together ({reason}): bisecting{among}, {} first",
                 list(group),
-                list(&group[..half])
+                list(&next)
             ));
-            group.truncate(half);
+            *group = next;
             return Ok(());
         }
         let event = Event::ChangeEvicted {
@@ -531,16 +666,19 @@ fn snapshot(world: &World, ahead: &[ChangeId]) -> Vec<(ChangeState, Option<Strin
 /// Whether every lane of the candidate passed every stage up to `last`.
 fn verdict(world: &World, commit: &str, last: usize) -> Verdict {
     let mut held = None;
+    let mut failed: Option<String> = None;
+    let mut failing = Vec::new();
     for lane in world.lanes_of_commit(commit) {
         for run in &lane.stages[..=last] {
             match run.state {
                 state if state.is_green() => {}
                 StageState::Failed | StageState::Canceled => {
                     let reason = run.reason.clone().unwrap_or_else(|| "failed".to_owned());
-                    return Verdict::Failed(format!(
-                        "{} failed {}: {reason}",
-                        lane.component, run.name
-                    ));
+                    failed.get_or_insert_with(|| {
+                        format!("{} failed {}: {reason}", lane.component, run.name)
+                    });
+                    failing.push(lane.component.clone());
+                    break;
                 }
                 _ => {
                     held.get_or_insert_with(|| {
@@ -557,6 +695,9 @@ fn verdict(world: &World, commit: &str, last: usize) -> Verdict {
                 }
             }
         }
+    }
+    if let Some(reason) = failed {
+        return Verdict::Failed(reason, failing);
     }
     held.map_or(Verdict::Passed, Verdict::Held)
 }
