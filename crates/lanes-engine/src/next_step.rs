@@ -177,10 +177,7 @@ fn unchanged(
     // version to still be there made candidates on one component overwrite each other and run
     // acceptance again until the default branch held still. Every other lane deploys for real,
     // so its stage is unchanged only while the environment still holds the version.
-    let acceptance = lane.role == Role::Candidate
-        && manifest
-            .stage_with(OnSuccess::MergeDefault)
-            .is_some_and(|merge| index <= merge);
+    let acceptance = in_acceptance(manifest, lane, index);
     if let Some(environment) = stage.environment.as_ref().filter(|_| !acceptance) {
         let instance = instance_for(manifest, environment, &lane.component);
         let deployed = world.deployment(environment, &instance, &lane.component)?;
@@ -197,6 +194,15 @@ fn unchanged(
         reason,
         at: now,
     })
+}
+
+/// Whether stage `index` of `lane` is a queue candidate's acceptance (up to the stage whose
+/// success merges): a test of the version, not a step of its way to production.
+fn in_acceptance(manifest: &Manifest, lane: &Lane, index: usize) -> bool {
+    lane.role == Role::Candidate
+        && manifest
+            .stage_with(OnSuccess::MergeDefault)
+            .is_some_and(|merge| index <= merge)
 }
 
 /// Why an approval gate still holds, if it does.
@@ -259,7 +265,12 @@ fn environment_gate(
     environment: &str,
 ) -> EnvironmentGate {
     let instance = instance_for(manifest, environment, &lane.component);
-    if let Some(deployed) = world.deployment(environment, &instance, &lane.component)
+    // Candidates are built in the order the queue decides, not in the order they reach
+    // acceptance: one never supersedes another there (a change waiting behind a slower one
+    // would otherwise cancel the acceptance of the change it waits for).
+    let acceptance = in_acceptance(manifest, lane, index);
+    if !acceptance
+        && let Some(deployed) = world.deployment(environment, &instance, &lane.component)
         && world
             .lane(deployed.lane)
             .is_some_and(|holder| holder.is_newer_than(lane))
@@ -280,6 +291,7 @@ fn environment_gate(
         .filter(|other| ready_at(world, manifest, other, &manifest.stages()[index]))
         .collect();
     if policy == LockPolicy::NewestWins
+        && !acceptance
         && let Some(newer) = rivals
             .iter()
             .filter(|other| other.is_newer_than(lane))

@@ -1080,4 +1080,55 @@ stages:
         // Red without any member touching it: the base is red, everyone stays suspect.
         assert_eq!(suspects(&world, &group, &["other".to_owned()]), group);
     }
+
+    #[test]
+    fn a_candidate_waiting_behind_a_slower_one_superseded_its_acceptance_by_deploying_first() {
+        let manifest = Manifest::parse(
+            "lanes.yml",
+            r#"
+version: 1
+components:
+  api: { path: api }
+environments:
+  accept: { instances: per-component }
+stages:
+  - { name: pr, run: [build] }
+  - { name: acceptance, environment: accept, deploy: deploy, run: [accept], on_success: merge-default }
+"#,
+        )
+        .unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        submitted(&mut world, 2, &["api"]);
+        built(&mut world, 1, "c1", &[]);
+        built(&mut world, 2, "c2", &[1]);
+        let older = world.next_lane_id();
+        world.apply(&Event::LaneCreated {
+            lane: older,
+            commit: "c1".into(),
+            component: "api".into(),
+            fingerprint: "f1".into(),
+            author: "Dana <dana@example.com>".into(),
+            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            role: lanes_engine::Role::Candidate,
+            depth: 0,
+            at: 0,
+        });
+        // The newer candidate (behind #1) passes acceptance first, deploying into accept.
+        let newer = passed_lane(&mut world, &manifest, "c2", "api", "f2");
+        world.apply(&Event::LockReleased {
+            lane: newer,
+            environment: "accept".into(),
+            component: "api".into(),
+            at: 1,
+        });
+        settle(&mut world, &manifest, older);
+        let stages = &world.lane(older).unwrap().stages;
+        assert_eq!(
+            stages[1].state,
+            StageState::Succeeded,
+            "{:?}",
+            stages[1].reason
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lanes_engine::LaneId;
+use lanes_engine::{ChangeId, LaneId};
 use lanes_git::Repo;
 
 use crate::failure::Failure;
@@ -68,6 +68,12 @@ impl StateDir {
             .join("vectors")
             .join(lane.0.to_string())
             .join(format!("{stage}-{attempt}.json"))
+    }
+
+    /// The file a process driving a queued change holds locked: a change whose file nobody
+    /// holds has no live `lanes` process moving it.
+    pub(crate) fn driver_lock(&self, change: ChangeId) -> PathBuf {
+        self.root.join("queue").join(format!("{}.lock", change.0))
     }
 
     /// A directory a deploy step may use as the environment instance's place.

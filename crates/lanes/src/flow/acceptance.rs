@@ -20,8 +20,10 @@ use crate::commands::run::{DriveOptions, drive};
 use crate::dispatch::{Scope, now, plan_lanes};
 use crate::failure::Failure;
 use crate::flow::Walk;
+use crate::flow::driving::Driving;
 use crate::flow::git_path::LANES_IDENTITY;
 use crate::ledger::{open, record};
+use crate::state_dir::StateDir;
 use crate::workspace::required_manifest_at;
 
 /// How often a change waiting for the changes ahead of it looks at the ledger again.
@@ -106,7 +108,10 @@ enum Verdict {
 impl Walk<'_> {
     pub(crate) async fn accept(&self, batch: Vec<ChangeId>) -> Result<Accepted, Failure> {
         let repo = &self.path.repo;
-        let (_, mut store) = open(repo, self.state).await?;
+        let (dir, mut store) = open(repo, self.state).await?;
+        let Some(_driving) = self.take_over(&dir, &mut store, &batch).await? else {
+            return self.settled_elsewhere(store.world(), &batch);
+        };
         let mut accepted = Accepted::default();
         let mut pending = batch;
         let mut group = pending.clone();
@@ -148,8 +153,16 @@ impl Walk<'_> {
             };
             if next == Next::WaitForAhead {
                 self.note_waiting(&mut said_waiting, &group, &plan);
-                self.wait_for_change(&mut store, &plan.ahead, &ahead_then)
+                let orphan = self
+                    .wait_for_change(&dir, &mut store, &plan.ahead, &ahead_then)
                     .await?;
+                if let Some(orphan) = orphan {
+                    self.output.say(&format!(
+                        "{orphan} has no lanes process driving it (its `lanes submit` stopped): driving it here"
+                    ));
+                    let theirs = batch_of(store.world(), orphan);
+                    Box::pin(self.accept(theirs)).await?;
+                }
             }
         }
     }
@@ -602,31 +615,99 @@ impl Walk<'_> {
         Ok(())
     }
 
+    /// Waits until another live process drives none of `batch`, and takes it over; `None`
+    /// when every change of it left the queue meanwhile (settled by that process).
+    async fn take_over(
+        &self,
+        dir: &StateDir,
+        store: &mut Store,
+        batch: &[ChangeId],
+    ) -> Result<Option<Driving>, Failure> {
+        let mut said = false;
+        loop {
+            if let Some(driving) = Driving::try_take(dir, batch)? {
+                return Ok(Some(driving));
+            }
+            store.refresh().await.map_err(Failure::store)?;
+            let flow = store.world().flow();
+            if !batch
+                .iter()
+                .any(|id| flow.change(*id).is_some_and(Change::is_queued))
+            {
+                return Ok(None);
+            }
+            if !said {
+                self.output.say(&format!(
+                    "{} is driven by another lanes process: following it",
+                    list(batch)
+                ));
+                said = true;
+            }
+            pause(POLL * 5).await?;
+        }
+    }
+
+    /// What became of `batch`, settled by another process, as the ledger says.
+    fn settled_elsewhere(&self, world: &World, batch: &[ChangeId]) -> Result<Accepted, Failure> {
+        let mut accepted = Accepted::default();
+        for &id in batch {
+            let Some(change) = world.flow().change(id) else {
+                continue;
+            };
+            match &change.state {
+                ChangeState::Merged { commit, .. } => {
+                    let default = self.default_branch(world, &[id])?;
+                    let commit = self.path.repo.resolve_commit(commit)?;
+                    accepted.merged.push((id, commit, default));
+                }
+                ChangeState::Evicted { reason, .. } => accepted.evicted.push((id, reason.clone())),
+                ChangeState::Queued => {}
+            }
+        }
+        Ok(accepted)
+    }
+
     /// Waits until one of `ahead` moved from where it stood in `then`: merged, evicted or
-    /// accepted on a new candidate. Ctrl-C or SIGTERM stops the wait (the change stays queued:
-    /// submitting it again resumes). A long wait says what may hold it.
+    /// accepted on a new candidate; or until one of them has no live process driving it, which
+    /// is returned. Ctrl-C or SIGTERM stops the wait (the change stays queued: submitting it
+    /// again resumes). A long wait says what may hold it.
     async fn wait_for_change(
         &self,
+        dir: &StateDir,
         store: &mut Store,
         ahead: &[ChangeId],
         then: &[(ChangeState, Option<String>)],
-    ) -> Result<(), Failure> {
+    ) -> Result<Option<ChangeId>, Failure> {
         let mut interrupt = signal(SignalKind::interrupt())
             .map_err(|error| Failure::io("listen for Ctrl-C", error))?;
         let mut terminate = signal(SignalKind::terminate())
             .map_err(|error| Failure::io("listen for SIGTERM", error))?;
         let long = tokio::time::sleep(LONG_WAIT);
         tokio::pin!(long);
+        let mut polls: u32 = 0;
         loop {
             store.refresh().await.map_err(Failure::store)?;
             if snapshot(store.world(), ahead) != then {
-                return Ok(());
+                return Ok(None);
+            }
+            polls += 1;
+            if polls.is_multiple_of(ORPHAN_EVERY) {
+                for &id in ahead {
+                    let queued = store
+                        .world()
+                        .flow()
+                        .change(id)
+                        .is_some_and(Change::is_queued);
+                    if queued && !Driving::is_driven(dir, id)? {
+                        return Ok(Some(id));
+                    }
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(POLL) => {}
                 () = &mut long => {
                     self.output.say(&format!(
-                        "still waiting for {}: each change moves while its `lanes submit` runs; if that stopped, submit its branch again",
+                        "still waiting for {}: each change moves while a lanes process drives it (its `lanes submit`, this one when that stopped, `lanes queue drive` or `lanes serve`)",
                         list(ahead)
                     ));
                     long.as_mut().reset(tokio::time::Instant::now() + LONG_WAIT);
@@ -647,6 +728,32 @@ impl Walk<'_> {
             *said = Some(plan.ahead.clone());
         }
     }
+}
+
+/// How many polls of a wait apart the changes waited for are checked for a live driver.
+const ORPHAN_EVERY: u32 = 10;
+
+/// Sleeps `duration`; Ctrl-C or SIGTERM ends it with exit status 130.
+async fn pause(duration: Duration) -> Result<(), Failure> {
+    let mut interrupt =
+        signal(SignalKind::interrupt()).map_err(|error| Failure::io("listen for Ctrl-C", error))?;
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|error| Failure::io("listen for SIGTERM", error))?;
+    tokio::select! {
+        () = tokio::time::sleep(duration) => Ok(()),
+        _ = interrupt.recv() => Err(Failure::Reported(130)),
+        _ = terminate.recv() => Err(Failure::Reported(130)),
+    }
+}
+
+/// The queued changes submitted together with `change`.
+fn batch_of(world: &World, change: ChangeId) -> Vec<ChangeId> {
+    let flow = world.flow();
+    let batch = flow.change(change).map(|c| c.batch);
+    flow.changes()
+        .filter(|c| c.is_queued() && Some(c.batch) == batch)
+        .map(|c| c.id)
+        .collect()
 }
 
 /// Where each of `ahead` stands: its state and the commit it is accepted on.
