@@ -29,6 +29,11 @@ impl StateDir {
         Ok(Self { root })
     }
 
+    /// The state directory at `root`, as a parent process already located it.
+    pub(crate) fn at(root: PathBuf) -> Self {
+        Self { root }
+    }
+
     /// What tells this state apart from any other lanes' on the machine (a nested lanes run by
     /// a step has its own).
     pub(crate) fn mark(&self, token: u64) -> String {

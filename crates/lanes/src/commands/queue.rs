@@ -21,6 +21,7 @@ pub(crate) fn queue(
 }
 
 fn drive(directory: &Path, args: &QueueDriveArgs, output: &Output) -> Result<(), Failure> {
+    crate::service::follow_serving_parent();
     let repo = repository(directory)?;
     let walk = Walk {
         path: GitPath::new(&repo)?,

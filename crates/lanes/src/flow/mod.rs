@@ -4,7 +4,7 @@
 
 mod acceptance;
 mod commit_role;
-mod driving;
+pub(crate) mod driving;
 mod follow_up;
 mod git_path;
 mod hotfix;
