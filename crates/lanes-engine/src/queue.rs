@@ -45,17 +45,13 @@ pub fn queue_plan(world: &World, split: QueueSplit, group: &[ChangeId]) -> Queue
 }
 
 /// Whether `group`'s intermediate commit still stands: it was built for exactly this group, on
-/// every change still ahead as that change is accepted now, and on no change that left the
-/// queue unmerged. The default branch having moved since does not make it stale: what moved it
-/// is judged once the group is at the front, by [`carry_gaps`].
-/// `is_ancestor(a, b)` says whether commit `a` is `b` or an ancestor of it.
+/// every change still ahead, and on no change that left the queue unmerged. Neither the default
+/// branch having moved since nor a change ahead having been accepted on a newer commit makes it
+/// stale: the content of the group's components could only differ by a change sharing one of
+/// them, which is ahead (and its eviction rebuilds the candidate), and what reaches the default
+/// branch is judged once the group is at the front, by [`carry_gaps`].
 #[must_use]
-pub fn candidate_is_current(
-    world: &World,
-    plan: &QueuePlan,
-    group: &[ChangeId],
-    is_ancestor: impl Fn(&str, &str) -> bool,
-) -> bool {
+pub fn candidate_is_current(world: &World, plan: &QueuePlan, group: &[ChangeId]) -> bool {
     let flow = world.flow();
     let Some(candidate) = group
         .first()
@@ -67,13 +63,7 @@ pub fn candidate_is_current(
     if candidate.group != group {
         return false;
     }
-    let ahead_built_on = plan.ahead.iter().all(|id| {
-        candidate.includes.contains(id)
-            && flow
-                .change(*id)
-                .and_then(|change| change.candidate.as_ref())
-                .is_some_and(|theirs| is_ancestor(&theirs.commit, &candidate.commit))
-    });
+    let ahead_built_on = plan.ahead.iter().all(|id| candidate.includes.contains(id));
     let none_evicted = candidate.includes.iter().all(|id| {
         flow.change(*id)
             .is_some_and(|change| !matches!(change.state, ChangeState::Evicted { .. }))
@@ -106,31 +96,19 @@ pub fn carry_gaps(
         .collect()
 }
 
-/// The merged changes that moved the default branch from where `group`'s candidate was built
-/// to `tip`: merged as a commit `tip` holds and the candidate does not.
+/// The merged changes that moved the default branch since `group`'s candidate was built: those
+/// merged as a commit for which `moved` holds (the caller answers with git: the tip has it and
+/// the candidate does not).
 #[must_use]
-pub fn moved_by(
-    world: &World,
-    group: &[ChangeId],
-    tip: &str,
-    is_ancestor: impl Fn(&str, &str) -> bool,
-) -> Vec<ChangeId> {
-    let flow = world.flow();
-    let Some(candidate) = group
-        .first()
-        .and_then(|id| flow.change(*id))
-        .and_then(|change| change.candidate.as_ref())
-    else {
-        return Vec::new();
-    };
-    flow.changes()
+pub fn moved_by(world: &World, group: &[ChangeId], moved: impl Fn(&str) -> bool) -> Vec<ChangeId> {
+    world
+        .flow()
+        .changes()
         .filter(|change| !group.contains(&change.id))
-        .filter_map(|change| match &change.state {
-            ChangeState::Merged { commit, at } if *at >= candidate.at => Some((change.id, commit)),
-            _ => None,
-        })
-        .filter(|(_, commit)| is_ancestor(commit, tip) && !is_ancestor(commit, &candidate.commit))
-        .map(|(id, _)| id)
+        .filter(
+            |change| matches!(&change.state, ChangeState::Merged { commit, .. } if moved(commit)),
+        )
+        .map(|change| change.id)
         .collect()
 }
 

@@ -116,6 +116,8 @@ impl Walk<'_> {
         let mut pending = batch;
         let mut group = pending.clone();
         let mut said_waiting: Option<Vec<ChangeId>> = None;
+        // Changes ahead this process failed to drive: it waits for them like for any other.
+        let mut given_up: Vec<ChangeId> = Vec::new();
         loop {
             store.refresh().await.map_err(Failure::store)?;
             let world = store.world();
@@ -154,14 +156,23 @@ impl Walk<'_> {
             if next == Next::WaitForAhead {
                 self.note_waiting(&mut said_waiting, &group, &plan);
                 let orphan = self
-                    .wait_for_change(&dir, &mut store, &plan.ahead, &ahead_then)
+                    .wait_for_change(&dir, &mut store, &plan.ahead, &ahead_then, &given_up)
                     .await?;
                 if let Some(orphan) = orphan {
                     self.output.say(&format!(
                         "{orphan} has no lanes process driving it (its `lanes submit` stopped): driving it here"
                     ));
                     let theirs = batch_of(store.world(), orphan);
-                    Box::pin(self.accept(theirs)).await?;
+                    match Box::pin(self.accept(theirs)).await {
+                        Ok(_) => {}
+                        Err(Failure::Reported(130)) => return Err(Failure::Reported(130)),
+                        Err(error) => {
+                            self.output.say(&format!(
+                                "could not drive {orphan}: {error}; waiting for it instead"
+                            ));
+                            given_up.push(orphan);
+                        }
+                    }
                 }
             }
         }
@@ -175,7 +186,7 @@ impl Walk<'_> {
             flow.change(*id)
                 .is_some_and(|change| change.candidate.is_some())
         });
-        ahead_built && candidate_is_current(world, turn.plan, group, |a, b| self.is_ancestor(a, b))
+        ahead_built && candidate_is_current(world, turn.plan, group)
     }
 
     /// Builds the group's candidate anew, or settles a conflict.
@@ -218,9 +229,15 @@ impl Walk<'_> {
             .and_then(|change| change.candidate.clone())
             .expect("a current candidate exists");
         let commit = self.path.repo.resolve_commit(&candidate.commit)?;
-        let verdict = self
-            .run_acceptance(store, commit, &candidate.branch, &candidate.base)
-            .await?;
+        // A candidate whose lanes all ended up to the merge stage is not driven again each time
+        // a change ahead moves: only its verdict matters.
+        let verdict = match self.settled(store.world(), commit, &candidate.branch)? {
+            Some(verdict) => verdict,
+            None => {
+                self.run_acceptance(store, commit, &candidate.branch, &candidate.base)
+                    .await?
+            }
+        };
         match verdict {
             Verdict::Passed | Verdict::Failed(..) if !turn.plan.at_front() => {
                 Ok(Next::WaitForAhead)
@@ -280,9 +297,12 @@ impl Walk<'_> {
         if !differing.is_empty() {
             return Ok(Landing::Rebuilt { commit, differing });
         }
-        let moved_by = moved_by(world, group, &turn.tip.to_string(), |a, b| {
-            self.is_ancestor(a, b)
-        });
+        let moved: std::collections::BTreeSet<String> = repo
+            .git(&["rev-list", &format!("{}..{}", candidate.commit, turn.tip)])?
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let moved_by = moved_by(world, group, |commit| moved.contains(commit));
         Ok(Landing::Carried {
             commit,
             moved_by,
@@ -375,6 +395,28 @@ impl Walk<'_> {
         );
         group.clear();
         Ok(Next::Decide)
+    }
+
+    /// The verdict of a candidate whose lanes have all passed, or one failed, up to the stage
+    /// whose success merges; `None` while one may still move (or none was created yet).
+    fn settled(
+        &self,
+        world: &World,
+        commit: CommitId,
+        branch: &str,
+    ) -> Result<Option<Verdict>, Failure> {
+        let id = commit.to_string();
+        if world.lanes_of_commit(&id).next().is_none() {
+            return Ok(None);
+        }
+        let manifest = required_manifest_at(&self.path.repo, commit, branch)?;
+        let Some(last) = manifest.stage_with(OnSuccess::MergeDefault) else {
+            return Ok(None);
+        };
+        Ok(match verdict(world, &id, last) {
+            Verdict::Held(_) => None,
+            settled => Some(settled),
+        })
     }
 
     /// The default branch as the manifest of the group's first change's head names it.
@@ -668,8 +710,8 @@ impl Walk<'_> {
     }
 
     /// Waits until one of `ahead` moved from where it stood in `then`: merged, evicted or
-    /// accepted on a new candidate; or until one of them has no live process driving it, which
-    /// is returned. Ctrl-C or SIGTERM stops the wait (the change stays queued: submitting it
+    /// accepted on a new candidate; or until one of them (but those in `given_up`) has no live
+    /// process driving it, which is returned. Ctrl-C or SIGTERM stops the wait (the change stays queued: submitting it
     /// again resumes). A long wait says what may hold it.
     async fn wait_for_change(
         &self,
@@ -677,6 +719,7 @@ impl Walk<'_> {
         store: &mut Store,
         ahead: &[ChangeId],
         then: &[(ChangeState, Option<String>)],
+        given_up: &[ChangeId],
     ) -> Result<Option<ChangeId>, Failure> {
         let mut interrupt = signal(SignalKind::interrupt())
             .map_err(|error| Failure::io("listen for Ctrl-C", error))?;
@@ -692,7 +735,7 @@ impl Walk<'_> {
             }
             polls += 1;
             if polls.is_multiple_of(ORPHAN_EVERY) {
-                for &id in ahead {
+                for &id in ahead.iter().filter(|id| !given_up.contains(id)) {
                     let queued = store
                         .world()
                         .flow()
