@@ -340,7 +340,13 @@ fn ready_at(world: &World, manifest: &Manifest, lane: &Lane, stage: &Stage) -> b
         lane.stages[index].state,
         StageState::Pending | StageState::Waiting | StageState::Running
     );
-    earlier_green && open && missing_approvals(world, manifest, lane, index, stage).is_none()
+    earlier_green
+        && open
+        && missing_approvals(world, manifest, lane, index, stage).is_none()
+        && !matches!(
+            flow_gate(world, manifest, lane, index),
+            Some(FlowGate::Cancel(_))
+        )
 }
 
 /// The attempt to run: commands (the component's overrides first), deploy and vector.

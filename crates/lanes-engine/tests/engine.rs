@@ -863,11 +863,11 @@ stages:
         });
         let lane = candidate_lane(&mut world, &manifest);
         assert_eq!(settle(&mut world, &manifest, lane), Idle::Stopped);
+        // Not one stage more: nothing waits in acceptance for a change that left.
         let stages = &world.lane(lane).unwrap().stages;
-        assert_eq!(stages[1].state, StageState::Succeeded);
-        assert_eq!(stages[2].state, StageState::Canceled);
+        assert_eq!(stages[0].state, StageState::Canceled);
         assert_eq!(
-            stages[2].reason.as_deref(),
+            stages[0].reason.as_deref(),
             Some("change #1 left the queue: web failed pr")
         );
     }
@@ -1128,6 +1128,69 @@ stages:
             StageState::Succeeded,
             "{:?}",
             stages[1].reason
+        );
+    }
+
+    #[test]
+    fn a_superseded_candidate_left_waiting_in_acceptance_held_the_environment_queue_for_ever() {
+        let manifest = Manifest::parse(
+            "lanes.yml",
+            r#"
+version: 1
+components:
+  api: { path: api }
+environments:
+  accept: { instances: per-component }
+stages:
+  - { name: pr, run: [build] }
+  - { name: acceptance, environment: accept, deploy: deploy, run: [accept], on_success: merge-default }
+"#,
+        )
+        .unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        built(&mut world, 1, "c1", &[]);
+        let stale = world.next_lane_id();
+        world.apply(&Event::LaneCreated {
+            lane: stale,
+            commit: "c1".into(),
+            component: "api".into(),
+            fingerprint: "f1".into(),
+            author: "Dana <dana@example.com>".into(),
+            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            role: lanes_engine::Role::Candidate,
+            depth: 0,
+            at: 0,
+        });
+        world.apply(&Event::StageFinished {
+            lane: stale,
+            stage: 0,
+            state: StageState::Succeeded,
+            reason: None,
+            flaky: false,
+            at: 0,
+        });
+        // #1 is accepted on a newer commit; nobody drives c1's lanes any more.
+        built(&mut world, 1, "c1-again", &[]);
+        let current = passed_lane(&mut world, &manifest, "c1-again", "api", "f2");
+        assert_eq!(
+            world.lane(current).unwrap().stages[1].state,
+            StageState::Succeeded,
+            "{:?}",
+            world.lane(current).unwrap().stages[1].reason
+        );
+        // Asked about, the stale lane is canceled with the reason.
+        settle(&mut world, &manifest, stale);
+        let acceptance = &world.lane(stale).unwrap().stages[1];
+        assert_eq!(acceptance.state, StageState::Canceled);
+        assert!(
+            acceptance
+                .reason
+                .as_deref()
+                .unwrap()
+                .starts_with("superseded"),
+            "{:?}",
+            acceptance.reason
         );
     }
 }
