@@ -656,6 +656,18 @@ mod queue {
     };
     use lanes_manifest::{Manifest, QueueSplit};
 
+    /// One component walking acceptance in a per-component instance, then merging.
+    const ACCEPTANCE: &str = r"
+version: 1
+components:
+  api: { path: api }
+environments:
+  accept: { instances: per-component }
+stages:
+  - { name: pr, run: [build] }
+  - { name: acceptance, environment: accept, deploy: deploy, run: [accept], on_success: merge-default }
+";
+
     const FLOW: &str = r"
 version: 1
 branches: { default: main, release: release }
@@ -1034,20 +1046,7 @@ stages:
         // The old instance check: a deploy stage was unchanged only while the component's
         // instance still held that exact version, so candidates on one component overwrote
         // each other there and ran acceptance again until main held still.
-        let manifest = Manifest::parse(
-            "lanes.yml",
-            r#"
-version: 1
-components:
-  api: { path: api }
-environments:
-  accept: { instances: per-component }
-stages:
-  - { name: pr, run: [build] }
-  - { name: acceptance, environment: accept, deploy: deploy, run: [accept], on_success: merge-default }
-"#,
-        )
-        .unwrap();
+        let manifest = Manifest::parse("lanes.yml", ACCEPTANCE).unwrap();
         let mut world = World::new();
         submitted(&mut world, 1, &["api"]);
         submitted(&mut world, 2, &["api"]);
@@ -1082,20 +1081,7 @@ stages:
 
     #[test]
     fn a_candidate_waiting_behind_a_slower_one_superseded_its_acceptance_by_deploying_first() {
-        let manifest = Manifest::parse(
-            "lanes.yml",
-            r#"
-version: 1
-components:
-  api: { path: api }
-environments:
-  accept: { instances: per-component }
-stages:
-  - { name: pr, run: [build] }
-  - { name: acceptance, environment: accept, deploy: deploy, run: [accept], on_success: merge-default }
-"#,
-        )
-        .unwrap();
+        let manifest = Manifest::parse("lanes.yml", ACCEPTANCE).unwrap();
         let mut world = World::new();
         submitted(&mut world, 1, &["api"]);
         submitted(&mut world, 2, &["api"]);
@@ -1133,20 +1119,7 @@ stages:
 
     #[test]
     fn a_superseded_candidate_left_waiting_in_acceptance_held_the_environment_queue_for_ever() {
-        let manifest = Manifest::parse(
-            "lanes.yml",
-            r#"
-version: 1
-components:
-  api: { path: api }
-environments:
-  accept: { instances: per-component }
-stages:
-  - { name: pr, run: [build] }
-  - { name: acceptance, environment: accept, deploy: deploy, run: [accept], on_success: merge-default }
-"#,
-        )
-        .unwrap();
+        let manifest = Manifest::parse("lanes.yml", ACCEPTANCE).unwrap();
         let mut world = World::new();
         submitted(&mut world, 1, &["api"]);
         built(&mut world, 1, "c1", &[]);

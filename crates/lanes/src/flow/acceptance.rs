@@ -146,7 +146,7 @@ impl Walk<'_> {
                 default: &default,
                 manifest: &manifest,
             };
-            let next = if self.candidate_stands(world, &turn, &group) {
+            let next = if Self::candidate_stands(world, &turn, &group) {
                 self.judge(&mut store, &mut group, &turn, &mut accepted)
                     .await?
             } else {
@@ -180,7 +180,7 @@ impl Walk<'_> {
 
     /// Whether the group's candidate is built and still stands on the changes ahead (the tip
     /// having moved is judged when the group merges).
-    fn candidate_stands(&self, world: &World, turn: &Turn<'_>, group: &[ChangeId]) -> bool {
+    fn candidate_stands(world: &World, turn: &Turn<'_>, group: &[ChangeId]) -> bool {
         let flow = world.flow();
         let ahead_built = turn.plan.ahead.iter().all(|id| {
             flow.change(*id)
