@@ -24,7 +24,9 @@ Options (all optional):
     --timeout S        seconds one mode may take from its first arrival; then the submits still
                        running are ended and counted as unfinished (default 3600)
     --stall S          restart a submit that is stuck: nothing queued ahead of its change in the
-                       ledger, and no output for S seconds (default 5; 0 never restarts). Works
+                       ledger, and no output for S seconds, or for the two stages' sleeps and 5 s
+                       when that is longer (a submit is silent while a stage runs) (default 5; 0
+                       never restarts). Works
                        around the lost wake-up (bug 1 in BENCHMARKS.md, "lanes submit"); counted
                        as "stuck, restarted"
     --no-resubmit      do not start a submit again that exited 1 because another submit ran at
@@ -443,9 +445,10 @@ def run_mode(args, mode, changes, lanes):
     say(f"{mode}: {len(changes)} changes over {changes[-1]['arrival']:.0f} s of arrivals")
     before = cpu_seconds()
     t0 = os.times()
+    stall = max(args.stall, args.pr_sleep + args.accept_sleep + 5) if args.stall > 0 else 0
     status, restarted, crashed, wall = replay(
         lanes, repo, env, changes, args.jobs, args.timeout, os.path.join(work, "logs"), mode,
-        args.stall, not args.no_resubmit)
+        stall, not args.no_resubmit)
     t1 = os.times()
     after = cpu_seconds()
     own_cpu = (t1.children_user + t1.children_system) - (t0.children_user + t0.children_system)
