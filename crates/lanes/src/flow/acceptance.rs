@@ -444,8 +444,8 @@ impl Walk<'_> {
         }
     }
 
-    /// The intermediate commit: the tip, then the candidates of the changes ahead, then the
-    /// group's heads.
+    /// The intermediate commit: the tip, then the heads of the changes ahead, then the group's
+    /// heads.
     fn build(
         &self,
         world: &World,
@@ -457,11 +457,14 @@ impl Walk<'_> {
         let repo = &self.path.repo;
         let flow = world.flow();
         let mut base = tip;
+        // The heads of the changes ahead, not their candidates: a candidate of a change ahead
+        // holds the changes ahead of *it*, some of which may touch none of this group's
+        // components, and one of them may have left the queue since.
         for id in &plan.ahead {
-            let Some(candidate) = flow.change(*id).and_then(|c| c.candidate.as_ref()) else {
+            let Some(change) = flow.change(*id) else {
                 return Ok(Built::AheadUnmergeable);
             };
-            let theirs = repo.resolve_commit(&candidate.commit)?;
+            let theirs = repo.resolve_commit(&change.head)?;
             let message = format!("Accept change {id} on top of {}", tip.short());
             match repo.merge(base, theirs, true, &message, LANES_IDENTITY)? {
                 MergeOutcome::Clean(merged) => base = merged,
