@@ -24,7 +24,9 @@ Options (all optional):
     --timeout S        seconds one mode may take from its first arrival; then the submits still
                        running are ended and counted as unfinished (default 3600)
     --stall S          restart a submit that is stuck: nothing queued ahead of its change in the
-                       ledger, and no output for S seconds (default 5; 0 never restarts). Works
+                       ledger, and no output for S seconds, or for the two stages' sleeps and 5 s
+                       when that is longer (a submit is silent while a stage runs) (default 5; 0
+                       never restarts). Works
                        around the lost wake-up (bug 1 in BENCHMARKS.md, "lanes submit"); counted
                        as "stuck, restarted"
     --no-resubmit      do not start a submit again that exited 1 because another submit ran at
@@ -71,7 +73,11 @@ Reported per mode, from the ledger (`.git/lanes/ledger.db`, table `changes`): me
 evicted counts, the time from submit to merge of the merged changes (median, p90, max), from
 submit to eviction of the evicted ones (median), the wall time from the first arrival to the
 last exit, the restarts above, how many intermediate commits were built per change (`candidate_built` events), the
-CPU the submits used, and the CPU other processes used meanwhile. Standard library only
+changes whose passed candidate was carried onto a moved `main` (`candidate_carried`), the time
+changes spent accepted on top of a failing change touching none of their components (summed
+over changes, and how many changes: from each `candidate_built`'s `includes`, standing until the
+change's next candidate or its end), the CPU the submits used, and the CPU other processes used
+meanwhile. Standard library only
 (Python 3.11).
 """
 import argparse
@@ -348,19 +354,54 @@ def read_ledger(repo):
     path = os.path.join(repo, ".git", "lanes", "ledger.db")
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        rows = con.execute("SELECT id, branch, state, submitted_at, finished_at, reason "
-                           "FROM changes ORDER BY id").fetchall()
+        rows = con.execute("SELECT id, branch, state, submitted_at, finished_at, reason, "
+                           "components FROM changes ORDER BY id").fetchall()
         try:
             built = dict(con.execute(
                 "SELECT json_extract(body, '$.group[0]'), COUNT(*) FROM events "
                 "WHERE kind = 'candidate_built' GROUP BY 1").fetchall())
+            candidates = con.execute(
+                "SELECT json_extract(body, '$.group'), json_extract(body, '$.includes'), "
+                "json_extract(body, '$.at') FROM events WHERE kind = 'candidate_built' "
+                "ORDER BY id").fetchall()
+            carried = dict(con.execute(
+                "SELECT json_extract(body, '$.group[0]'), COUNT(*) FROM events "
+                "WHERE kind = 'candidate_carried' GROUP BY 1").fetchall())
         except sqlite3.Error:
-            built = {}
+            built, candidates, carried = {}, [], {}
     finally:
         con.close()
-    return [{"id": r[0], "branch": r[1], "state": r[2], "submitted_at": r[3],
-             "finished_at": r[4], "reason": r[5], "candidates": built.get(r[0], 0)}
-            for r in rows]
+    ledger = [{"id": r[0], "branch": r[1], "state": r[2], "submitted_at": r[3],
+               "finished_at": r[4], "reason": r[5], "components": set(json.loads(r[6])),
+               "candidates": built.get(r[0], 0), "carried": carried.get(r[0], 0)}
+              for r in rows]
+    waited_on_unrelated_failures(ledger, candidates)
+    return ledger
+
+
+def waited_on_unrelated_failures(ledger, candidates):
+    """Sets, per change, `unrelated_wait_ms`: how long it was being accepted on top of a
+    change that failed (was evicted) and touches none of its components. Measured from the
+    ledger: each `candidate_built` of the change stands from when it was built until the next
+    one (or the change's end), and counts when the changes it was built on (`includes`) hold
+    such a failing change."""
+    by_id = {row["id"]: row for row in ledger}
+    per_change = {}
+    for group, includes, at in candidates:
+        for member in json.loads(group):
+            per_change.setdefault(member, []).append((at, json.loads(includes)))
+    for row in ledger:
+        total = 0
+        built = per_change.get(row["id"], [])
+        for i, (at, includes) in enumerate(built):
+            end = built[i + 1][0] if i + 1 < len(built) else row["finished_at"]
+            if end is None:
+                continue
+            if any(by_id.get(other, {}).get("state") == "evicted"
+                   and not (by_id[other]["components"] & row["components"])
+                   for other in includes):
+                total += max(0, end - at)
+        row["unrelated_wait_ms"] = total
 
 
 def check(changes, status, ledger, env, origin):
@@ -404,9 +445,10 @@ def run_mode(args, mode, changes, lanes):
     say(f"{mode}: {len(changes)} changes over {changes[-1]['arrival']:.0f} s of arrivals")
     before = cpu_seconds()
     t0 = os.times()
+    stall = max(args.stall, args.pr_sleep + args.accept_sleep + 5) if args.stall > 0 else 0
     status, restarted, crashed, wall = replay(
         lanes, repo, env, changes, args.jobs, args.timeout, os.path.join(work, "logs"), mode,
-        args.stall, not args.no_resubmit)
+        stall, not args.no_resubmit)
     t1 = os.times()
     after = cpu_seconds()
     own_cpu = (t1.children_user + t1.children_system) - (t0.children_user + t0.children_system)
@@ -438,6 +480,9 @@ def run_mode(args, mode, changes, lanes):
         "wall_s": wall,
         "candidates_per_change": (sum(r["candidates"] for r in ledger) / len(ledger)
                                   if ledger else None),
+        "carried": sum(r["carried"] for r in ledger),
+        "unrelated_failure_wait_s": sum(r["unrelated_wait_ms"] for r in ledger) / 1000,
+        "unrelated_failure_waiters": sum(1 for r in ledger if r["unrelated_wait_ms"] > 0),
         "submit_cpu_s": own_cpu,
         "others_cpu_share": others,
         "problems": problems,
@@ -460,8 +505,9 @@ def markdown(results, args, last_arrival):
              "times in seconds:", "",
              "| queue | merged | evicted | other exits | exit 1 on a race, resubmitted "
              "| stuck, restarted | submit→merge median | p90 | max | submit→evict median "
-             "| intermediate commits per change | wall | CPU of the submits | other CPU |",
-             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| intermediate commits per change | carried | waited on unrelated failures "
+             "(s, changes) | wall | CPU of the submits | other CPU |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         m = r["merge_s"] or {}
         races = " + ".join(f"{n} {name}" for name, n in r["resubmitted"].items() if n) or "0"
@@ -472,6 +518,8 @@ def markdown(results, args, last_arrival):
             f"{races} | {r['restarted']} | "
             f"**{fmt(m.get('median'))}** | **{fmt(m.get('p90'))}** | {fmt(m.get('max'))} | "
             f"{fmt(r['evict_s_median'])} | {fmt(r['candidates_per_change'], 2)} | "
+            f"{r['carried']} | {fmt(r['unrelated_failure_wait_s'])}, "
+            f"{r['unrelated_failure_waiters']} | "
             f"{fmt(r['wall_s'], 0)} | {fmt(r['submit_cpu_s'], 0)} | "
             f"{fmt(r['others_cpu_share'], 2)} |")
     problems = [f"- {r['mode']}: {p}" for r in results for p in r["problems"]]

@@ -34,6 +34,41 @@ pub struct Change {
     pub state: ChangeState,
     /// The intermediate commit it is being accepted on, once built.
     pub candidate: Option<Candidate>,
+    /// How its passed candidate was carried onto a `main` that had moved, when it was.
+    #[serde(default)]
+    pub carried: Option<Carried>,
+}
+
+/// A passed candidate carried onto the default branch after it moved: the merge of the new tip
+/// with the change holds every tested component at the fingerprint that passed, so the change
+/// merged as that commit without running its stages again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carried {
+    /// The candidate whose lanes passed.
+    pub from_candidate: String,
+    /// The merge of the new tip with the change; the change merged as it.
+    pub to_commit: String,
+    /// The changes that moved the default branch since the candidate was built (none when it
+    /// moved by a push from outside the queue).
+    pub main_moved_by: Vec<ChangeId>,
+}
+
+impl Carried {
+    /// `accepted on candidate 1a2b3c4; main moved by #12, #14, which touch none of its
+    /// components`.
+    #[must_use]
+    pub fn provenance(&self) -> String {
+        let moved = if self.main_moved_by.is_empty() {
+            "main moved".to_owned()
+        } else {
+            let list: Vec<String> = self.main_moved_by.iter().map(ToString::to_string).collect();
+            format!("main moved by {}", list.join(", "))
+        };
+        format!(
+            "accepted on candidate {}; {moved}, which touch none of its components",
+            crate::next_step::short(&self.from_candidate)
+        )
+    }
 }
 
 /// Where a change stands in the queue.

@@ -236,6 +236,22 @@ pub enum Event {
         includes: Vec<ChangeId>,
         at: Millis,
     },
+    /// The default branch moved while `group`'s candidate was accepted, by changes touching
+    /// none of its components: `to_commit`, the merge of the new tip with the group, holds
+    /// every component the candidate tested at the fingerprint that passed there, so the
+    /// group merges as it without running its stages again.
+    CandidateCarried {
+        group: Vec<ChangeId>,
+        from_candidate: String,
+        to_commit: String,
+        /// The changes that moved the default branch since the candidate was built.
+        #[serde(default)]
+        main_moved_by: Vec<ChangeId>,
+        /// The components whose fingerprints were compared, with the fingerprint both hold.
+        #[serde(default)]
+        fingerprints: BTreeMap<String, String>,
+        at: Millis,
+    },
     /// The default branch moved to `commit`, which holds the change.
     ChangeMerged {
         change: ChangeId,
@@ -310,6 +326,7 @@ impl Event {
             Self::CommitRecorded { .. }
             | Self::ChangeSubmitted { .. }
             | Self::CandidateBuilt { .. }
+            | Self::CandidateCarried { .. }
             | Self::ChangeMerged { .. }
             | Self::ChangeEvicted { .. }
             | Self::ReleaseMerged { .. }
@@ -347,6 +364,7 @@ impl Event {
             Self::Tagged { .. } => "tagged",
             Self::ChangeSubmitted { .. } => "change_submitted",
             Self::CandidateBuilt { .. } => "candidate_built",
+            Self::CandidateCarried { .. } => "candidate_carried",
             Self::ChangeMerged { .. } => "change_merged",
             Self::ChangeEvicted { .. } => "change_evicted",
             Self::ReleaseMerged { .. } => "release_merged",

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Candidate, Change, ChangeId, ChangeState, Event, Hotfix, Millis};
+use crate::{Candidate, Carried, Change, ChangeId, ChangeState, Event, Hotfix, Millis};
 
 /// `commit` was merged into the release branch, which then pointed at `release_commit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +58,7 @@ impl Flow {
                         submitted_at: *at,
                         state: ChangeState::Queued,
                         candidate: None,
+                        carried: None,
                     },
                 );
             }
@@ -83,6 +84,23 @@ impl Flow {
                     }
                 }
                 self.candidates.insert(commit.clone(), group.clone());
+            }
+            Event::CandidateCarried {
+                group,
+                from_candidate,
+                to_commit,
+                main_moved_by,
+                ..
+            } => {
+                for id in group {
+                    if let Some(change) = self.changes.get_mut(id) {
+                        change.carried = Some(Carried {
+                            from_candidate: from_candidate.clone(),
+                            to_commit: to_commit.clone(),
+                            main_moved_by: main_moved_by.clone(),
+                        });
+                    }
+                }
             }
             Event::ChangeMerged { change, commit, at } => {
                 if let Some(change) = self.changes.get_mut(change) {

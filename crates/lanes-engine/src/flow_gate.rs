@@ -50,8 +50,11 @@ pub(crate) fn flow_gate(
         }
         return None;
     }
+    // A candidate's lane walks only while its change is accepted on that very commit: once the
+    // change moved to a newer candidate, left the queue or merged as another commit, every
+    // stage not walked yet is canceled (one left waiting in acceptance would hold the
+    // environment's queue for the lanes after it).
     if let Some(merge) = manifest.stage_with(OnSuccess::MergeDefault)
-        && index > merge
         && let Some(group) = flow.candidate_group(&lane.commit)
     {
         let changes: Vec<_> = group.iter().filter_map(|id| flow.change(*id)).collect();
@@ -67,6 +70,9 @@ pub(crate) fn flow_gate(
                         .is_some_and(|candidate| candidate.commit == lane.commit)
             });
             if let Some(change) = accepted_here {
+                if index <= merge {
+                    return None;
+                }
                 return Some(FlowGate::Hold(format!(
                     "waiting for change {} to merge into {}",
                     change.id,
@@ -75,9 +81,19 @@ pub(crate) fn flow_gate(
             }
             let reason = changes
                 .iter()
-                .find_map(|change| match &change.state {
-                    ChangeState::Evicted { reason, .. } => {
+                .find_map(|change| match (&change.state, &change.carried) {
+                    (ChangeState::Evicted { reason, .. }, _) => {
                         Some(format!("change {} left the queue: {reason}", change.id))
+                    }
+                    (ChangeState::Merged { commit, .. }, Some(carried))
+                        if carried.from_candidate == lane.commit =>
+                    {
+                        Some(format!(
+                            "change {} merged as {}: {}",
+                            change.id,
+                            short(commit),
+                            carried.provenance()
+                        ))
                     }
                     _ => None,
                 })

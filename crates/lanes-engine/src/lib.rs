@@ -27,7 +27,7 @@ mod world;
 
 pub use approval::{GateTarget, approve, reject};
 pub use attempt_plan::{AttemptPlan, DeployPlan, VectorEntry, VersionVector};
-pub use change::{Candidate, Change, ChangeId, ChangeState};
+pub use change::{Candidate, Carried, Change, ChangeId, ChangeState};
 pub use commit_view::{CommitView, LaneView, StageView, UnchangedView};
 pub use decision::{Decider, DecisionKind, DecisionRecord, is_party, may_decide};
 pub use decision_error::DecisionError;
@@ -44,7 +44,7 @@ pub use lane::{Attempt, AttemptOutcome, Lane, LaneId, Millis, StageRun, StepReco
 pub use next_step::{Idle, Next, instance_for, next_step};
 pub use outcome::{AttemptResult, attempt_finished, deploy_finished, recover, retry_interrupted};
 pub use path_view::{ChangeView, PathView};
-pub use queue::{QueuePlan, candidate_is_current, queue_plan};
+pub use queue::{QueuePlan, candidate_is_current, carry_gaps, moved_by, queue_plan, suspects};
 pub use role::Role;
 pub use rollback::{RollbackPlan, plan_rollback};
 pub use stage_state::StageState;

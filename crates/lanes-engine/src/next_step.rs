@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use lanes_manifest::{Gate, Instances, LockPolicy, Manifest, Stage};
+use lanes_manifest::{Gate, Instances, LockPolicy, Manifest, OnSuccess, Stage};
 
 use crate::flow_gate::{FlowGate, flow_gate};
 use crate::{
-    AttemptPlan, DeployPlan, Event, Lane, LaneId, Millis, StageState, VectorEntry, VersionVector,
-    World,
+    AttemptPlan, DeployPlan, Event, Lane, LaneId, Millis, Role, StageState, VectorEntry,
+    VersionVector, World,
 };
 
 /// What to do about a lane now.
@@ -172,7 +172,13 @@ fn unchanged(
                 _ => None,
             }
         })?;
-    if let Some(environment) = &stage.environment {
+    // A queue candidate's acceptance is a verdict on its version: another candidate of the
+    // component deployed into the instance since does not undo it, and asking for the exact
+    // version to still be there made candidates on one component overwrite each other and run
+    // acceptance again until the default branch held still. Every other lane deploys for real,
+    // so its stage is unchanged only while the environment still holds the version.
+    let acceptance = in_acceptance(manifest, lane, index);
+    if let Some(environment) = stage.environment.as_ref().filter(|_| !acceptance) {
         let instance = instance_for(manifest, environment, &lane.component);
         let deployed = world.deployment(environment, &instance, &lane.component)?;
         let good = world.last_known_good(environment, &lane.component)?;
@@ -188,6 +194,15 @@ fn unchanged(
         reason,
         at: now,
     })
+}
+
+/// Whether stage `index` of `lane` is a queue candidate's acceptance (up to the stage whose
+/// success merges): a test of the version, not a step of its way to production.
+fn in_acceptance(manifest: &Manifest, lane: &Lane, index: usize) -> bool {
+    lane.role == Role::Candidate
+        && manifest
+            .stage_with(OnSuccess::MergeDefault)
+            .is_some_and(|merge| index <= merge)
 }
 
 /// Why an approval gate still holds, if it does.
@@ -250,7 +265,12 @@ fn environment_gate(
     environment: &str,
 ) -> EnvironmentGate {
     let instance = instance_for(manifest, environment, &lane.component);
-    if let Some(deployed) = world.deployment(environment, &instance, &lane.component)
+    // Candidates are built in the order the queue decides, not in the order they reach
+    // acceptance: one never supersedes another there (a change waiting behind a slower one
+    // would otherwise cancel the acceptance of the change it waits for).
+    let acceptance = in_acceptance(manifest, lane, index);
+    if !acceptance
+        && let Some(deployed) = world.deployment(environment, &instance, &lane.component)
         && world
             .lane(deployed.lane)
             .is_some_and(|holder| holder.is_newer_than(lane))
@@ -271,6 +291,7 @@ fn environment_gate(
         .filter(|other| ready_at(world, manifest, other, &manifest.stages()[index]))
         .collect();
     if policy == LockPolicy::NewestWins
+        && !acceptance
         && let Some(newer) = rivals
             .iter()
             .filter(|other| other.is_newer_than(lane))
@@ -319,7 +340,13 @@ fn ready_at(world: &World, manifest: &Manifest, lane: &Lane, stage: &Stage) -> b
         lane.stages[index].state,
         StageState::Pending | StageState::Waiting | StageState::Running
     );
-    earlier_green && open && missing_approvals(world, manifest, lane, index, stage).is_none()
+    earlier_green
+        && open
+        && missing_approvals(world, manifest, lane, index, stage).is_none()
+        && !matches!(
+            flow_gate(world, manifest, lane, index),
+            Some(FlowGate::Cancel(_))
+        )
 }
 
 /// The attempt to run: commands (the component's overrides first), deploy and vector.

@@ -32,6 +32,10 @@ pub struct ChangeView {
     pub candidate: Option<String>,
     pub merge_commit: Option<String>,
     pub reason: Option<String>,
+    /// Why it merged without running its stages again, when its passed candidate was carried
+    /// onto a default branch that had moved: "accepted on candidate c1; main moved by #12,
+    /// which touch none of its components".
+    pub carried: Option<String>,
 }
 
 impl World {
@@ -69,6 +73,7 @@ impl World {
                     candidate: change.candidate.as_ref().map(|c| c.commit.clone()),
                     merge_commit,
                     reason,
+                    carried: change.carried.as_ref().map(crate::Carried::provenance),
                 }
             })
             .collect();

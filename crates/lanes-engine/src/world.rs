@@ -171,6 +171,7 @@ impl World {
             | Event::CommitRecorded { .. }
             | Event::ChangeSubmitted { .. }
             | Event::CandidateBuilt { .. }
+            | Event::CandidateCarried { .. }
             | Event::ChangeMerged { .. }
             | Event::ChangeEvicted { .. }
             | Event::ReleaseMerged { .. }

@@ -840,10 +840,25 @@ fn a_rollback_redeploys_the_previous_good_version_and_the_bad_one_never_comes_ba
 mod delivery_metrics;
 
 mod queue {
+    use std::collections::BTreeMap;
+
     use lanes_engine::{
-        ChangeId, Event, Idle, Next, StageState, World, candidate_is_current, next_step, queue_plan,
+        ChangeId, Event, Idle, Next, StageState, World, candidate_is_current, carry_gaps, moved_by,
+        next_step, queue_plan, suspects,
     };
     use lanes_manifest::{Manifest, QueueSplit};
+
+    /// One component walking acceptance in a per-component instance, then merging.
+    const ACCEPTANCE: &str = r"
+version: 1
+components:
+  api: { path: api }
+environments:
+  accept: { instances: per-component }
+stages:
+  - { name: pr, run: [build] }
+  - { name: acceptance, environment: accept, deploy: deploy, run: [accept], on_success: merge-default }
+";
 
     const FLOW: &str = r"
 version: 1
@@ -919,43 +934,45 @@ stages:
         submitted(&mut world, 2, &["api"]);
         built(&mut world, 1, "c1", &[]);
         built(&mut world, 2, "c2", &[1]);
-        // c1 is an ancestor of c2 and tip of both.
-        let ancestry = |a: &str, b: &str| a == b || a == "tip" || (a == "c1" && b == "c2");
         let plan = queue_plan(&world, QueueSplit::Component, &[ChangeId(2)]);
-        assert!(candidate_is_current(
-            &world,
-            &plan,
-            &[ChangeId(2)],
-            "tip",
-            ancestry
-        ));
+        assert!(candidate_is_current(&world, &plan, &[ChangeId(2)]));
         world.apply(&Event::ChangeEvicted {
             change: ChangeId(1),
             reason: "red".into(),
             at: 1,
         });
         let plan = queue_plan(&world, QueueSplit::Component, &[ChangeId(2)]);
-        assert!(!candidate_is_current(
-            &world,
-            &plan,
-            &[ChangeId(2)],
-            "tip",
-            ancestry
-        ));
-        // And a change ahead accepted on a new commit invalidates it too.
+        assert!(!candidate_is_current(&world, &plan, &[ChangeId(2)]));
+    }
+
+    #[test]
+    fn a_candidate_was_rebuilt_whenever_a_change_ahead_was_accepted_on_a_newer_commit() {
+        // The change ahead was rebuilt (for what moved under it): the content of the
+        // components both share could only differ by a change sharing them, which would be
+        // ahead of both; what lands is judged by fingerprint at the front.
         let mut moved = World::new();
         submitted(&mut moved, 1, &["api"]);
         submitted(&mut moved, 2, &["api"]);
         built(&mut moved, 1, "c1-rebuilt", &[]);
         built(&mut moved, 2, "c2", &[1]);
         let plan = queue_plan(&moved, QueueSplit::Component, &[ChangeId(2)]);
-        assert!(!candidate_is_current(
-            &moved,
-            &plan,
-            &[ChangeId(2)],
-            "tip",
-            ancestry
-        ));
+        assert!(candidate_is_current(&moved, &plan, &[ChangeId(2)]));
+        // A change ahead it was not built on (submitted before it, built after) does.
+        submitted(&mut moved, 3, &["api"]);
+        built(&mut moved, 3, "c3", &[1, 2]);
+        let mut late = moved.clone();
+        late.apply(&Event::ChangeSubmitted {
+            change: ChangeId(4),
+            branch: "b4".into(),
+            head: "head4".into(),
+            author: "Dana <dana@example.com>".into(),
+            submitted_by: "dana".into(),
+            components: vec!["api".into()],
+            batch: ChangeId(4),
+            at: 0,
+        });
+        let plan = queue_plan(&late, QueueSplit::Component, &[ChangeId(3)]);
+        assert!(candidate_is_current(&late, &plan, &[ChangeId(3)]));
     }
 
     /// The lane of `api` on the candidate commit `cand`.
@@ -1052,12 +1069,295 @@ stages:
         });
         let lane = candidate_lane(&mut world, &manifest);
         assert_eq!(settle(&mut world, &manifest, lane), Idle::Stopped);
+        // Not one stage more: nothing waits in acceptance for a change that left.
         let stages = &world.lane(lane).unwrap().stages;
-        assert_eq!(stages[1].state, StageState::Succeeded);
-        assert_eq!(stages[2].state, StageState::Canceled);
+        assert_eq!(stages[0].state, StageState::Canceled);
         assert_eq!(
-            stages[2].reason.as_deref(),
+            stages[0].reason.as_deref(),
             Some("change #1 left the queue: web failed pr")
+        );
+    }
+
+    #[test]
+    fn a_candidate_stands_when_main_moves_under_it() {
+        // The old rule: a candidate was current only while it descended from the tip, so every
+        // merge of an unrelated change made every candidate in flight stale and rebuilt.
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        submitted(&mut world, 2, &["web"]);
+        built(&mut world, 1, "c1", &[]);
+        built(&mut world, 2, "c2", &[]);
+        world.apply(&Event::ChangeMerged {
+            change: ChangeId(2),
+            commit: "c2".into(),
+            at: 1,
+        });
+        // main is now c2, which c1 does not descend from.
+        let plan = queue_plan(&world, QueueSplit::Component, &[ChangeId(1)]);
+        assert!(candidate_is_current(&world, &plan, &[ChangeId(1)]));
+        assert_eq!(
+            moved_by(&world, &[ChangeId(1)], |commit| commit == "c2"),
+            [ChangeId(2)]
+        );
+        assert!(moved_by(&world, &[ChangeId(1)], |_| false).is_empty());
+    }
+
+    /// A candidate lane of `component` at `commit` with `fingerprint`, settled (every stage up
+    /// to the merge passed; later ones wait for the merge).
+    fn passed_lane(
+        world: &mut World,
+        manifest: &Manifest,
+        commit: &str,
+        component: &str,
+        fingerprint: &str,
+    ) -> lanes_engine::LaneId {
+        let lane = world.next_lane_id();
+        world.apply(&Event::LaneCreated {
+            lane,
+            commit: commit.into(),
+            component: component.into(),
+            fingerprint: fingerprint.into(),
+            author: "Dana <dana@example.com>".into(),
+            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            role: lanes_engine::Role::Candidate,
+            depth: 0,
+            at: 0,
+        });
+        settle(world, manifest, lane);
+        lane
+    }
+
+    #[test]
+    fn a_passed_candidate_carries_only_where_every_tested_fingerprint_is_the_same() {
+        let manifest = Manifest::parse("lanes.yml", FLOW).unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api", "web"]);
+        built(&mut world, 1, "c1", &[]);
+        passed_lane(&mut world, &manifest, "c1", "api", "fa");
+        passed_lane(&mut world, &manifest, "c1", "web", "fw");
+        let at = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(c, f)| ((*c).to_owned(), (*f).to_owned()))
+                .collect()
+        };
+        assert!(carry_gaps(&world, "c1", &at(&[("api", "fa"), ("web", "fw")]), 1).is_empty());
+        // main moved by a change to web: only web differs, only web runs again.
+        assert_eq!(
+            carry_gaps(&world, "c1", &at(&[("api", "fa"), ("web", "fw2")]), 1),
+            ["web"]
+        );
+        // A component the candidate never tested (a new dependent on main) is a gap.
+        assert_eq!(
+            carry_gaps(&world, "c1", &at(&[("api", "fa"), ("docs", "fd")]), 1),
+            ["docs"]
+        );
+    }
+
+    #[test]
+    fn a_failing_candidate_does_not_carry() {
+        let manifest = Manifest::parse("lanes.yml", FLOW).unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        built(&mut world, 1, "c1", &[]);
+        let lane = world.next_lane_id();
+        world.apply(&Event::LaneCreated {
+            lane,
+            commit: "c1".into(),
+            component: "api".into(),
+            fingerprint: "fa".into(),
+            author: "Dana <dana@example.com>".into(),
+            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            role: lanes_engine::Role::Candidate,
+            depth: 0,
+            at: 0,
+        });
+        world.apply(&Event::StageFinished {
+            lane,
+            stage: 0,
+            state: StageState::Failed,
+            reason: Some("red".into()),
+            flaky: false,
+            at: 1,
+        });
+        let needed: BTreeMap<String, String> = [("api".to_owned(), "fa".to_owned())].into();
+        assert_eq!(carry_gaps(&world, "c1", &needed, 1), ["api"]);
+    }
+
+    #[test]
+    fn the_lanes_of_a_carried_candidate_say_where_the_change_merged_and_why() {
+        let manifest = Manifest::parse("lanes.yml", FLOW).unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        built(&mut world, 1, "cand", &[]);
+        let lane = candidate_lane(&mut world, &manifest);
+        settle(&mut world, &manifest, lane);
+        world.apply(&Event::CandidateCarried {
+            group: vec![ChangeId(1)],
+            from_candidate: "cand".into(),
+            to_commit: "carried0".into(),
+            main_moved_by: vec![ChangeId(12), ChangeId(14)],
+            fingerprints: BTreeMap::new(),
+            at: 2,
+        });
+        world.apply(&Event::ChangeMerged {
+            change: ChangeId(1),
+            commit: "carried0".into(),
+            at: 2,
+        });
+        assert_eq!(settle(&mut world, &manifest, lane), Idle::Stopped);
+        assert_eq!(
+            world.lane(lane).unwrap().stages[2].reason.as_deref(),
+            Some(
+                "change #1 merged as carried: accepted on candidate cand; main moved by #12, #14, \
+                 which touch none of its components"
+            )
+        );
+        let view = world.path_view("carried0", QueueSplit::Component);
+        assert_eq!(
+            view.changes[0].carried.as_deref(),
+            Some(
+                "accepted on candidate cand; main moved by #12, #14, which touch none of its \
+                 components"
+            )
+        );
+    }
+
+    #[test]
+    fn old_ledgers_without_carried_fields_still_read() {
+        let event: Event = serde_json::from_str(
+            r#"{"event":"candidate_carried","group":[1],"from_candidate":"a","to_commit":"b","at":3}"#,
+        )
+        .expect("an event without the defaulted fields reads");
+        assert!(matches!(
+            event,
+            Event::CandidateCarried { ref main_moved_by, .. } if main_moved_by.is_empty()
+        ));
+    }
+
+    #[test]
+    fn an_acceptance_a_candidate_passed_stands_after_another_candidate_deployed_there() {
+        // The old instance check: a deploy stage was unchanged only while the component's
+        // instance still held that exact version, so candidates on one component overwrote
+        // each other there and ran acceptance again until main held still.
+        let manifest = Manifest::parse("lanes.yml", ACCEPTANCE).unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        submitted(&mut world, 2, &["api"]);
+        built(&mut world, 1, "c1", &[]);
+        passed_lane(&mut world, &manifest, "c1", "api", "f1");
+        built(&mut world, 2, "c2", &[]);
+        passed_lane(&mut world, &manifest, "c2", "api", "f2");
+        // c1 is rebuilt with the same inputs of api: its acceptance stands, though accept now
+        // holds c2's version.
+        built(&mut world, 1, "c1-again", &[]);
+        let lane = passed_lane(&mut world, &manifest, "c1-again", "api", "f1");
+        let stages = &world.lane(lane).unwrap().stages;
+        assert_eq!(stages[0].state, StageState::Unchanged);
+        assert_eq!(stages[1].state, StageState::Unchanged);
+    }
+
+    #[test]
+    fn bisection_suspects_only_the_changes_affecting_the_failing_components() {
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        submitted(&mut world, 2, &["web"]);
+        submitted(&mut world, 3, &["web", "docs"]);
+        let group = [ChangeId(1), ChangeId(2), ChangeId(3)];
+        assert_eq!(
+            suspects(&world, &group, &["web".to_owned()]),
+            [ChangeId(2), ChangeId(3)]
+        );
+        assert_eq!(suspects(&world, &group, &["api".to_owned()]), [ChangeId(1)]);
+        // Red without any member touching it: the base is red, everyone stays suspect.
+        assert_eq!(suspects(&world, &group, &["other".to_owned()]), group);
+    }
+
+    #[test]
+    fn a_candidate_waiting_behind_a_slower_one_superseded_its_acceptance_by_deploying_first() {
+        let manifest = Manifest::parse("lanes.yml", ACCEPTANCE).unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        submitted(&mut world, 2, &["api"]);
+        built(&mut world, 1, "c1", &[]);
+        built(&mut world, 2, "c2", &[1]);
+        let older = world.next_lane_id();
+        world.apply(&Event::LaneCreated {
+            lane: older,
+            commit: "c1".into(),
+            component: "api".into(),
+            fingerprint: "f1".into(),
+            author: "Dana <dana@example.com>".into(),
+            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            role: lanes_engine::Role::Candidate,
+            depth: 0,
+            at: 0,
+        });
+        // The newer candidate (behind #1) passes acceptance first, deploying into accept.
+        let newer = passed_lane(&mut world, &manifest, "c2", "api", "f2");
+        world.apply(&Event::LockReleased {
+            lane: newer,
+            environment: "accept".into(),
+            component: "api".into(),
+            at: 1,
+        });
+        settle(&mut world, &manifest, older);
+        let stages = &world.lane(older).unwrap().stages;
+        assert_eq!(
+            stages[1].state,
+            StageState::Succeeded,
+            "{:?}",
+            stages[1].reason
+        );
+    }
+
+    #[test]
+    fn a_superseded_candidate_left_waiting_in_acceptance_held_the_environment_queue_for_ever() {
+        let manifest = Manifest::parse("lanes.yml", ACCEPTANCE).unwrap();
+        let mut world = World::new();
+        submitted(&mut world, 1, &["api"]);
+        built(&mut world, 1, "c1", &[]);
+        let stale = world.next_lane_id();
+        world.apply(&Event::LaneCreated {
+            lane: stale,
+            commit: "c1".into(),
+            component: "api".into(),
+            fingerprint: "f1".into(),
+            author: "Dana <dana@example.com>".into(),
+            stages: manifest.stages().iter().map(|s| s.name.clone()).collect(),
+            role: lanes_engine::Role::Candidate,
+            depth: 0,
+            at: 0,
+        });
+        world.apply(&Event::StageFinished {
+            lane: stale,
+            stage: 0,
+            state: StageState::Succeeded,
+            reason: None,
+            flaky: false,
+            at: 0,
+        });
+        // #1 is accepted on a newer commit; nobody drives c1's lanes any more.
+        built(&mut world, 1, "c1-again", &[]);
+        let current = passed_lane(&mut world, &manifest, "c1-again", "api", "f2");
+        assert_eq!(
+            world.lane(current).unwrap().stages[1].state,
+            StageState::Succeeded,
+            "{:?}",
+            world.lane(current).unwrap().stages[1].reason
+        );
+        // Asked about, the stale lane is canceled with the reason.
+        settle(&mut world, &manifest, stale);
+        let acceptance = &world.lane(stale).unwrap().stages[1];
+        assert_eq!(acceptance.state, StageState::Canceled);
+        assert!(
+            acceptance
+                .reason
+                .as_deref()
+                .unwrap()
+                .starts_with("superseded"),
+            "{:?}",
+            acceptance.reason
         );
     }
 }

@@ -104,6 +104,7 @@ fn stage_of(event: &Event) -> Option<usize> {
         | Event::Tagged { .. }
         | Event::ChangeSubmitted { .. }
         | Event::CandidateBuilt { .. }
+        | Event::CandidateCarried { .. }
         | Event::ChangeMerged { .. }
         | Event::ChangeEvicted { .. }
         | Event::ReleaseMerged { .. }

@@ -23,7 +23,9 @@ impl FlowProjection {
             | Event::ChangeEvicted { change, .. } => {
                 self.changes.insert(*change);
             }
-            Event::CandidateBuilt { group, .. } => self.changes.extend(group.iter().copied()),
+            Event::CandidateBuilt { group, .. } | Event::CandidateCarried { group, .. } => {
+                self.changes.extend(group.iter().copied());
+            }
             Event::ReleaseMerged { commit, .. } => {
                 self.releases.insert(commit.clone());
             }

@@ -167,6 +167,7 @@ impl Projection {
             | Event::Tagged { .. }
             | Event::ChangeSubmitted { .. }
             | Event::CandidateBuilt { .. }
+            | Event::CandidateCarried { .. }
             | Event::ChangeMerged { .. }
             | Event::ChangeEvicted { .. }
             | Event::ReleaseMerged { .. }

@@ -132,6 +132,9 @@ pub(crate) enum Command {
     /// pushed to it. Submitting a branch again resumes its change.
     #[command(after_help = EXIT_STATUS_HELP)]
     Submit(SubmitArgs),
+    /// The acceptance queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Cut `hotfix/<component>/<n>` from the commit tagged as deployed in production.
     ///
     /// Commit the fix on that branch, then `lanes run hotfix/<component>/<n>`: its lane walks
@@ -442,6 +445,32 @@ pub(crate) struct SubmitArgs {
     /// Print every ledger event as a JSON line on stdout, then the outcome as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QueueCommand {
+    /// Drive the queued changes no `lanes` process drives, because the `lanes submit` that
+    /// queued them stopped: accept, merge or evict each, as that submit would have.
+    ///
+    /// A change driven by a live process is left to it. `lanes submit` does the same for a
+    /// change it waits behind, and `lanes serve` for every queued change.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Drive(QueueDriveArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QueueDriveArgs {
+    /// Only these changes (by number) [default: every queued change].
+    #[arg(value_name = "CHANGE")]
+    pub(crate) changes: Vec<u64>,
+    /// Stop once the changes are merged (or left the queue): do not run the later stages.
+    #[arg(long)]
+    pub(crate) until_merged: bool,
+    /// How many attempts run at once [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub(crate) jobs: Option<usize>,
     #[command(flatten)]
     pub(crate) state: StateArg,
 }

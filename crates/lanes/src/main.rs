@@ -62,6 +62,7 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Reject(args) => commands::reject(&directory, &args, output),
         Command::Retry(args) => commands::retry(&directory, &args, output),
         Command::Submit(args) => commands::submit(&directory, &args, output),
+        Command::Queue(command) => commands::queue(&directory, &command, output),
         Command::Hotfix(args) => commands::hotfix(&directory, &args, output),
         Command::Logs(args) => commands::logs(&directory, &args, output),
         Command::Promote(args) => commands::promote(&directory, &args, output),

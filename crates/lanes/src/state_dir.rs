@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lanes_engine::LaneId;
+use lanes_engine::{ChangeId, LaneId};
 use lanes_git::Repo;
 
 use crate::failure::Failure;
@@ -27,6 +27,11 @@ impl StateDir {
         std::fs::create_dir_all(&root)
             .map_err(|error| Failure::io(format!("create {}", root.display()), error))?;
         Ok(Self { root })
+    }
+
+    /// The state directory at `root`, as a parent process already located it.
+    pub(crate) fn at(root: PathBuf) -> Self {
+        Self { root }
     }
 
     /// What tells this state apart from any other lanes' on the machine (a nested lanes run by
@@ -68,6 +73,12 @@ impl StateDir {
             .join("vectors")
             .join(lane.0.to_string())
             .join(format!("{stage}-{attempt}.json"))
+    }
+
+    /// The file a process driving a queued change holds locked: a change whose file nobody
+    /// holds has no live `lanes` process moving it.
+    pub(crate) fn driver_lock(&self, change: ChangeId) -> PathBuf {
+        self.root.join("queue").join(format!("{}.lock", change.0))
     }
 
     /// A directory a deploy step may use as the environment instance's place.

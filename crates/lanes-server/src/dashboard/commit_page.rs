@@ -232,9 +232,14 @@ fn git_path(world: &lanes_engine::World, commit: &str) -> Vec<String> {
                     ),
                     None => "in the acceptance queue".to_owned(),
                 },
-                lanes_engine::ChangeState::Merged { commit, .. } => {
-                    format!("merged into the default branch as {}", short(commit))
-                }
+                lanes_engine::ChangeState::Merged { commit, .. } => match &change.carried {
+                    Some(carried) => format!(
+                        "merged into the default branch as {} ({})",
+                        short(commit),
+                        carried.provenance()
+                    ),
+                    None => format!("merged into the default branch as {}", short(commit)),
+                },
                 lanes_engine::ChangeState::Evicted { reason, .. } => {
                     format!("left the queue: {reason}")
                 }

@@ -91,6 +91,9 @@ fn print_path(path: &PathView, output: &Output) {
         if let Some(merged) = &change.merge_commit {
             write!(line, ", merged as {}", short(merged)).expect("writing to a string");
         }
+        if let Some(carried) = &change.carried {
+            write!(line, " ({carried})").expect("writing to a string");
+        }
         if let Some(reason) = &change.reason {
             write!(line, ": {reason}").expect("writing to a string");
         }

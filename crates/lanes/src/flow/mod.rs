@@ -4,6 +4,7 @@
 
 mod acceptance;
 mod commit_role;
+pub(crate) mod driving;
 mod follow_up;
 mod git_path;
 mod hotfix;

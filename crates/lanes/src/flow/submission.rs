@@ -9,6 +9,7 @@ use crate::change_detection::affected_between;
 use crate::dispatch::now;
 use crate::failure::Failure;
 use crate::flow::Walk;
+use crate::flow::driving::Driving;
 use crate::ledger::{open, record};
 use crate::workspace::required_manifest_at;
 
@@ -84,6 +85,36 @@ impl Walk<'_> {
             ));
         }
         Ok(changes)
+    }
+}
+
+impl Walk<'_> {
+    /// The queued batches (each the queued changes submitted together, in queue order) that no
+    /// live process drives; only those holding one of `only` when it names any.
+    pub(crate) async fn undriven(&self, only: &[u64]) -> Result<Vec<Vec<ChangeId>>, Failure> {
+        let (dir, store) = open(&self.path.repo, self.state).await?;
+        let mut batches: Vec<Vec<ChangeId>> = Vec::new();
+        for change in store.world().flow().changes().filter(|c| c.is_queued()) {
+            match batches.last_mut() {
+                Some(last)
+                    if store.world().flow().change(last[0]).map(|c| c.batch)
+                        == Some(change.batch) =>
+                {
+                    last.push(change.id);
+                }
+                _ => batches.push(vec![change.id]),
+            }
+        }
+        let mut undriven = Vec::new();
+        for batch in batches {
+            if !only.is_empty() && !batch.iter().any(|id| only.contains(&id.0)) {
+                continue;
+            }
+            if Driving::try_take(&dir, &batch)?.is_some() {
+                undriven.push(batch);
+            }
+        }
+        Ok(undriven)
     }
 }
 

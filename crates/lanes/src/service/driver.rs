@@ -2,7 +2,8 @@
 //! delivery, a decision, a poll of the remote, or unfinished work found at start) is driven by
 //! a `lanes run` child, one at a time per commit and up to a limit at once. A delivery is
 //! marked handled only when its run ended on its own; one cut short stays pending for the
-//! next start.
+//! next start. Every queued change no live process drives (its `lanes submit` stopped, or it
+//! was queued before the server started) is driven by a `lanes queue drive` child.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::failure::Failure;
+use crate::flow::driving::Driving;
 use crate::service::PARENT_VARIABLE;
 
 pub(crate) struct Driver {
@@ -58,6 +60,8 @@ struct Schedule {
 
 /// How often the statuses of the commits being driven are looked at while they run.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
+/// How often the acceptance queue is looked at for changes nobody drives.
+const QUEUE_EVERY: Duration = Duration::from_secs(2);
 
 /// How often a commit whose `lanes run` failed is tried, and how long apart.
 const RETRIES: u32 = 10;
@@ -161,9 +165,12 @@ impl Driver {
         );
         let mut polled_head: Option<String> = None;
         let mut report = tokio::time::interval(REPORT_EVERY);
+        let mut queue_tick = tokio::time::interval(QUEUE_EVERY);
+        let mut queue_drives: BTreeMap<u64, tokio::process::Child> = BTreeMap::new();
         loop {
             self.start_ready(&mut schedule, &mut tasks).await;
             tokio::select! {
+                _ = queue_tick.tick() => self.drive_queue(&mut queue_drives).await,
                 Some(notice) = notices.recv() => match notice {
                     Notice::Delivery { id, commit } => schedule.add(commit, Some(id)),
                     Notice::Decision { commit } => schedule.add(commit, None),
@@ -202,8 +209,66 @@ impl Driver {
                 );
             }
         }
+        for child in queue_drives.values_mut() {
+            if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+        }
         while tasks.join_next().await.is_some() {}
+        for child in queue_drives.values_mut() {
+            let _ = child.wait().await;
+        }
         Ok(())
+    }
+
+    /// Starts a `lanes queue drive` child for each queued batch that no live process drives
+    /// and no child of this server drives already; forgets the children that ended.
+    async fn drive_queue(&self, drives: &mut BTreeMap<u64, tokio::process::Child>) {
+        drives.retain(|_, child| matches!(child.try_wait(), Ok(None)));
+        let batches: Vec<Vec<u64>> = {
+            let mut ledger = self.ledger.lock().await;
+            if ledger.refresh().await.is_err() {
+                return;
+            }
+            let mut batches: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+            for change in ledger.world().flow().changes().filter(|c| c.is_queued()) {
+                batches.entry(change.batch.0).or_default().push(change.id.0);
+            }
+            batches.into_values().collect()
+        };
+        let dir = crate::state_dir::StateDir::at(self.state_root.clone());
+        for batch in batches {
+            if drives.contains_key(&batch[0]) {
+                continue;
+            }
+            let ids: Vec<lanes_engine::ChangeId> =
+                batch.iter().map(|&id| lanes_engine::ChangeId(id)).collect();
+            if !matches!(Driving::try_take(&dir, &ids), Ok(Some(_))) {
+                continue;
+            }
+            let mut command = tokio::process::Command::new(&self.exe);
+            command
+                .arg("-C")
+                .arg(&self.repo_dir)
+                .args(["queue", "drive", "--jobs", &self.jobs.to_string()])
+                .args(batch.iter().map(ToString::to_string))
+                .env("LANES_STATE_DIR", &self.state_root)
+                .env(PARENT_VARIABLE, std::process::id().to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null());
+            match command.spawn() {
+                Ok(child) => {
+                    drives.insert(batch[0], child);
+                }
+                Err(error) => {
+                    eprintln!("lanes serve: failed to start lanes queue drive: {error}");
+                    return;
+                }
+            }
+        }
     }
 
     async fn start_ready(&self, schedule: &mut Schedule, tasks: &mut JoinSet<Ended>) {

@@ -38,6 +38,11 @@ if [ -n "$BARRIER" ]; then
   [ "$(ls "$BARRIER" | wc -l)" -ge "$BARRIER_COUNT" ] || { echo "built alone"; exit 1; }
 fi
 if [ -f "$LANES_COMPONENT_PATH/slow" ]; then sleep "$(cat "$LANES_COMPONENT_PATH/slow")"; fi
+# A hold: the build of $HOLD_COMPONENT waits until the file $HOLD exists (the test creates it).
+if [ -n "$HOLD" ] && [ "$LANES_COMPONENT" = "$HOLD_COMPONENT" ]; then
+  touch "$HOLD.started"
+  while [ ! -e "$HOLD" ]; do sleep 0.05; done
+fi
 echo "built $LANES_COMPONENT"
 "#;
 
@@ -522,7 +527,7 @@ fn a_concurrent_push_to_main_during_acceptance_is_fetched_and_the_change_retried
     let pushed = crate::harness::git_in(&other, repo.git_home(), &["rev-parse", "HEAD"]);
 
     let run = submitted.finish().success();
-    run.stderr_has("main moved while #1 was accepted");
+    run.stderr_has("which touch none of its components");
     let world = world(&repo);
     let merged = merged_commit(&world, 1);
     assert!(
@@ -530,9 +535,202 @@ fn a_concurrent_push_to_main_during_acceptance_is_fetched_and_the_change_retried
         "nothing pushed was lost"
     );
     assert_eq!(remote_rev(&repo, "refs/heads/main"), merged);
-    // api's inputs did not change with web's push: its build was not run again.
-    let lane = world.lane_of(&merged, "api").unwrap();
-    assert_eq!(lane.stages[0].state, StageState::Unchanged);
+    // api's inputs did not change with web's push: the passed candidate was carried, its
+    // stages not run again.
+    let carried = change(&world, 1)
+        .carried
+        .expect("carried onto the moved main");
+    assert_eq!(carried.to_commit, merged);
+    assert!(
+        carried.main_moved_by.is_empty(),
+        "moved by a push, not a change"
+    );
+    assert!(world.lane_of(&merged, "api").is_none());
+}
+
+/// Starts `lanes submit --until-merged branch` whose build of `component` holds until the test
+/// creates the returned file.
+fn submit_held(
+    repo: &TestRepo,
+    branch: &str,
+    component: &str,
+) -> (crate::harness::Running, std::path::PathBuf) {
+    let hold = repo.sibling(&format!("hold-{branch}"));
+    let running = repo.spawn_lanes_with(
+        &["submit", "--until-merged", branch],
+        &[
+            ("HOLD", hold.to_str().unwrap()),
+            ("HOLD_COMPONENT", component),
+        ],
+    );
+    let started = hold.with_extension("started");
+    wait_until(
+        &format!("the build of {component} for {branch} started"),
+        || started.exists(),
+    );
+    (running, hold)
+}
+
+/// How many intermediate commits were built for change `id`.
+fn candidates_built(repo: &TestRepo, id: u64) -> usize {
+    let ledger = repo.path().join(".git/lanes/ledger.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = lanes_store::Store::open(&ledger).await.unwrap();
+        let events = store.events_after(0, i64::MAX).await.unwrap();
+        events
+            .iter()
+            .filter(|stored| {
+                matches!(&stored.event, lanes_engine::Event::CandidateBuilt { group, .. }
+                    if group.first() == Some(&ChangeId(id)))
+            })
+            .count()
+    })
+}
+
+#[test]
+fn a_passed_candidate_was_rebuilt_whenever_another_component_merged_first() {
+    let repo = repo();
+    branch(&repo, "api-change", &[("api/feature.c", "1\n")]);
+    branch(&repo, "web-change", &[("web/feature.js", "1\n")]);
+    let (api, hold) = submit_held(&repo, "api-change", "api");
+    // web's change, submitted after, merges first and moves main under #1.
+    submit(&repo, &["web-change"]).success();
+    std::fs::write(&hold, "").unwrap();
+    let run = api.finish().success();
+    run.stderr_has("accepted on candidate");
+    run.stderr_has("main moved by #2, which touch none of its components");
+
+    let world = world(&repo);
+    let merged = merged_commit(&world, 1);
+    assert_eq!(remote_rev(&repo, "refs/heads/main"), merged);
+    assert!(is_ancestor(&repo, &merged_commit(&world, 2), &merged));
+    let carried = change(&world, 1).carried.expect("the result was carried");
+    assert_eq!(carried.main_moved_by, [ChangeId(2)]);
+    assert_eq!(carried.to_commit, merged);
+    // Built once, its build ran once: nothing was accepted again.
+    assert_eq!(candidates_built(&repo, 1), 1);
+    let tested = world.lane_of(&carried.from_candidate, "api").unwrap();
+    assert_eq!(tested.stages[0].state, StageState::Succeeded);
+    assert_eq!(tested.stages[0].attempts.len(), 1);
+    assert!(world.lane_of(&merged, "api").is_none());
+    // What landed holds exactly what passed for api.
+    let fingerprints =
+        crate::harness::fingerprints_of(&repo.lanes(&["fingerprint", &merged, "--json"]));
+    assert_eq!(fingerprints["api"], tested.fingerprint);
+    // The view of the merged commit says why nothing ran there.
+    let status = repo.lanes(&["status", &merged]).success();
+    assert!(
+        status.stdout().contains("accepted on candidate")
+            && status
+                .stdout()
+                .contains("main moved by #2, which touch none of its components"),
+        "{}",
+        status.stdout()
+    );
+}
+
+#[test]
+fn a_candidate_whose_component_moved_on_main_runs_only_that_components_lanes_again() {
+    let repo = repo();
+    branch(
+        &repo,
+        "both",
+        &[("api/feature.c", "1\n"), ("web/feature.js", "1\n")],
+    );
+    let (both, hold) = submit_held(&repo, "both", "api");
+    // web moves on main meanwhile, from another clone.
+    let other = repo.sibling("other");
+    let remote = repo.sibling("remote.git");
+    crate::harness::git_in(
+        repo.git_home(),
+        repo.git_home(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    std::fs::write(other.join("web/app.js"), "pushed meanwhile\n").unwrap();
+    crate::harness::git_in(&other, repo.git_home(), &["commit", "-qam", "web moves"]);
+    crate::harness::git_in(&other, repo.git_home(), &["push", "-q", "origin", "main"]);
+    std::fs::write(&hold, "").unwrap();
+    let run = both.finish().success();
+    run.stderr_has("changed web: accepting again on the new tip");
+
+    let world = world(&repo);
+    let merged = merged_commit(&world, 1);
+    assert_eq!(remote_rev(&repo, "refs/heads/main"), merged);
+    assert!(change(&world, 1).carried.is_none());
+    assert_eq!(change(&world, 1).candidate.unwrap().commit, merged);
+    assert_eq!(candidates_built(&repo, 1), 2);
+    // On the new candidate api is unchanged and only web ran again.
+    let api = world.lane_of(&merged, "api").unwrap();
+    let web = world.lane_of(&merged, "web").unwrap();
+    assert_eq!(api.stages[0].state, StageState::Unchanged);
+    assert_eq!(api.stages[1].state, StageState::Unchanged);
+    assert_eq!(web.stages[0].state, StageState::Succeeded);
+}
+
+#[test]
+fn a_change_whose_submit_died_held_up_every_change_behind_it() {
+    let repo = repo();
+    branch(&repo, "first", &[("api/one.c", "1\n")]);
+    branch(&repo, "second", &[("api/two.c", "2\n")]);
+    let (first, _never) = submit_held(&repo, "first", "api");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &first.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    first.finish();
+    // The next submit waits behind #1, finds nobody driving it and drives it itself (its own
+    // build does not hold).
+    let run = submit(&repo, &["second"]).success();
+    run.stderr_has("#1 has no lanes process driving it");
+    let world = world(&repo);
+    let (one, two) = (merged_commit(&world, 1), merged_commit(&world, 2));
+    assert!(is_ancestor(&repo, &one, &two));
+    assert_eq!(remote_rev(&repo, "refs/heads/main"), two);
+}
+
+#[test]
+fn queue_drive_moves_a_change_whose_submit_died() {
+    let repo = repo();
+    branch(&repo, "feature", &[("api/one.c", "1\n")]);
+    let (first, _never) = submit_held(&repo, "feature", "api");
+    // While its submit lives, the change is left to it.
+    repo.lanes(&["queue", "drive", "--until-merged"])
+        .success()
+        .stderr_has("no queued change is left without a lanes process driving it");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &first.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    first.finish();
+    repo.lanes(&["queue", "drive", "--until-merged"]).success();
+    let world = world(&repo);
+    assert_eq!(
+        remote_rev(&repo, "refs/heads/main"),
+        merged_commit(&world, 1)
+    );
+}
+
+#[test]
+fn a_failing_batch_suspected_changes_that_do_not_touch_the_red_component() {
+    let repo = repo();
+    branch(&repo, "web-ok", &[("web/ok.js", "1")]);
+    branch(&repo, "api-red", &[("api/broken", "1")]);
+    let run = submit(&repo, &["web-ok", "api-red"]).failure(5);
+    // web-ok does not affect api: it is never tested alone as a suspect.
+    run.stderr_has("bisecting among #2 (affecting api), #2 first");
+    let world = world(&repo);
+    merged_commit(&world, 1);
+    assert!(matches!(
+        change(&world, 2).state,
+        ChangeState::Evicted { .. }
+    ));
 }
 
 #[test]

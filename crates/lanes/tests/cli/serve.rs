@@ -960,3 +960,47 @@ fn a_commit_another_run_holds_is_tried_again_once_that_run_ends() {
             .contains("\"outcome\":\"ran")
     });
 }
+
+#[test]
+fn a_queued_change_whose_submit_died_waited_until_someone_submitted_it_again() {
+    let repo = TestRepo::new();
+    repo.write(
+        "lanes.yml",
+        r#"version: 1
+components:
+  api: { path: api }
+  web: { path: web }
+environments:
+  accept: { instances: per-component }
+stages:
+  - { name: pr, run: ["if [ -n \"$HOLD\" ]; then touch \"$HOLD\"; sleep 60; fi"] }
+  - { name: acceptance, environment: accept, deploy: "true", run: ["true"], on_success: merge-default }
+"#,
+    )
+    .write("api/main.c", "1")
+    .write("web/app.js", "1");
+    repo.commit("two components");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("web/app.js", "2");
+    repo.commit("web changes");
+    repo.git(&["checkout", "-q", "main"]);
+    // The submit holds in its build, and dies there.
+    let hold = repo.sibling("held");
+    let submit = repo.spawn_lanes_with(
+        &["submit", "--until-merged", "topic"],
+        &[("HOLD", hold.to_str().unwrap())],
+    );
+    wait_until("the build holds", || hold.exists());
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &submit.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    submit.finish();
+    // The server finds the change nobody drives and drives it.
+    let _server = Serving::start(&repo);
+    wait_until("the change is merged", || {
+        repo.git(&["log", "--oneline", "main"])
+            .contains("web changes")
+    });
+}
