@@ -46,6 +46,25 @@ pub struct DeployToExplain {
     pub previous: Option<String>,
 }
 
+/// A duration as people read it, in its two largest units: `3d 4h`, `2h 5m`, `4m 10s`, `12s`,
+/// `450ms`.
+#[must_use]
+pub fn duration_text(millis: Millis) -> String {
+    let seconds = millis / 1000;
+    let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
+    if days > 0 {
+        format!("{days}d {hours}h")
+    } else if hours > 0 {
+        format!("{hours}h {minutes}m")
+    } else if minutes > 0 {
+        format!("{minutes}m {}s", seconds % 60)
+    } else if seconds > 0 {
+        format!("{seconds}s")
+    } else {
+        format!("{}ms", millis.max(0))
+    }
+}
+
 /// A window back from now as people write it: a positive number and a unit, `m`inutes,
 /// `h`ours, `d`ays or `w`eeks (`30d`, `12h`); in milliseconds.
 ///

@@ -34,7 +34,7 @@ pub use decision_error::DecisionError;
 pub use delivery_metrics::{
     ChangeCommit, ComponentMetrics, DeliveryMetrics, DeployChanges, DeployMetrics, DeployToExplain,
     Failure, Level, MetricsQuery, Rated, TimeBreakdown, delivery_metrics, deploys_to_explain,
-    parse_window,
+    duration_text, parse_window,
 };
 pub use event::Event;
 pub use flow::{Flow, ReleaseMerge};

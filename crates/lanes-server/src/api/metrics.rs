@@ -23,12 +23,26 @@ pub(crate) async fn delivery(
     Query(params): Query<MetricsParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Viewer)?;
-    let window = lanes_engine::parse_window(params.since.as_deref().unwrap_or("30d"))
+    let since = params.since.as_deref().unwrap_or("30d");
+    compute(&app, params.component, params.environment, since)
+        .await
+        .map(Json)
+}
+
+/// The delivery metrics over the window `since` (`30d`, ...) up to now, of one component or
+/// all, as the backend computes them (it reads git). An empty name is no name.
+pub(crate) async fn compute(
+    app: &App,
+    component: Option<String>,
+    environment: Option<String>,
+    since: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let window = lanes_engine::parse_window(since)
         .map_err(|error| ApiError::BadRequest(format!("since: {error}")))?;
     let until = now();
     let request = MetricsRequest {
-        component: params.component,
-        environment: params.environment,
+        component: component.filter(|component| !component.is_empty()),
+        environment: environment.filter(|environment| !environment.is_empty()),
         since: until - window,
         until,
     };
@@ -46,5 +60,5 @@ pub(crate) async fn delivery(
         tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(compute),
         _ => compute(),
     };
-    metrics.map(Json).map_err(ApiError::Internal)
+    metrics.map_err(ApiError::Internal)
 }

@@ -6,7 +6,7 @@ mod api_error;
 mod caller;
 mod events;
 mod logs;
-mod metrics;
+pub(crate) mod metrics;
 mod openapi;
 mod tokens;
 mod views;

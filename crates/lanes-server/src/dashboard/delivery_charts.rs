@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use lanes_engine::{DeployMetrics, Millis, TimeBreakdown};
+use lanes_engine::{DeployMetrics, Millis, TimeBreakdown, duration_text};
 
 const WIDTH: f64 = 600.0;
 
@@ -41,7 +41,7 @@ pub(crate) fn lead_time_bar(breakdown: &TimeBreakdown) -> String {
         let _ = write!(
             svg,
             r#"<rect data-part="{name}" x="{x:.1}" y="0" width="{width:.1}" height="24" fill="{colour}"><title>{name}: {}</title></rect>"#,
-            duration(value)
+            duration_text(value)
         );
         x += width;
     }
@@ -91,21 +91,4 @@ pub(crate) fn deploy_timeline(
     }
     svg.push_str("</svg>");
     svg
-}
-
-/// `3d 4h`, `2h 5m`, `4m 10s`, `12s`, `450ms`: the two largest units.
-pub(crate) fn duration(millis: Millis) -> String {
-    let seconds = millis / 1000;
-    let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
-    if days > 0 {
-        format!("{days}d {hours}h")
-    } else if hours > 0 {
-        format!("{hours}h {minutes}m")
-    } else if minutes > 0 {
-        format!("{minutes}m {}s", seconds % 60)
-    } else if seconds > 0 {
-        format!("{seconds}s")
-    } else {
-        format!("{}ms", millis.max(0))
-    }
 }

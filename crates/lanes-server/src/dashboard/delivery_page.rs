@@ -4,13 +4,13 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use lanes_engine::{ComponentMetrics, DeliveryMetrics, Rated};
+use lanes_engine::{ComponentMetrics, DeliveryMetrics, Rated, duration_text};
 use serde::Deserialize;
 
+use crate::App;
 use crate::api::ApiError;
-use crate::dashboard::delivery_charts::{deploy_timeline, duration, lead_time_bar};
+use crate::dashboard::delivery_charts::{deploy_timeline, lead_time_bar};
 use crate::dashboard::page::{Chrome, SignedIn, render};
-use crate::{App, MetricsRequest, now};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct DeliveryParams {
@@ -60,7 +60,7 @@ fn card(metrics: &ComponentMetrics, since: i64, until: i64) -> ComponentCard {
         |value| {
             format!(
                 "{} median over {} changes",
-                duration(*value),
+                duration_text(*value),
                 metrics.changes
             )
         },
@@ -83,7 +83,7 @@ fn card(metrics: &ComponentMetrics, since: i64, until: i64) -> ComponentCard {
         |value| {
             format!(
                 "{} median, {} unrecovered",
-                duration(*value),
+                duration_text(*value),
                 metrics.unrecovered
             )
         },
@@ -128,16 +128,19 @@ fn card(metrics: &ComponentMetrics, since: i64, until: i64) -> ComponentCard {
         lead_time_svg: lead_time_bar(breakdown),
         deploys_svg: deploy_timeline(&metrics.deployments, since, until),
         parts: vec![
-            ("before the lane", duration(breakdown.before_lane)),
-            ("working", duration(breakdown.working)),
-            ("waiting for the queue", duration(breakdown.waiting_queue)),
-            ("waiting for a lock", duration(breakdown.waiting_lock)),
+            ("before the lane", duration_text(breakdown.before_lane)),
+            ("working", duration_text(breakdown.working)),
+            (
+                "waiting for the queue",
+                duration_text(breakdown.waiting_queue),
+            ),
+            ("waiting for a lock", duration_text(breakdown.waiting_lock)),
             (
                 "waiting for an approval",
-                duration(breakdown.waiting_approval),
+                duration_text(breakdown.waiting_approval),
             ),
-            ("waiting for a gate", duration(breakdown.waiting_gate)),
-            ("between stages", duration(breakdown.between)),
+            ("waiting for a gate", duration_text(breakdown.waiting_gate)),
+            ("between stages", duration_text(breakdown.between)),
         ],
     }
 }
@@ -148,33 +151,8 @@ pub(crate) async fn delivery(
     Query(params): Query<DeliveryParams>,
 ) -> Result<Response, ApiError> {
     let since = params.since.unwrap_or_else(|| "30d".to_owned());
-    let window = lanes_engine::parse_window(&since)
-        .map_err(|error| ApiError::BadRequest(format!("since: {error}")))?;
-    let until = now();
-    let request = MetricsRequest {
-        component: params.component.filter(|component| !component.is_empty()),
-        environment: params
-            .environment
-            .filter(|environment| !environment.is_empty()),
-        since: until - window,
-        until,
-    };
-    let store = app.ledger().await?;
-    if let Some(component) = &request.component
-        && store.world().lanes_of_component(component).next().is_none()
-    {
-        return Err(ApiError::NotFound(format!(
-            "no lane of `{component}` recorded"
-        )));
-    }
-    let compute = || app.backend().metrics(store.world(), &request);
-    let metrics = match tokio::runtime::Handle::current().runtime_flavor() {
-        // It runs git: other tasks move to other workers meanwhile.
-        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(compute),
-        _ => compute(),
-    }
-    .map_err(ApiError::Internal)?;
-    drop(store);
+    let metrics =
+        crate::api::metrics::compute(&app, params.component, params.environment, &since).await?;
     let metrics: DeliveryMetrics = serde_json::from_value(metrics)
         .map_err(|error| ApiError::Internal(format!("failed to read the metrics: {error}")))?;
     let chrome = Chrome::of(&caller);

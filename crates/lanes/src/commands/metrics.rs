@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use lanes_engine::{ComponentMetrics, DeliveryMetrics, Level, MetricsQuery, Millis, Rated, World};
+use lanes_engine::{
+    ComponentMetrics, DeliveryMetrics, Level, MetricsQuery, Millis, Rated, World, duration_text,
+};
 use lanes_git::Repo;
 use lanes_server::MetricsRequest;
 
@@ -130,19 +132,23 @@ fn lines(metrics: &ComponentMetrics) -> Vec<String> {
         Some(Rated { value, level }) => {
             lines.push(row(
                 "lead time",
-                format!("{} median, {} changes", duration(*value), metrics.changes),
+                format!(
+                    "{} median, {} changes",
+                    duration_text(*value),
+                    metrics.changes
+                ),
                 Some(*level),
             ));
             lines.push(format!(
                 "    mean: {} before the lane, {} working, {} waiting (queue {}, lock {}, approval {}, gate {}), {} between stages",
-                duration(parts.before_lane),
-                duration(parts.working),
-                duration(parts.waiting()),
-                duration(parts.waiting_queue),
-                duration(parts.waiting_lock),
-                duration(parts.waiting_approval),
-                duration(parts.waiting_gate),
-                duration(parts.between),
+                duration_text(parts.before_lane),
+                duration_text(parts.working),
+                duration_text(parts.waiting()),
+                duration_text(parts.waiting_queue),
+                duration_text(parts.waiting_lock),
+                duration_text(parts.waiting_approval),
+                duration_text(parts.waiting_gate),
+                duration_text(parts.between),
             ));
         }
         None => lines.push(row("lead time", "no changes deployed".to_owned(), None)),
@@ -165,7 +171,7 @@ fn lines(metrics: &ComponentMetrics) -> Vec<String> {
             "recovery time",
             format!(
                 "{} median, {} unrecovered",
-                duration(*value),
+                duration_text(*value),
                 metrics.unrecovered
             ),
             Some(*level),
@@ -185,23 +191,6 @@ fn lines(metrics: &ComponentMetrics) -> Vec<String> {
         None,
     ));
     lines
-}
-
-/// `3d 4h`, `2h 5m`, `4m 10s`, `12s`, `450ms`: the two largest units.
-pub(crate) fn duration(millis: Millis) -> String {
-    let seconds = millis / 1000;
-    let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
-    if days > 0 {
-        format!("{days}d {hours}h")
-    } else if hours > 0 {
-        format!("{hours}h {minutes}m")
-    } else if minutes > 0 {
-        format!("{minutes}m {}s", seconds % 60)
-    } else if seconds > 0 {
-        format!("{seconds}s")
-    } else {
-        format!("{}ms", millis.max(0))
-    }
 }
 
 fn time_text(at: Millis) -> String {
