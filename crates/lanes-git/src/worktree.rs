@@ -4,6 +4,9 @@ use std::path::Path;
 
 use crate::{CommitId, GitError, Repo};
 
+/// How often `worktree add` is tried while another process is adding one.
+const ADD_ATTEMPTS: u32 = 10;
+
 impl Repo {
     /// Makes `path` a detached working tree of `commit`, unless it already is one. Through the
     /// `git` command line, so the repository's hooks and filters apply as for any checkout.
@@ -25,9 +28,21 @@ impl Repo {
                 &commit.to_string(),
             ])
         };
-        // Pruning only when adding failed: a prune while another process's `worktree add` is
-        // still writing its administrative files deletes them under it.
-        if add(self).is_err() {
+        // Another process's `worktree add` half done (its directory under `.git/worktrees` made,
+        // its `commondir` not yet written) fails ours for a moment: wait for it to finish.
+        let mut result = add(self);
+        for attempt in 1..ADD_ATTEMPTS {
+            match &result {
+                Err(error) if error.to_string().contains("commondir") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(attempt)));
+                    result = add(self);
+                }
+                _ => break,
+            }
+        }
+        // Pruning only when adding failed otherwise: a prune while another process's `worktree
+        // add` is still writing its administrative files deletes them under it.
+        if result.is_err() {
             self.git(&["worktree", "prune"])?;
             add(self)?;
         }
