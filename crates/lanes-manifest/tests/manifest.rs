@@ -406,3 +406,36 @@ fn central_files_are_files_with_a_kind() {
         "version: 1\ncentral:\n  - { path: pnpm-lock.yaml, kind: pnpm-lok }\ncomponents:\n  a: { path: a }\n"
     ));
 }
+
+#[test]
+fn identities_are_lowercased_addresses_by_approver() {
+    let manifest = Manifest::parse(
+        "lanes.yml",
+        "version: 1\nidentities: { alice: [Alice@Example.com, alice@corp.example] }\ncomponents:\n  a: { path: a, approvers: [alice] }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        manifest.emails_of("alice"),
+        Some(
+            &[
+                "alice@corp.example".to_owned(),
+                "alice@example.com".to_owned()
+            ][..]
+        )
+    );
+    assert_eq!(manifest.emails_of("bob"), None);
+}
+
+#[test]
+fn an_identity_that_is_no_address_or_is_claimed_twice_is_an_error() {
+    let out = errors(
+        "version: 1\nidentities:\n  alice: [\"Alice <alice@example.com>\"]\n  bob: [shared@example.com]\n  carol: [Shared@example.com]\n  dan: []\ncomponents:\n  a: { path: a }\n",
+    );
+    for expected in [
+        "`Alice <alice@example.com>` is not an email address",
+        "`shared@example.com` is claimed by both `bob` and `carol`",
+        "`dan` has no email address under `identities`",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
+    }
+}

@@ -805,29 +805,36 @@ fn sigterm_hands_running_steps_back_to_the_ledger_and_a_restart_resumes() {
     assert_eq!(stage_of(&view, "api", "pr")["attempts"], 2);
 }
 
-#[test]
-fn a_submission_through_the_api_walks_the_acceptance_queue_shown_on_the_queue_page() {
+/// api and web on `main`, accepted through the queue, and a branch `topic` changing web; `pr`
+/// is the `run` of the first stage.
+fn two_components_and_a_topic(pr: &str) -> TestRepo {
     let repo = TestRepo::new();
-    repo.write(
-        "lanes.yml",
+    let manifest = format!(
         r#"version: 1
 components:
-  api: { path: api }
-  web: { path: web }
+  api: {{ path: api }}
+  web: {{ path: web }}
 environments:
-  accept: { instances: per-component }
+  accept: {{ instances: per-component }}
 stages:
-  - { name: pr, run: ["true"] }
-  - { name: acceptance, environment: accept, deploy: "true", run: ["true"], on_success: merge-default }
-"#,
-    )
-    .write("api/main.c", "1")
-    .write("web/app.js", "1");
+  - {{ name: pr, run: {pr} }}
+  - {{ name: acceptance, environment: accept, deploy: "true", run: ["true"], on_success: merge-default }}
+"#
+    );
+    repo.write("lanes.yml", &manifest)
+        .write("api/main.c", "1")
+        .write("web/app.js", "1");
     repo.commit("two components");
     repo.git(&["checkout", "-q", "-b", "topic"]);
     repo.write("web/app.js", "2");
     repo.commit("web changes");
     repo.git(&["checkout", "-q", "main"]);
+    repo
+}
+
+#[test]
+fn a_submission_through_the_api_walks_the_acceptance_queue_shown_on_the_queue_page() {
+    let repo = two_components_and_a_topic(r#"["true"]"#);
     let developer = token(&repo, "dev", "developer");
     let viewer = token(&repo, "vic", "viewer");
     let server = Serving::start(&repo);
@@ -963,27 +970,9 @@ fn a_commit_another_run_holds_is_tried_again_once_that_run_ends() {
 
 #[test]
 fn a_queued_change_whose_submit_died_waited_until_someone_submitted_it_again() {
-    let repo = TestRepo::new();
-    repo.write(
-        "lanes.yml",
-        r#"version: 1
-components:
-  api: { path: api }
-  web: { path: web }
-environments:
-  accept: { instances: per-component }
-stages:
-  - { name: pr, run: ["if [ -n \"$HOLD\" ]; then touch \"$HOLD\"; sleep 60; fi"] }
-  - { name: acceptance, environment: accept, deploy: "true", run: ["true"], on_success: merge-default }
-"#,
-    )
-    .write("api/main.c", "1")
-    .write("web/app.js", "1");
-    repo.commit("two components");
-    repo.git(&["checkout", "-q", "-b", "topic"]);
-    repo.write("web/app.js", "2");
-    repo.commit("web changes");
-    repo.git(&["checkout", "-q", "main"]);
+    let repo = two_components_and_a_topic(
+        r#"["if [ -n \"$HOLD\" ]; then touch \"$HOLD\"; sleep 60; fi"]"#,
+    );
     // The submit holds in its build, and dies there.
     let hold = repo.sibling("held");
     let submit = repo.spawn_lanes_with(
