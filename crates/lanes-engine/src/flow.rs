@@ -17,11 +17,13 @@ pub struct ReleaseMerge {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flow {
+    #[serde(with = "crate::serde_pairs")]
     changes: BTreeMap<ChangeId, Change>,
     /// Every candidate commit ever built, with the group accepted on it.
     candidates: BTreeMap<String, Vec<ChangeId>>,
     release_merges: BTreeMap<String, ReleaseMerge>,
     /// `(component, number)` to the hotfix.
+    #[serde(with = "crate::serde_pairs")]
     hotfixes: BTreeMap<(String, u64), Hotfix>,
     /// Commits whose lanes are a hotfix's.
     hotfix_commits: BTreeMap<String, (String, u64)>,

@@ -15,13 +15,16 @@ mod flow;
 mod flow_gate;
 mod hotfix;
 mod lane;
+mod lane_fold;
 mod next_step;
 mod outcome;
 mod path_view;
 mod queue;
 mod role;
 mod rollback;
+mod serde_pairs;
 mod stage_state;
+mod stage_stats;
 mod verdict;
 mod world;
 
@@ -48,5 +51,8 @@ pub use queue::{QueuePlan, candidate_is_current, carry_gaps, moved_by, queue_pla
 pub use role::Role;
 pub use rollback::{RollbackPlan, plan_rollback};
 pub use stage_state::StageState;
+pub use stage_stats::{Buckets, DURATION_BUCKETS, StageStats};
 pub use verdict::{covering_lane, red_since, version_verdict};
-pub use world::{ApprovalRecord, DeployRecord, Deployment, RecordedCommit, TagRecord, World};
+pub use world::{
+    ApprovalRecord, DeployRecord, Deployment, RecordedCommit, SNAPSHOT_FORMAT, TagRecord, World,
+};

@@ -158,12 +158,8 @@ fn unchanged(
     now: Millis,
 ) -> Option<Event> {
     let passed = world
-        .lanes()
-        .filter(|other| {
-            other.id != lane.id
-                && other.component == lane.component
-                && other.fingerprint == lane.fingerprint
-        })
+        .lanes_of_version(&lane.component, &lane.fingerprint)
+        .filter(|other| other.id != lane.id)
         .find_map(|other| {
             let run = other.stages.iter().find(|run| run.name == stage.name)?;
             match run.state {

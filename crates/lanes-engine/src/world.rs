@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    Attempt, DecisionRecord, Event, Flow, Lane, LaneId, Millis, Role, StageRun, StageState,
-    StepRecord,
-};
+use crate::{Attempt, DecisionRecord, Event, Flow, Lane, LaneId, Millis, Role, StageStats, Wait};
+
+mod working_set;
+
+pub use working_set::SNAPSHOT_FORMAT;
 
 /// A version of a component in an environment (instance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,35 +60,57 @@ pub struct RecordedCommit {
     pub fingerprints: BTreeMap<String, String>,
 }
 
+/// The engine's state, as folded from the events.
+///
+/// A world holds either every lane ever run (replayed from the first event) or the working
+/// set (see [`World::retire`]): every lane that has not ended, the newest lane and the newest
+/// green lane of each component and role, the lanes deployed, last known good or holding a
+/// lock, and the lanes of commits still in the acceptance queue. Everything else about lanes
+/// (the environments, approvals, decisions, tags, the path through git) it always holds whole.
+/// A lane outside the working set is read back from its events ([`World::restore_lane`])
+/// by whoever needs it: the store does so before an event about it is applied, and for the
+/// commits a caller focuses on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct World {
+    #[serde(with = "crate::serde_pairs")]
     lanes: BTreeMap<LaneId, Lane>,
-    /// `(commit, component)` to its lane.
+    /// `(commit, component)` to its lane (of the lanes held).
+    #[serde(skip)]
     by_commit: BTreeMap<(String, String), LaneId>,
-    /// A component's lanes, oldest first.
+    /// A component's lanes held, oldest first.
+    #[serde(skip)]
     by_component: BTreeMap<String, Vec<LaneId>>,
-    /// `(component, fingerprint)` to the lanes of that version, oldest first.
+    /// `(component, fingerprint)` to the lanes of that version held, oldest first.
+    #[serde(skip)]
     by_version: BTreeMap<(String, String), Vec<LaneId>>,
     /// Commits whose lanes were set up: their role and every component's fingerprint there.
     commits: BTreeMap<String, RecordedCommit>,
     /// `(environment, instance, component)` to what is deployed there.
+    #[serde(with = "crate::serde_pairs")]
     deployments: BTreeMap<(String, String, String), Deployment>,
     /// `(environment, component)` to every version that became last known good, oldest first.
+    #[serde(with = "crate::serde_pairs")]
     last_known_good: BTreeMap<(String, String), Vec<Deployment>>,
     /// `(environment, component)` to the lane deploying there now.
+    #[serde(with = "crate::serde_pairs")]
     locks: BTreeMap<(String, String), LaneId>,
     approvals: Vec<ApprovalRecord>,
     /// Every person's decision, in the order taken.
     decisions: Vec<DecisionRecord>,
     /// `(component, fingerprint)` of versions marked bad, with the reason.
+    #[serde(with = "crate::serde_pairs")]
     bad: BTreeMap<(String, String), String>,
     tags: Vec<TagRecord>,
     flow: Flow,
     next_token: u64,
+    /// The id the next lane gets: above every lane ever created, held or retired.
+    next_lane: u64,
     /// `(environment, component)` to every deploy and rollback there, oldest first: one per
-    /// lane and kind, however many instances it reached (absent in older snapshots).
-    #[serde(default)]
+    /// lane and kind, however many instances it reached.
+    #[serde(with = "crate::serde_pairs")]
     deploy_history: BTreeMap<(String, String), Vec<DeployRecord>>,
+    /// How long stages ran and were held, over every lane ever run.
+    stage_stats: StageStats,
 }
 
 impl World {
@@ -96,12 +119,9 @@ impl World {
         Self::default()
     }
 
-    /// Folds one event in. Events about unknown lanes are ignored: they cannot happen when the
-    /// events come from the engine.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one arm per event reads best as one match"
-    )]
+    /// Folds one event in. Events about lanes it does not hold are ignored: they cannot happen
+    /// when the events come from the engine (the store reads a retired lane back before it
+    /// applies an event about it).
     pub fn apply(&mut self, event: &Event) {
         if self.flow.apply(event) {
             return;
@@ -122,42 +142,8 @@ impl World {
             );
             return;
         }
-        if let Event::LaneCreated {
-            lane,
-            commit,
-            component,
-            fingerprint,
-            author,
-            stages,
-            role,
-            depth,
-            at,
-        } = event
-        {
-            self.by_commit
-                .insert((commit.clone(), component.clone()), *lane);
-            self.by_version
-                .entry((component.clone(), fingerprint.clone()))
-                .or_default()
-                .push(*lane);
-            self.by_component
-                .entry(component.clone())
-                .or_default()
-                .push(*lane);
-            self.lanes.insert(
-                *lane,
-                Lane {
-                    id: *lane,
-                    commit: commit.clone(),
-                    component: component.clone(),
-                    fingerprint: fingerprint.clone(),
-                    author: author.clone(),
-                    role: *role,
-                    depth: *depth,
-                    created_at: *at,
-                    stages: stages.iter().cloned().map(StageRun::new).collect(),
-                },
-            );
+        if let Some(lane) = Lane::created(event) {
+            self.insert_lane(lane);
             return;
         }
         let Some(lane) = event.lane().and_then(|id| self.lanes.get_mut(&id)) else {
@@ -166,18 +152,42 @@ impl World {
         if let Some(record) = DecisionRecord::of(event, lane) {
             self.decisions.push(record);
         }
+        let open_wait = stage_of(event).and_then(|stage| open_wait(lane, stage));
+        lane.fold(event);
+        let lane = &*lane;
+        if let Some((stage, from)) = open_wait
+            && let Some(Wait {
+                until: Some(until), ..
+            }) = lane.stages[stage]
+                .waits
+                .iter()
+                .rev()
+                .find(|w| w.from == from)
+        {
+            let name = &lane.stages[stage].name;
+            self.stage_stats
+                .wait_ended(&lane.component, name, until - from);
+        }
+        if let Event::AttemptFinished {
+            stage,
+            attempt,
+            outcome,
+            at,
+            ..
+        } = event
+            && let Some(run) = lane.stages[*stage]
+                .attempts
+                .iter()
+                .find(|a| a.number == *attempt)
+        {
+            self.stage_stats.attempt_finished(
+                &lane.component,
+                &lane.stages[*stage].name,
+                outcome,
+                at - run.started_at,
+            );
+        }
         match event {
-            Event::LaneCreated { .. }
-            | Event::CommitRecorded { .. }
-            | Event::ChangeSubmitted { .. }
-            | Event::CandidateBuilt { .. }
-            | Event::CandidateCarried { .. }
-            | Event::ChangeMerged { .. }
-            | Event::ChangeEvicted { .. }
-            | Event::ReleaseMerged { .. }
-            | Event::HotfixCut { .. }
-            | Event::HotfixStarted { .. }
-            | Event::HotfixForwardPorted { .. } => unreachable!("handled above"),
             Event::Tagged {
                 environment,
                 tag,
@@ -191,122 +201,15 @@ impl World {
                 tag: tag.clone(),
                 at: *at,
             }),
-            Event::LaneRoleChanged { role, .. } => {
-                if lane.role == Role::Proposed {
-                    for run in &mut lane.stages {
-                        if run.state == StageState::Skipped {
-                            *run = StageRun::new(run.name.clone());
-                        }
-                    }
-                }
-                lane.role = *role;
-            }
-            Event::StageUnchanged {
-                stage,
-                provenance,
-                reason,
-                at,
-                ..
-            } => {
-                let run = &mut lane.stages[*stage];
-                run.stop_waiting(*at);
-                run.state = StageState::Unchanged;
-                run.provenance = Some(provenance.clone());
-                run.reason = Some(reason.clone());
-                run.finished_at = Some(*at);
-            }
-            Event::StageWaiting {
-                stage, reason, at, ..
-            } => {
-                let run = &mut lane.stages[*stage];
-                run.wait(reason, *at);
-                run.state = StageState::Waiting;
-                run.reason = Some(reason.clone());
-            }
-            Event::AttemptStarted {
-                stage,
-                attempt,
-                token,
-                deploying,
-                at,
-                ..
-            } => {
-                let run = &mut lane.stages[*stage];
-                run.stop_waiting(*at);
-                run.state = StageState::Running;
-                run.reason = None;
-                run.started_at.get_or_insert(*at);
-                run.attempts.push(Attempt {
-                    number: *attempt,
-                    token: *token,
-                    deploying: *deploying,
-                    outcome: None,
-                    started_at: *at,
-                    finished_at: None,
-                    steps: Vec::new(),
-                });
+            Event::AttemptStarted { token, .. } => {
                 self.next_token = self.next_token.max(token + 1);
             }
-            Event::StepStarted {
-                stage,
-                attempt,
-                step,
-                command,
-                pid,
-                at,
-                ..
-            } => {
-                if let Some(run) = lane.stages[*stage]
-                    .attempts
-                    .iter_mut()
-                    .find(|a| a.number == *attempt)
-                {
-                    run.steps.truncate(*step);
-                    run.steps.push(StepRecord {
-                        command: command.clone(),
-                        pid: *pid,
-                        started_at: *at,
-                        finished_at: None,
-                        result: None,
-                        passed: None,
-                    });
-                }
-            }
-            Event::StepFinished {
-                stage,
-                attempt,
-                step,
-                result,
-                passed,
-                at,
-                ..
-            } => {
-                let record = lane.stages[*stage]
-                    .attempts
-                    .iter_mut()
-                    .find(|a| a.number == *attempt)
-                    .and_then(|run| run.steps.get_mut(*step));
-                if let Some(record) = record {
-                    record.finished_at = Some(*at);
-                    record.result = Some(result.clone());
-                    record.passed = Some(*passed);
-                }
-            }
             Event::Deployed {
-                stage,
-                attempt,
                 environment,
                 instance,
                 at,
                 ..
             } => {
-                if let Some(run) = lane.stages[*stage]
-                    .attempts
-                    .iter_mut()
-                    .find(|a| a.number == *attempt)
-                {
-                    run.deploying = false;
-                }
                 self.flow.deployed(&lane.commit, environment);
                 record_deploy(
                     self.deploy_history
@@ -330,52 +233,6 @@ impl World {
                     ),
                     deployment,
                 );
-            }
-            Event::AttemptFinished {
-                stage,
-                attempt,
-                outcome,
-                at,
-                ..
-            } => {
-                if let Some(run) = lane.stages[*stage]
-                    .attempts
-                    .iter_mut()
-                    .find(|a| a.number == *attempt)
-                {
-                    run.outcome = Some(outcome.clone());
-                    run.finished_at = Some(*at);
-                    run.deploying = false;
-                }
-            }
-            Event::StageRetrying { stage, reason, .. } => {
-                let run = &mut lane.stages[*stage];
-                run.state = StageState::Pending;
-                run.reason = Some(reason.clone());
-            }
-            Event::StageFinished {
-                stage,
-                state,
-                reason,
-                flaky,
-                at,
-                ..
-            } => {
-                let run = &mut lane.stages[*stage];
-                run.stop_waiting(*at);
-                run.state = *state;
-                run.reason.clone_from(reason);
-                run.flaky = *flaky;
-                run.finished_at = Some(*at);
-            }
-            Event::StageInterrupted {
-                stage, reason, at, ..
-            } => {
-                let run = &mut lane.stages[*stage];
-                run.stop_waiting(*at);
-                run.state = StageState::Interrupted;
-                run.reason = Some(reason.clone());
-                run.finished_at = Some(*at);
             }
             Event::BecameLastKnownGood {
                 environment,
@@ -423,17 +280,15 @@ impl World {
                 at,
                 ..
             } => {
-                let component = lane.component.clone();
                 self.approvals.push(ApprovalRecord {
                     lane: *id,
                     stage: *stage,
-                    component,
+                    component: lane.component.clone(),
                     fingerprint: fingerprint.clone(),
                     user: user.clone(),
                     at: *at,
                 });
             }
-            Event::Rejected { .. } | Event::Promoted { .. } => {}
             Event::MarkedBad { reason, .. } => {
                 self.bad.insert(
                     (lane.component.clone(), lane.fingerprint.clone()),
@@ -471,7 +326,37 @@ impl World {
                     .or_default()
                     .push(deployment);
             }
+            // The lane alone holds what these mean (see `Lane::fold`), and the others are
+            // handled above.
+            Event::LaneCreated { .. }
+            | Event::CommitRecorded { .. }
+            | Event::LaneRoleChanged { .. }
+            | Event::StageUnchanged { .. }
+            | Event::StageWaiting { .. }
+            | Event::StepStarted { .. }
+            | Event::StepFinished { .. }
+            | Event::AttemptFinished { .. }
+            | Event::StageRetrying { .. }
+            | Event::StageFinished { .. }
+            | Event::StageInterrupted { .. }
+            | Event::Rejected { .. }
+            | Event::Promoted { .. }
+            | Event::ChangeSubmitted { .. }
+            | Event::CandidateBuilt { .. }
+            | Event::CandidateCarried { .. }
+            | Event::ChangeMerged { .. }
+            | Event::ChangeEvicted { .. }
+            | Event::ReleaseMerged { .. }
+            | Event::HotfixCut { .. }
+            | Event::HotfixStarted { .. }
+            | Event::HotfixForwardPorted { .. } => {}
         }
+    }
+
+    /// How long stages ran and were held, over every lane ever run.
+    #[must_use]
+    pub fn stage_stats(&self) -> &StageStats {
+        &self.stage_stats
     }
 
     /// Changes, release merges and hotfixes.
@@ -503,7 +388,8 @@ impl World {
         self.lanes.get(&id)
     }
 
-    /// Every lane, oldest first.
+    /// Every lane held, oldest first: every lane ever run in a world replayed whole, the
+    /// working set and what was read back in a retired one (see [`World`]).
     #[must_use = "iterators are lazy"]
     pub fn lanes(&self) -> impl DoubleEndedIterator<Item = &Lane> {
         self.lanes.values()
@@ -560,7 +446,14 @@ impl World {
     /// The id the next lane gets.
     #[must_use]
     pub fn next_lane_id(&self) -> LaneId {
-        LaneId(self.lanes.keys().next_back().map_or(1, |last| last.0 + 1))
+        LaneId(self.next_lane.max(1))
+    }
+
+    /// Whether lane `id` was created but this world does not hold it (it was retired): its
+    /// events are in the ledger, to be read back with [`restore_lane`](Self::restore_lane).
+    #[must_use]
+    pub fn is_retired(&self, id: LaneId) -> bool {
+        id.0 >= 1 && id.0 < self.next_lane && !self.lanes.contains_key(&id)
     }
 
     /// A fencing token no attempt had yet.
@@ -678,6 +571,24 @@ impl World {
             .last()
             .filter(|attempt| attempt.outcome.is_none())
     }
+}
+
+/// The stage an event is about, when it may end a hold of that stage.
+fn stage_of(event: &Event) -> Option<usize> {
+    match event {
+        Event::StageUnchanged { stage, .. }
+        | Event::StageWaiting { stage, .. }
+        | Event::AttemptStarted { stage, .. }
+        | Event::StageFinished { stage, .. }
+        | Event::StageInterrupted { stage, .. } => Some(*stage),
+        _ => None,
+    }
+}
+
+/// The stage's hold still open, by the stage and when it began.
+fn open_wait(lane: &Lane, stage: usize) -> Option<(usize, Millis)> {
+    let wait = lane.stages.get(stage)?.waits.last()?;
+    wait.until.is_none().then_some((stage, wait.from))
 }
 
 /// Appends a deploy unless the same lane's deploy (or rollback) was the last one recorded: a

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use lanes_engine::LaneId;
 use lanes_store::{ApiTokens, Deliveries, HostStatuses, Store};
 use tokio::sync::{Mutex, mpsc};
 
@@ -73,7 +74,18 @@ impl App {
         &self,
     ) -> Result<tokio::sync::MutexGuard<'_, Store>, lanes_store::StoreError> {
         let mut store = self.inner.ledger.lock().await;
-        store.refresh().await?;
+        store.refresh_and_forget().await?;
+        Ok(store)
+    }
+
+    /// The ledger, read up to its newest event, holding lane `lane` (read back when it was
+    /// retired from the working set).
+    pub(crate) async fn ledger_with_lane(
+        &self,
+        lane: LaneId,
+    ) -> Result<tokio::sync::MutexGuard<'_, Store>, lanes_store::StoreError> {
+        let mut store = self.ledger().await?;
+        store.hold_lanes(&[lane]).await?;
         Ok(store)
     }
 

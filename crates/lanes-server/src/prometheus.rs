@@ -6,13 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use lanes_engine::{AttemptOutcome, StageState, World};
-
-/// Upper bounds of the duration buckets, in seconds: a second to a week.
-const BUCKETS: [f64; 14] = [
-    1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 21_600.0, 86_400.0,
-    604_800.0,
-];
+use lanes_engine::{Buckets, DURATION_BUCKETS, StageState, World};
 
 /// What the ledger's tables beside the events say.
 #[derive(Debug, Default)]
@@ -25,38 +19,35 @@ pub(crate) struct TableCounts {
     pub(crate) backlog: i64,
 }
 
-/// Observations of one histogram, by label set.
-#[derive(Default)]
-struct Histogram {
-    series: BTreeMap<Vec<(&'static str, String)>, Vec<f64>>,
-}
-
-impl Histogram {
-    fn observe(&mut self, labels: Vec<(&'static str, String)>, seconds: f64) {
-        self.series.entry(labels).or_default().push(seconds);
-    }
-
-    fn write(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        for (labels, values) in &self.series {
-            for bound in BUCKETS {
-                let count = values.iter().filter(|value| **value <= bound).count();
-                let mut with_le = labels.clone();
-                with_le.push(("le", bound.to_string()));
-                let _ = writeln!(out, "{name}_bucket{} {count}", label_text(&with_le));
-            }
+/// Writes one histogram family, one series per label set.
+fn write_histogram<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    series: impl Iterator<Item = (Vec<(&'static str, String)>, &'a Buckets)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    for (labels, buckets) in series {
+        for (bound, count) in DURATION_BUCKETS.iter().zip(buckets.at_most) {
             let mut with_le = labels.clone();
-            with_le.push(("le", "+Inf".to_owned()));
-            let _ = writeln!(
-                out,
-                "{name}_bucket{} {}",
-                label_text(&with_le),
-                values.len()
-            );
-            let sum: f64 = values.iter().sum();
-            let _ = writeln!(out, "{name}_sum{} {sum}", label_text(labels));
-            let _ = writeln!(out, "{name}_count{} {}", label_text(labels), values.len());
+            with_le.push(("le", bound.to_string()));
+            let _ = writeln!(out, "{name}_bucket{} {count}", label_text(&with_le));
         }
+        let mut with_le = labels.clone();
+        with_le.push(("le", "+Inf".to_owned()));
+        let _ = writeln!(
+            out,
+            "{name}_bucket{} {}",
+            label_text(&with_le),
+            buckets.count
+        );
+        let _ = writeln!(
+            out,
+            "{name}_sum{} {}",
+            label_text(&labels),
+            seconds(buckets.sum_ms)
+        );
+        let _ = writeln!(out, "{name}_count{} {}", label_text(&labels), buckets.count);
     }
 }
 
@@ -95,23 +86,16 @@ fn seconds(millis: i64) -> f64 {
 
 type Series = BTreeMap<Vec<(&'static str, String)>, i64>;
 
-/// What the lanes' stages say: durations, holds, attempts running and stages held.
+/// Attempts running and stages held now, in the lanes that have not ended.
 #[derive(Default)]
 struct StageSeries {
-    durations: Histogram,
-    waits: Histogram,
     running: Series,
     queued: Series,
 }
 
 fn stage_series(world: &World) -> StageSeries {
-    let StageSeries {
-        mut durations,
-        mut waits,
-        mut running,
-        mut queued,
-    } = StageSeries::default();
-    for lane in world.lanes() {
+    let mut series = StageSeries::default();
+    for lane in world.lanes().filter(|lane| !lane.has_ended()) {
         for run in &lane.stages {
             let labels = || {
                 vec![
@@ -119,47 +103,27 @@ fn stage_series(world: &World) -> StageSeries {
                     ("stage", run.name.clone()),
                 ]
             };
-            for attempt in &run.attempts {
-                match (&attempt.outcome, attempt.finished_at) {
-                    (Some(outcome), Some(finished)) => {
-                        let result = match outcome {
-                            AttemptOutcome::Passed => "passed",
-                            AttemptOutcome::Failed { .. } => "failed",
-                            AttemptOutcome::Abandoned { .. } => "abandoned",
-                        };
-                        let mut labels = labels();
-                        labels.push(("result", result.to_owned()));
-                        durations.observe(labels, seconds(finished - attempt.started_at));
-                    }
-                    _ => *running.entry(labels()).or_insert(0) += 1,
-                }
-            }
-            for wait in &run.waits {
-                if let Some(until) = wait.until {
-                    waits.observe(labels(), seconds(until - wait.from));
-                }
+            let running = run
+                .attempts
+                .iter()
+                .filter(|attempt| attempt.outcome.is_none())
+                .count();
+            if running > 0 {
+                *series.running.entry(labels()).or_insert(0) +=
+                    i64::try_from(running).unwrap_or(i64::MAX);
             }
             if run.state == StageState::Waiting {
-                *queued.entry(labels()).or_insert(0) += 1;
+                *series.queued.entry(labels()).or_insert(0) += 1;
             }
         }
     }
-    StageSeries {
-        durations,
-        waits,
-        running,
-        queued,
-    }
+    series
 }
 
 /// The whole exposition.
 pub(crate) fn exposition(world: &World, tables: &TableCounts) -> String {
-    let StageSeries {
-        durations,
-        waits,
-        running,
-        queued,
-    } = stage_series(world);
+    let StageSeries { running, queued } = stage_series(world);
+    let stats = world.stage_stats();
     let mut deploys = BTreeMap::new();
     let mut rollbacks = BTreeMap::new();
     for (environment, component, history) in world.deploy_histories() {
@@ -178,15 +142,32 @@ pub(crate) fn exposition(world: &World, tables: &TableCounts) -> String {
             .collect::<BTreeMap<_, _>>()
     };
     let mut out = String::new();
-    durations.write(
+    write_histogram(
         &mut out,
         "lanes_stage_duration_seconds",
         "How long finished attempts of a stage ran, by result (passed, failed, abandoned).",
+        stats
+            .durations()
+            .map(|(component, stage, result, buckets)| {
+                let labels = vec![
+                    ("component", component.to_owned()),
+                    ("stage", stage.to_owned()),
+                    ("result", result.to_owned()),
+                ];
+                (labels, buckets)
+            }),
     );
-    waits.write(
+    write_histogram(
         &mut out,
         "lanes_stage_wait_seconds",
         "How long stages were held before running: for the queue, a lock, an approval or a gate.",
+        stats.waits().map(|(component, stage, buckets)| {
+            let labels = vec![
+                ("component", component.to_owned()),
+                ("stage", stage.to_owned()),
+            ];
+            (labels, buckets)
+        }),
     );
     write_family(
         &mut out,

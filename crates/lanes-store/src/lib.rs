@@ -15,6 +15,7 @@ mod run_record;
 mod store;
 mod store_error;
 mod stored_event;
+mod working_set;
 
 pub use api_tokens::{ApiToken, ApiTokens};
 pub use deliveries::Deliveries;
@@ -25,3 +26,4 @@ pub use run_record::{RunId, RunRecord};
 pub use store::Store;
 pub use store_error::StoreError;
 pub use stored_event::StoredEvent;
+pub use working_set::LaneFilter;

@@ -1,6 +1,7 @@
 //! The store: one ledger file, the world replayed from it, and appends that keep the two in
 //! step with each other and with the other processes sharing the file.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -25,6 +26,9 @@ const MAX_CONNECTIONS: u32 = 4;
 /// Events read per query when replaying.
 const PAGE: i64 = 4096;
 
+/// Events folded after the newest snapshot beyond which opening the ledger writes a new one.
+const SNAPSHOT_AFTER: usize = 1000;
+
 /// The ledger and the world it holds.
 ///
 /// Every event is appended in one transaction with the projection tables it changes, and the
@@ -35,21 +39,47 @@ const PAGE: i64 = 4096;
 pub struct Store {
     path: PathBuf,
     pub(crate) pool: SqlitePool,
-    world: World,
+    pub(crate) world: World,
     /// The id of the newest event `world` holds; 0 for none.
-    last_event: i64,
+    pub(crate) last_event: i64,
     /// Set while `world` may hold events the ledger does not: an append applied them and was
     /// then cancelled. The next `append` or `refresh` reads the world again.
-    stale: bool,
+    pub(crate) stale: bool,
+    /// Whether `world` holds every lane ever run (replayed from the first event) rather than
+    /// the working set and the commits focused on.
+    pub(crate) whole: bool,
+    /// The commits focused on since the working set was last read: read again with it.
+    pub(crate) focused: BTreeSet<String>,
+    /// When the working set was last kept alone (see `compact`).
+    pub(crate) compacted_at: Instant,
 }
 
 impl Store {
     /// Opens the ledger at `path`, creating it if needed, brings its schema up to date and
-    /// loads the world by replaying its events in order.
+    /// loads the world's working set (see [`World`]): the newest snapshot and the events after
+    /// it. When those events are many, it writes a new snapshot. What a command reads about a
+    /// commit outside the working set it asks for with [`focus`](Self::focus).
     ///
     /// The file is in WAL mode with `synchronous=FULL`: an acknowledged append survives the
     /// process being killed and the machine losing power. Writers wait up to 10 s for each other.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut store = Self::connect(path, false).await?;
+        let folded = store.load().await?;
+        if folded >= SNAPSHOT_AFTER || (folded > 0 && store.snapshot_id().await? == 0) {
+            store.compact().await?;
+        }
+        Ok(store)
+    }
+
+    /// Opens the ledger like [`open`](Self::open), but replays every event from the first:
+    /// the world holds every lane ever run. It costs all of history; for what reads all of it.
+    pub async fn open_whole(path: &Path) -> Result<Self, StoreError> {
+        let mut store = Self::connect(path, true).await?;
+        store.refresh().await?;
+        Ok(store)
+    }
+
+    async fn connect(path: &Path, whole: bool) -> Result<Self, StoreError> {
         // The journal mode is left out here: see `use_wal`.
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -75,15 +105,16 @@ impl Store {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut store = Self {
+        Ok(Self {
             path: path.to_path_buf(),
             pool,
             world: World::new(),
             last_event: 0,
             stale: false,
-        };
-        store.refresh().await?;
-        Ok(store)
+            whole,
+            focused: BTreeSet::new(),
+            compacted_at: Instant::now(),
+        })
     }
 
     /// The world as of the newest event this store has read (until the next `append` or
@@ -123,7 +154,10 @@ impl Store {
         if self.stale {
             // The caller decided on events the ledger may not hold: the conflict check below
             // makes it read the ledger and decide again.
-            self.reset();
+            self.reload().await?;
+        }
+        for event in events {
+            self.restore_referenced(event, self.last_event).await?;
         }
         let mut check = EventCheck::new(&self.world);
         for (index, event) in events.iter().enumerate() {
@@ -179,7 +213,9 @@ impl Store {
             }
             Err(source) => {
                 let error = append_error(&self.path, events, source);
-                self.reload().await;
+                // A failure here leaves the world behind the ledger but consistent: the next
+                // `refresh` goes on.
+                let _ = self.reload().await;
                 Err(error)
             }
         }
@@ -188,11 +224,20 @@ impl Store {
     /// Reads the events appended (by other processes) since this store last read the ledger.
     pub async fn refresh(&mut self) -> Result<(), StoreError> {
         if self.stale {
-            self.reset();
+            self.reload().await?;
         }
+        self.fold_tail().await.map(|_| ())
+    }
+
+    /// Folds in the events after the newest one read; returns how many.
+    pub(crate) async fn fold_tail(&mut self) -> Result<usize, StoreError> {
+        let mut folded = 0;
         loop {
             let page = self.events_after(self.last_event, PAGE).await?;
+            folded += page.len();
             for stored in &page {
+                self.restore_referenced(&stored.event, stored.id - 1)
+                    .await?;
                 EventCheck::new(&self.world)
                     .check(&stored.event)
                     .map_err(|problem| StoreError::Inconsistent {
@@ -204,7 +249,7 @@ impl Store {
                 self.last_event = stored.id;
             }
             if page.len() < usize::try_from(PAGE).expect("the page size is positive") {
-                return Ok(());
+                return Ok(folded);
             }
         }
     }
@@ -297,21 +342,21 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Replays the whole ledger, after a failed append left the world ahead of it. A failure
-    /// here leaves the world behind the ledger but consistent: the next `refresh` goes on.
-    async fn reload(&mut self) {
-        self.reset();
-        let _ = self.refresh().await;
-    }
-
-    /// Forgets the world, to read it again from the first event.
-    fn reset(&mut self) {
-        self.world = World::new();
-        self.last_event = 0;
+    /// Reads the world again (the whole ledger, or the snapshot, the events after it and the
+    /// commits focused on), after an append left it ahead of the ledger.
+    async fn reload(&mut self) -> Result<(), StoreError> {
         self.stale = false;
+        if self.whole {
+            self.world = World::new();
+            self.last_event = 0;
+            self.fold_tail().await?;
+        } else {
+            self.load().await?;
+        }
+        Ok(())
     }
 
-    fn decode(
+    pub(crate) fn decode(
         &self,
         (id, recorded_at, body): (i64, i64, String),
     ) -> Result<StoredEvent, StoreError> {
@@ -327,7 +372,7 @@ impl Store {
         })
     }
 
-    fn read_error(&self, source: sqlx::Error) -> StoreError {
+    pub(crate) fn read_error(&self, source: sqlx::Error) -> StoreError {
         StoreError::Read {
             path: self.path.clone(),
             source,
@@ -426,7 +471,7 @@ async fn write(
 }
 
 /// Milliseconds since the Unix epoch: when the store records an event.
-fn now() -> Millis {
+pub(crate) fn now() -> Millis {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| {

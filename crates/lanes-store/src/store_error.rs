@@ -34,6 +34,14 @@ pub enum StoreError {
         /// What the migrator reported.
         source: sqlx::migrate::MigrateError,
     },
+    /// Keeping a snapshot of the world failed.
+    #[error("write a snapshot of the world into the ledger {}", path.display())]
+    Snapshot {
+        /// The database file.
+        path: PathBuf,
+        /// What the database reported.
+        source: sqlx::Error,
+    },
     /// Reading events or runs failed.
     #[error("read the ledger {}", path.display())]
     Read {

@@ -718,7 +718,7 @@ async fn a_reopened_ledger_replays_the_same_world() {
     let world = store.world().clone();
     store.close().await;
 
-    let reopened = ledger.open().await;
+    let reopened = Store::open_whole(&ledger.path).await.unwrap();
     assert_eq!(reopened.world(), &world);
     assert_eq!(reopened.last_event_id(), last);
     // Ids are dense and in order, and every event was recorded at a real time.
@@ -728,6 +728,123 @@ async fn a_reopened_ledger_replays_the_same_world() {
         events
             .iter()
             .all(|stored| stored.recorded_at > 1_600_000_000_000)
+    );
+}
+
+/// Every commit's view in `world`, as the status command and the dashboard show it.
+fn views(world: &World, commits: &[&str]) -> Vec<lanes_engine::CommitView> {
+    commits
+        .iter()
+        .map(|commit| world.commit_view(commit, 1_000_000))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_ledger_opened_from_its_snapshot_shows_and_decides_as_the_whole_one() {
+    let ledger = Ledger::new();
+    let mut sim = Sim::new();
+    let mut store = ledger.open().await;
+    sim.busy_history(&mut store).await;
+    // One red version of web, built again at four commits: red since the first.
+    for commit in ["c5", "c6", "c7", "c8"] {
+        let red = sim.lane_with(&mut store, commit, "web", "web-red").await;
+        for _ in 0..2 {
+            let plan = sim.step(&mut store, red).await.unwrap();
+            let failed = AttemptResult::Failed {
+                step: 0,
+                deploy: false,
+                detail: "`build` exited with 2".into(),
+            };
+            sim.finish(&mut store, &plan, failed).await;
+        }
+    }
+    store.close().await;
+    let commits = ["c1", "c2", "c3", "c5", "c6", "c7", "c8"];
+
+    // Opening a ledger without a snapshot writes one and keeps the working set alone.
+    let mut opened = ledger.open().await;
+    let whole = Store::open_whole(&ledger.path).await.unwrap();
+    let held = opened.world().lanes().count();
+    assert!(
+        held < whole.world().lanes().count(),
+        "the working set holds {held} lanes, as many as the whole world"
+    );
+    let snapshots: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM snapshots")
+        .fetch_one(&ledger.sql().await)
+        .await
+        .unwrap();
+    assert_eq!(snapshots, 1);
+    // What it keeps whole is the same, and so is every view once its commit is focused on.
+    assert_eq!(opened.world().decisions(), whole.world().decisions());
+    assert_eq!(opened.world().stage_stats(), whole.world().stage_stats());
+    assert_eq!(opened.world().next_lane_id(), whole.world().next_lane_id());
+    for commit in commits {
+        opened.focus(commit).await.unwrap();
+    }
+    assert_eq!(
+        views(opened.world(), &commits),
+        views(whole.world(), &commits)
+    );
+    for lane in whole.world().lanes() {
+        assert_eq!(
+            opened.world().lane(lane.id),
+            Some(lane),
+            "lane {}",
+            lane.id.0
+        );
+    }
+    opened.close().await;
+
+    // A new lane of a version that passed long ago is unchanged, with the same provenance, as
+    // in the whole world; an event about a retired lane (a version marked bad) reads it back.
+    let mut opened = ledger.open().await;
+    let mut whole = Store::open_whole(&ledger.path).await.unwrap();
+    let first = LaneId(1);
+    assert!(opened.world().is_retired(first) || opened.world().lane(first).is_some());
+    let again = sim.lane_with(&mut opened, "c4", "api", "api-c1").await;
+    // As `lanes run` does once it created a commit's lanes: their versions' lanes come back.
+    opened.focus("c4").await.unwrap();
+    assert_eq!(sim.run(&mut opened, again).await, Idle::Done);
+    let bad = Event::MarkedBad {
+        lane: first,
+        user: "alice".to_owned(),
+        reason: "broke checkout".to_owned(),
+        token: None,
+        at: sim.tick(),
+    };
+    opened.append(std::slice::from_ref(&bad)).await.unwrap();
+    whole.refresh().await.unwrap();
+    assert!(
+        opened
+            .world()
+            .lane(again)
+            .unwrap()
+            .stages
+            .iter()
+            .all(|run| run.state == StageState::Unchanged),
+        "{:?}",
+        opened.world().lane(again)
+    );
+    assert_eq!(
+        opened
+            .world()
+            .bad_reason("api", &whole.world().lane(first).unwrap().fingerprint),
+        Some("broke checkout")
+    );
+    let everything = replay(&all_events(&opened).await);
+    let commits = ["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"];
+    for commit in commits {
+        opened.focus(commit).await.unwrap();
+    }
+    assert_eq!(
+        views(opened.world(), &commits),
+        views(&everything, &commits)
+    );
+    assert_eq!(
+        everything.commit_view("c8", 0).lanes[0]
+            .red_since
+            .as_deref(),
+        Some("c5")
     );
 }
 

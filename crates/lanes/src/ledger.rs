@@ -18,10 +18,24 @@ pub(crate) fn block_on<T>(work: impl Future<Output = Result<T, Failure>>) -> Res
     runtime.block_on(work)
 }
 
-/// The state directory and the ledger in it.
+/// The state directory and the ledger in it, holding the world's working set: what reads a
+/// commit outside it focuses on the commit first (`Store::focus`).
 pub(crate) async fn open(repo: &Repo, state: &StateArg) -> Result<(StateDir, Store), Failure> {
     let dir = StateDir::locate(repo, state.state_dir.as_deref())?;
     let store = Store::open(&dir.ledger()).await.map_err(Failure::store)?;
+    Ok((dir, store))
+}
+
+/// The state directory and the ledger in it, replayed whole: for the commands that read every
+/// lane ever run.
+pub(crate) async fn open_whole(
+    repo: &Repo,
+    state: &StateArg,
+) -> Result<(StateDir, Store), Failure> {
+    let dir = StateDir::locate(repo, state.state_dir.as_deref())?;
+    let store = Store::open_whole(&dir.ledger())
+        .await
+        .map_err(Failure::store)?;
     Ok((dir, store))
 }
 

@@ -192,8 +192,9 @@ pub(crate) async fn act(
             unreachable!("only a run has no command")
         };
         let commit = {
-            let store = app.ledger().await?;
-            crate::api::find_commit(store.world(), &request.commit)
+            let mut store = app.ledger().await?;
+            crate::api::find_commit(&mut store, &request.commit)
+                .await
                 .unwrap_or(request.commit.clone())
         };
         app.notify(Notice::Decision {
@@ -264,11 +265,11 @@ async fn decided_commit(app: &App, action: &Action) -> Option<String> {
         | Action::Rollback(Rollback { component, .. }) => (component, None),
         Action::Run(_) | Action::Submit(_) | Action::Hotfix(_) => return None,
     };
-    let store = app.ledger().await.ok()?;
-    let world = store.world();
+    let mut store = app.ledger().await.ok()?;
     match commit {
-        Some(given) => crate::api::find_commit(world, given).ok(),
-        None => world
+        Some(given) => crate::api::find_commit(&mut store, given).await.ok(),
+        None => store
+            .world()
             .lanes()
             .rev()
             .find(|lane| &lane.component == component)

@@ -57,7 +57,7 @@ pub(crate) async fn log_text(
     attempt: Option<u32>,
 ) -> Result<(u32, String), ApiError> {
     let (number, _) = {
-        let store = app.ledger().await?;
+        let store = app.ledger_with_lane(LaneId(lane)).await?;
         attempt_of(store.world(), lane, stage, attempt)?
     };
     let path = app.backend().log_path(LaneId(lane), stage, number);
@@ -103,7 +103,7 @@ pub(crate) async fn stream_log(
     attempt: Option<u32>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let (number, _) = {
-        let store = app.ledger().await?;
+        let store = app.ledger_with_lane(LaneId(lane)).await?;
         attempt_of(store.world(), lane, &stage, attempt)?
     };
     let path = app.backend().log_path(LaneId(lane), &stage, number);
@@ -114,7 +114,7 @@ pub(crate) async fn stream_log(
         loop {
             // Whether the attempt had ended is read before the file: lines written before the
             // end are then all in the file.
-            let ended = match app.ledger().await {
+            let ended = match app.ledger_with_lane(LaneId(lane)).await {
                 Ok(store) => attempt_of(store.world(), lane, &stage, Some(number))
                     .map_or(true, |(_, ended)| ended),
                 Err(_) => true,

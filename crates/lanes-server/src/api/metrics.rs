@@ -46,7 +46,8 @@ pub(crate) async fn compute(
         since: until - window,
         until,
     };
-    let store = app.ledger().await?;
+    let mut store = app.ledger().await?;
+    store.hold_deployed_lanes().await?;
     if let Some(component) = &request.component
         && store.world().lanes_of_component(component).next().is_none()
     {

@@ -4,38 +4,35 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use lanes_engine::{CommitView, Lane, LaneView, Millis, World};
-use lanes_store::{Delivery, Role};
+use std::collections::BTreeSet;
+
+use lanes_store::{Delivery, LaneFilter, Role, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, Caller};
 use crate::{App, now};
 
-/// The commit whose lanes `given` names: a full id, or a prefix of at least 4 hex digits.
-pub(crate) fn find_commit(world: &World, given: &str) -> Result<String, ApiError> {
+/// The commit whose lanes `given` names: a full id, or a prefix of at least 4 hex digits. The
+/// store holds what it needs to show it afterwards (see `Store::focus`).
+pub(crate) async fn find_commit(store: &mut Store, given: &str) -> Result<String, ApiError> {
     if given.len() < 4 || !given.bytes().all(|byte| byte.is_ascii_hexdigit()) {
         return Err(ApiError::BadRequest(format!(
             "`{given}` is not a commit id (at least 4 hex digits)"
         )));
     }
-    if world.lanes_of_commit(given).next().is_some() {
-        return Ok(given.to_owned());
-    }
-    let mut found: Option<&str> = None;
-    for lane in world.lanes().rev() {
-        if lane.commit.starts_with(given) {
-            match found {
-                Some(other) if other != lane.commit => {
-                    return Err(ApiError::BadRequest(format!(
-                        "`{given}` names more than one commit"
-                    )));
-                }
-                _ => found = Some(&lane.commit),
-            }
+    let found = store.commits_starting_with(given, 2).await?;
+    let commit = match found.as_slice() {
+        [one] => one.clone(),
+        [] => return Err(ApiError::NotFound(format!("no lanes for commit `{given}`"))),
+        _ if found.iter().any(|commit| commit == given) => given.to_owned(),
+        _ => {
+            return Err(ApiError::BadRequest(format!(
+                "`{given}` names more than one commit"
+            )));
         }
-    }
-    found
-        .map(str::to_owned)
-        .ok_or_else(|| ApiError::NotFound(format!("no lanes for commit `{given}`")))
+    };
+    store.focus(&commit).await?;
+    Ok(commit)
 }
 
 pub(crate) async fn commit(
@@ -44,8 +41,8 @@ pub(crate) async fn commit(
     Path(given): Path<String>,
 ) -> Result<Json<CommitView>, ApiError> {
     caller.require(Role::Viewer)?;
-    let store = app.ledger().await?;
-    let commit = find_commit(store.world(), &given)?;
+    let mut store = app.ledger().await?;
+    let commit = find_commit(&mut store, &given).await?;
     Ok(Json(store.world().commit_view(&commit, now())))
 }
 
@@ -83,33 +80,52 @@ fn summarize(lane: &Lane, world: &World, at: Millis) -> Option<LaneSummary> {
     })
 }
 
-/// Lanes newest first, filtered.
-pub(crate) fn history(world: &World, query: &HistoryQuery) -> Vec<LaneSummary> {
+/// Lanes newest first, filtered: read from the ledger's `lanes` table a page at a time, each
+/// lane with what its commit's view needs.
+pub(crate) async fn history(
+    store: &mut Store,
+    query: &HistoryQuery,
+) -> Result<Vec<LaneSummary>, StoreError> {
+    const PAGE: i64 = 100;
     let at = now();
-    world
-        .lanes()
-        .rev()
-        .filter(|lane| {
-            query
-                .component
-                .as_deref()
-                .is_none_or(|component| component.is_empty() || lane.component == component)
-        })
-        .filter(|lane| {
-            query
-                .commit
-                .as_deref()
-                .is_none_or(|commit| lane.commit.starts_with(commit))
-        })
-        .filter_map(|lane| summarize(lane, world, at))
-        .filter(|summary| {
-            query
-                .state
-                .as_deref()
-                .is_none_or(|state| state.is_empty() || summary.view.summary == state)
-        })
-        .take(query.limit.unwrap_or(50).min(1000))
-        .collect()
+    let limit = query.limit.unwrap_or(50).min(1000);
+    let mut filter = LaneFilter {
+        component: query
+            .component
+            .clone()
+            .filter(|component| !component.is_empty()),
+        commit_prefix: query.commit.clone(),
+        before: None,
+    };
+    let mut summaries = Vec::new();
+    while summaries.len() < limit {
+        let ids = store.lane_ids(&filter, PAGE).await?;
+        let Some(last) = ids.last() else { break };
+        filter.before = Some(*last);
+        store.hold_lanes(&ids).await?;
+        let commits: BTreeSet<String> = ids
+            .iter()
+            .filter_map(|id| store.world().lane(*id))
+            .map(|lane| lane.commit.clone())
+            .collect();
+        for commit in &commits {
+            store.focus(commit).await?;
+        }
+        let world = store.world();
+        summaries.extend(
+            ids.iter()
+                .filter_map(|id| world.lane(*id))
+                .filter_map(|lane| summarize(lane, world, at))
+                .filter(|summary| {
+                    query
+                        .state
+                        .as_deref()
+                        .is_none_or(|state| state.is_empty() || summary.view.summary == state)
+                }),
+        );
+    }
+    summaries.truncate(limit);
+    Ok(summaries)
 }
 
 /// Lanes that are not finished: running, waiting at a gate or in a queue, or interrupted.
@@ -129,8 +145,8 @@ pub(crate) async fn lanes(
     Query(query): Query<HistoryQuery>,
 ) -> Result<Json<Vec<LaneSummary>>, ApiError> {
     caller.require(Role::Viewer)?;
-    let store = app.ledger().await?;
-    Ok(Json(history(store.world(), &query)))
+    let mut store = app.ledger().await?;
+    Ok(Json(history(&mut store, &query).await?))
 }
 
 pub(crate) async fn queue_json(

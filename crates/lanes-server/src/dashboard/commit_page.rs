@@ -270,8 +270,8 @@ pub(crate) async fn commit(
     Path(given): Path<String>,
     Query(said): Query<Said>,
 ) -> Result<Response, ApiError> {
-    let store = app.ledger().await?;
-    let commit = find_commit(store.world(), &given)?;
+    let mut store = app.ledger().await?;
+    let commit = find_commit(&mut store, &given).await?;
     let chrome = Chrome::of(&caller);
     let links = app
         .host_statuses()
@@ -315,8 +315,8 @@ pub(crate) async fn lanes(
     SignedIn(caller): SignedIn,
     Path(given): Path<String>,
 ) -> Result<Response, ApiError> {
-    let store = app.ledger().await?;
-    let commit = find_commit(store.world(), &given)?;
+    let mut store = app.ledger().await?;
+    let commit = find_commit(&mut store, &given).await?;
     Ok(render(&LanesFragment {
         lanes: lane_rows(&store, &commit).await?,
         decisions: decision_lines(store.world(), &commit),

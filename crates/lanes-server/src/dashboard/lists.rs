@@ -128,7 +128,7 @@ pub(crate) async fn history(
     SignedIn(caller): SignedIn,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {
-    let rows = crate::api::history(app.ledger().await?.world(), &query);
+    let rows = crate::api::history(&mut *app.ledger().await?, &query).await?;
     let chrome = Chrome::of(&caller);
     Ok(render(&HistoryPage {
         user: chrome.user,

@@ -39,7 +39,7 @@ pub(crate) async fn run(
     Query(query): Query<AttemptQuery>,
 ) -> Result<Response, ApiError> {
     let (component, commit, stage_state) = {
-        let store = app.ledger().await?;
+        let store = app.ledger_with_lane(LaneId(lane)).await?;
         let found = store
             .world()
             .lane(LaneId(lane))

@@ -60,7 +60,8 @@ impl StatusReporter {
         }
         let desired = {
             let mut ledger = self.ledger.lock().await;
-            ledger.refresh().await?;
+            ledger.refresh_and_forget().await?;
+            ledger.focus(commit).await?;
             let world = ledger.world();
             let view = world.commit_view(commit, now());
             let recorded: Vec<String> = world

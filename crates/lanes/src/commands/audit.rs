@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cli::AuditArgs;
 use crate::failure::Failure;
-use crate::ledger::{block_on, open};
+use crate::ledger::{block_on, open_whole};
 use crate::output::{Output, escaped};
 use crate::workspace::repository;
 
@@ -23,7 +23,7 @@ struct AuditEntry<'a> {
 pub(crate) fn audit(directory: &Path, args: &AuditArgs, output: &Output) -> Result<(), Failure> {
     let repo = repository(directory)?;
     let decisions = block_on(async {
-        let (_, store) = open(&repo, &args.state).await?;
+        let (_, store) = open_whole(&repo, &args.state).await?;
         Ok(store.world().decisions().to_vec())
     })?;
     print(&decisions, args, output);

@@ -61,6 +61,9 @@ fn decide(
         .map(|id| id.to_string());
     let (lane_commit, events) = block_on(async {
         let (_, mut store) = open(&repo, &args.state).await?;
+        if let Some(commit) = &commit {
+            store.focus(commit).await.map_err(Failure::store)?;
+        }
         let token = proven_token(&store, &args.user).await?;
         let decider = Decider {
             user: &args.user,

@@ -24,7 +24,7 @@ use crate::demo::{
 };
 use crate::dispatch::now;
 use crate::failure::Failure;
-use crate::ledger::{block_on, open};
+use crate::ledger::{block_on, open_whole};
 use crate::output::{Output, escaped};
 use crate::workspace::{repository, required_manifest_at};
 
@@ -315,7 +315,7 @@ fn roll_back(dir: &Path, component: &str, env: &str, voices: &Voices) -> Result<
     let instance = instance_for(&required_manifest_at(&repo, head, "HEAD")?, env, component);
     let deployed = || {
         block_on(async {
-            let (_, store) = open(&repo, &args.state).await?;
+            let (_, store) = open_whole(&repo, &args.state).await?;
             Ok(store.world().deployment(env, &instance, component).cloned())
         })
     };
@@ -327,7 +327,7 @@ fn roll_back(dir: &Path, component: &str, env: &str, voices: &Voices) -> Result<
     };
     commands::rollback(dir, &args, &voices.commands)?;
     let (marked, restored) = block_on(async {
-        let (_, store) = open(&repo, &args.state).await?;
+        let (_, store) = open_whole(&repo, &args.state).await?;
         let marked = store
             .events_of_lane(before.lane)
             .await
@@ -487,7 +487,7 @@ fn summarize(dir: &Path, commit: &str, voices: &Voices) -> Result<(), Failure> {
     let commit = repo.resolve_commit(commit)?;
     let split = required_manifest_at(&repo, commit, "HEAD")?.queue().split;
     let (view, path) = block_on(async {
-        let (_, store) = open(&repo, &StateArg { state_dir: None }).await?;
+        let (_, store) = open_whole(&repo, &StateArg { state_dir: None }).await?;
         let commit = commit.to_string();
         Ok((
             store.world().commit_view(&commit, now()),

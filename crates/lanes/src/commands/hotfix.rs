@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::cli::HotfixArgs;
 use crate::failure::Failure;
 use crate::flow::{GitPath, cut_hotfix};
-use crate::ledger::{block_on, open};
+use crate::ledger::{block_on, open_whole};
 use crate::output::Output;
 use crate::workspace::{repository, required_manifest_at};
 
@@ -17,7 +17,7 @@ pub(crate) fn hotfix(directory: &Path, args: &HotfixArgs, output: &Output) -> Re
     let head = repo.resolve_commit("HEAD")?;
     let manifest = required_manifest_at(&repo, head, "HEAD")?;
     let cut = block_on(async {
-        let (_, mut store) = open(&repo, &args.state).await?;
+        let (_, mut store) = open_whole(&repo, &args.state).await?;
         cut_hotfix(&path, &manifest, &mut store, &args.component).await
     })?;
     if args.json {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::cli::LogsArgs;
 use crate::failure::Failure;
-use crate::ledger::{block_on, open};
+use crate::ledger::{block_on, open_whole};
 use crate::output::Output;
 use crate::workspace::repository;
 
@@ -13,7 +13,7 @@ pub(crate) fn logs(directory: &Path, args: &LogsArgs, output: &Output) -> Result
     let repo = repository(directory)?;
     let commit = repo.resolve_commit(&args.commit)?.to_string();
     let (path, lane_id, stage_index, attempt) = block_on(async {
-        let (dir, store) = open(&repo, &args.state).await?;
+        let (dir, store) = open_whole(&repo, &args.state).await?;
         let lane = store
             .world()
             .lane_of(&commit, &args.component)
@@ -82,7 +82,7 @@ async fn follow(
     stage: usize,
     attempt: u32,
 ) -> Result<(), Failure> {
-    let (_, mut store) = open(repo, &args.state).await?;
+    let (_, mut store) = open_whole(repo, &args.state).await?;
     let mut offset = 0;
     let mut stdout = std::io::stdout();
     loop {

@@ -29,7 +29,8 @@ pub(crate) fn metrics(
     let repo = repository(directory)?;
     let until = now();
     let metrics = block_on(async {
-        let (_, store) = open(&repo, &args.state).await?;
+        let (_, mut store) = open(&repo, &args.state).await?;
+        store.hold_deployed_lanes().await.map_err(Failure::store)?;
         metrics_of(
             &repo,
             store.world(),

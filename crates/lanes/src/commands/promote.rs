@@ -74,7 +74,8 @@ pub(crate) fn promote(
         record(&mut store, |_| vec![promoted.clone()]).await?;
         drop(store);
         drive(&repo, commit_id, manifest, &options, |_, _| Vec::new()).await?;
-        let (_, store) = open(&repo, &args.state).await?;
+        let (_, mut store) = open(&repo, &args.state).await?;
+        store.focus(&commit).await.map_err(Failure::store)?;
         Ok(store.world().clone())
     })?;
     let lane = world

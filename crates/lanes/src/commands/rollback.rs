@@ -14,7 +14,7 @@ use crate::dispatch::{
     AttemptContext, Report, commit_text, component_path, now, run_attempt, secret_values,
 };
 use crate::failure::Failure;
-use crate::ledger::{block_on, open};
+use crate::ledger::{block_on, open_whole};
 use crate::output::Output;
 use crate::workspace::{repository, required_manifest_at};
 
@@ -26,7 +26,7 @@ pub(crate) fn rollback(
     let repo = repository(directory)?;
     let head = repo.resolve_commit("HEAD")?;
     let described = block_on(async {
-        let (dir, mut store) = open(&repo, &args.state).await?;
+        let (dir, mut store) = open_whole(&repo, &args.state).await?;
         // The target's own manifest says how it deploys.
         let current = required_manifest_at(&repo, head, "HEAD")?;
         let token = proven_token(&store, &args.user).await?;

@@ -98,6 +98,7 @@ pub(crate) async fn drive(
 ) -> Result<RunSummary, Failure> {
     let commit_id = commit.to_string();
     let (state, mut store) = open(repo, options.state).await?;
+    store.focus(&commit_id).await.map_err(Failure::store)?;
     claim(&mut store, &commit_id).await?;
     let run = store
         .begin_run(&commit_id, std::process::id(), now())
@@ -120,6 +121,12 @@ pub(crate) async fn drive(
     dispatcher.recover().await?;
     let manifest = dispatcher.manifest.clone();
     record(&mut dispatcher.store, |world| create(world, &manifest)).await?;
+    // The versions of the lanes just created: whether they passed a stage before.
+    dispatcher
+        .store
+        .focus(&dispatcher.commit)
+        .await
+        .map_err(Failure::store)?;
     let summary = dispatcher.run().await?;
     dispatcher
         .store

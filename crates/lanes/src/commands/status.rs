@@ -32,8 +32,9 @@ pub(crate) fn status(directory: &Path, args: &StatusArgs, output: &Output) -> Re
     let split = manifest_at(&repo, commit)?
         .map_or(QueueSplit::Component, |manifest| manifest.queue().split);
     let (view, path) = block_on(async {
-        let (_, store) = open(&repo, &args.state).await?;
+        let (_, mut store) = open(&repo, &args.state).await?;
         let commit = commit.to_string();
+        store.focus(&commit).await.map_err(Failure::store)?;
         Ok((
             store.world().commit_view(&commit, now()),
             store.world().path_view(&commit, split),

@@ -30,8 +30,12 @@ impl Walk<'_> {
     ) -> Result<(RunSummary, Vec<ChangeId>), Failure> {
         let repo = &self.path.repo;
         let manifest = required_manifest_at(repo, commit, rev)?;
-        // One ledger for the follow-ups, refreshed after each run: opening it replays it whole.
+        // One ledger for the follow-ups, refreshed after each run.
         let (_, mut store) = open(repo, self.state).await?;
+        store
+            .focus(&commit.to_string())
+            .await
+            .map_err(Failure::store)?;
         let setup = self
             .lanes_of(&mut store, commit, &manifest, against)
             .await?;

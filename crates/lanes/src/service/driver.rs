@@ -400,7 +400,7 @@ impl Driver {
     /// is never finished: its commit may have reached a shared branch since, and walks on.
     async fn lanes_finished(&self, commit: &str) -> bool {
         let mut ledger = self.ledger.lock().await;
-        if ledger.refresh().await.is_err() {
+        if ledger.refresh_and_forget().await.is_err() || ledger.focus(commit).await.is_err() {
             return false;
         }
         let mut lanes = ledger.world().lanes_of_commit(commit).peekable();
