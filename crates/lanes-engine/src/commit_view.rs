@@ -46,8 +46,9 @@ pub struct LaneView {
     /// rolled back since.
     pub done: bool,
     /// One word for the lane: `done`, `passed` (a proposed lane whose stages all passed),
-    /// `rolled-back` (marked bad), `running`, `waiting`, `failed`, `superseded` (a newer version
-    /// took its place), `canceled`, `interrupted` or `pending`.
+    /// `rolled-back` (marked bad), `running`, `abandoned` (it ran in a process that is gone),
+    /// `waiting`, `failed`, `superseded` (a newer version took its place), `canceled`,
+    /// `interrupted` or `pending`.
     pub summary: &'static str,
     /// For a red lane: the earlier commit whose lane of the same version failed first.
     pub red_since: Option<String>,
@@ -119,6 +120,42 @@ impl World {
                 .cloned()
                 .collect(),
         }
+    }
+}
+
+impl CommitView {
+    /// This view, for a caller who found no live process running the commit's lanes: the
+    /// stages the ledger says run were abandoned when their process died, and say what the
+    /// next `lanes run` of the commit does about them (recover: a build is attempted again, a
+    /// deploy waits for a person).
+    #[must_use]
+    pub fn abandoned(mut self, world: &World) -> Self {
+        let run = format!("`lanes run {}`", short(&self.commit));
+        for view in &mut self.lanes {
+            let Some(lane) = world.lane_of(&self.commit, &view.component) else {
+                continue;
+            };
+            for (index, stage) in view.stages.iter_mut().enumerate() {
+                if stage.state != StageState::Running {
+                    continue;
+                }
+                let deploying = world
+                    .running_attempt(lane.id, index)
+                    .is_some_and(|attempt| attempt.deploying);
+                stage.state = StageState::Abandoned;
+                stage.reason = Some(if deploying {
+                    format!(
+                        "the process that ran its deploy is gone; {run} records it interrupted, to retry or roll back"
+                    )
+                } else {
+                    format!("the process that ran it is gone; {run} attempts it again")
+                });
+            }
+            if view.summary == "running" {
+                view.summary = "abandoned";
+            }
+        }
+        self
     }
 }
 

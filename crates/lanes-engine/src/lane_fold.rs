@@ -34,6 +34,10 @@ impl Lane {
     }
 
     /// Folds in an event about this lane (what it changes elsewhere, the world folds).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event reads best as one match"
+    )]
     pub(crate) fn fold(&mut self, event: &Event) {
         match event {
             Event::LaneRoleChanged { role, .. } => {

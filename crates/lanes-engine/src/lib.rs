@@ -7,6 +7,7 @@ mod approval;
 mod attempt_plan;
 mod change;
 mod commit_view;
+mod control_escape;
 mod decision;
 mod decision_error;
 mod delivery_metrics;
@@ -32,6 +33,7 @@ pub use approval::{GateTarget, approve, reject};
 pub use attempt_plan::{AttemptPlan, DeployPlan, VectorEntry, VersionVector};
 pub use change::{Candidate, Carried, Change, ChangeId, ChangeState};
 pub use commit_view::{CommitView, LaneView, StageView, UnchangedView};
+pub use control_escape::escape_controls;
 pub use decision::{Decider, DecisionKind, DecisionRecord, is_party, may_decide};
 pub use decision_error::DecisionError;
 pub use delivery_metrics::{

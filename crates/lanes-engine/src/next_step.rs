@@ -77,6 +77,7 @@ pub fn next_step(world: &World, manifest: &Manifest, id: LaneId, now: Millis) ->
         | StageState::Skipped => {
             unreachable!("current_stage skips green stages and stopped lanes returned above")
         }
+        StageState::Abandoned => unreachable!("only views hold abandoned stages"),
     }
     let stage = &manifest.stages()[index];
     let hold = |reason: String, idle: Idle| {

@@ -10,6 +10,10 @@ pub enum StageState {
     Pending,
     /// Its steps are running (or its deploy is).
     Running,
+    /// The ledger says it runs, but the process that ran it is gone; the next `lanes run` of the
+    /// commit recovers it. Only views say so, once their caller found the process gone
+    /// ([`crate::CommitView::abandoned`]): the world holds such a stage as running.
+    Abandoned,
     /// Ready but held by a gate: an approval, an environment lock.
     Waiting,
     /// Its steps passed (possibly on a retry: then it is marked flaky).
@@ -48,6 +52,7 @@ impl StageState {
         match self {
             Self::Pending => "pending",
             Self::Running => "running",
+            Self::Abandoned => "abandoned",
             Self::Waiting => "waiting",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",

@@ -122,6 +122,10 @@ impl World {
     /// Folds one event in. Events about lanes it does not hold are ignored: they cannot happen
     /// when the events come from the engine (the store reads a retired lane back before it
     /// applies an event about it).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event reads best as one match"
+    )]
     pub fn apply(&mut self, event: &Event) {
         if self.flow.apply(event) {
             return;

@@ -1361,3 +1361,24 @@ stages:
         );
     }
 }
+
+/// What a terminal would act on is shown as text; lines, tabs and everything printable stay.
+#[test]
+fn control_characters_of_step_output_are_escaped() {
+    let raw = "\u{1b}[31mred\u{1b}[0m\r\u{7}\u{7f}\u{9b}2J\u{0}\ttab\nnext line é \\x1b";
+    assert_eq!(
+        lanes_engine::escape_controls(raw),
+        "\\x1b[31mred\\x1b[0m\\r\\x07\\x7f\\u{9b}2J\\x00\ttab\nnext line é \\x1b"
+    );
+    let plain = "a line\twith a tab\n";
+    assert!(matches!(
+        lanes_engine::escape_controls(plain),
+        std::borrow::Cow::Borrowed(text) if text == plain
+    ));
+    let twice = lanes_engine::escape_controls(raw).into_owned();
+    assert_eq!(
+        lanes_engine::escape_controls(&twice),
+        twice,
+        "escaping is idempotent"
+    );
+}

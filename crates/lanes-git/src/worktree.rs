@@ -1,16 +1,24 @@
 //! Working trees of exact commits, for steps to run in: never the user's own checkout.
 
+use std::fs::File;
 use std::path::Path;
 
 use crate::{CommitId, GitError, Repo};
 
-/// How often `worktree add` is tried while another process is adding one.
-const ADD_ATTEMPTS: u32 = 10;
+/// The file every process making working trees of a repository holds locked meanwhile, in its
+/// git directory.
+const LOCK_FILE: &str = "lanes-worktrees.lock";
 
 impl Repo {
     /// Makes `path` a detached working tree of `commit`, unless it already is one. Through the
     /// `git` command line, so the repository's hooks and filters apply as for any checkout.
+    ///
+    /// One process at a time per repository, under a lock file: `git worktree add` writes a
+    /// worktree's files under `.git/worktrees` one by one, and another `worktree add` reads
+    /// every worktree's files (`failed to read .git/worktrees/<id>/commondir`) while a `worktree
+    /// prune` deletes those it finds half written.
     pub fn ensure_worktree(&self, path: &Path, commit: CommitId) -> Result<(), GitError> {
+        let _lock = self.lock_worktrees()?;
         if path.join(".git").exists() {
             let head = Repo::open(path)?.resolve_commit("HEAD")?;
             if head == commit {
@@ -28,24 +36,30 @@ impl Repo {
                 &commit.to_string(),
             ])
         };
-        // Another process's `worktree add` half done (its directory under `.git/worktrees` made,
-        // its `commondir` not yet written) fails ours for a moment: wait for it to finish.
-        let mut result = add(self);
-        for attempt in 1..ADD_ATTEMPTS {
-            match &result {
-                Err(error) if error.to_string().contains("commondir") => {
-                    std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(attempt)));
-                    result = add(self);
-                }
-                _ => break,
-            }
-        }
-        // Pruning only when adding failed otherwise: a prune while another process's `worktree
-        // add` is still writing its administrative files deletes them under it.
-        if result.is_err() {
+        // A worktree whose directory was deleted without git knowing stays registered: pruned,
+        // the add is tried once more.
+        if add(self).is_err() {
             self.git(&["worktree", "prune"])?;
             add(self)?;
         }
         Ok(())
+    }
+
+    /// Waits for, and takes, the lock of this repository's worktrees; released when the file
+    /// is dropped, or by the operating system when the process dies.
+    fn lock_worktrees(&self) -> Result<File, GitError> {
+        let path = self.git_dir().join(LOCK_FILE);
+        let io = |source| GitError::Io {
+            path: path.clone(),
+            source,
+        };
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(file)
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 
 use lanes_engine::{LaneId, Millis, World};
+use lanes_store::RunRecord;
 
 /// The outcome of a `lanes` command the backend ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,4 +48,8 @@ pub trait Backend: Send + Sync + 'static {
     /// it where blocking is allowed.
     fn metrics(&self, world: &World, request: &MetricsRequest)
     -> Result<serde_json::Value, String>;
+
+    /// Whether the process of a run the ledger holds unfinished still runs it: the views show
+    /// what a dead run left running as abandoned.
+    fn run_is_alive(&self, run: &RunRecord) -> bool;
 }

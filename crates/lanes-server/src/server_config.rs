@@ -12,6 +12,12 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// How long a sender may take to send a webhook body; a slower one gets 408.
     pub body_timeout: Duration,
+    /// How long a connection may take to send a request's headers, counted from its opening or
+    /// from its last answer: a connection that stalls or idles longer is closed.
+    pub header_timeout: Duration,
+    /// How many connections are served at once; more wait in the listen backlog until one
+    /// closes.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -21,6 +27,12 @@ impl Default for ServerConfig {
             // GitHub caps payloads at 25 MB; real pushes are far smaller.
             body_limit: 5 * 1024 * 1024,
             body_timeout: Duration::from_secs(10),
+            // Hosts and browsers send their headers at once; a browser keeps an idle connection
+            // open for longer, and opens another when this one was closed.
+            header_timeout: Duration::from_secs(10),
+            // Well under the usual limit of 1024 open files, which the ledger's connections,
+            // logs and children share.
+            max_connections: 512,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::store::now;
 use crate::{Store, StoreError};
 
 /// How often a long-lived reader lets go of what it read (see `refresh_and_forget`).
-const FORGET_EVERY: Duration = Duration::from_secs(60);
+const FORGET_EVERY: Duration = Duration::from_mins(1);
 
 /// A page of the lanes a list reads, newest first.
 #[derive(Debug, Clone, Default)]
@@ -34,16 +34,9 @@ impl Store {
                 .await
                 .map_err(|source| self.read_error(source))?;
         // A snapshot that does not read is only a cache gone bad: the events are replayed.
-        match snapshot.and_then(|(last, body)| Some((last, World::from_snapshot(&body).ok()?))) {
-            Some((last, world)) => {
-                self.world = world;
-                self.last_event = last;
-            }
-            None => {
-                self.world = World::new();
-                self.last_event = 0;
-            }
-        }
+        let read =
+            snapshot.and_then(|(last, body)| Some((last, World::from_snapshot(&body).ok()?)));
+        (self.last_event, self.world) = read.unwrap_or_default();
         let folded = self.fold_tail().await?;
         for commit in std::mem::take(&mut self.focused) {
             self.focus(&commit).await?;

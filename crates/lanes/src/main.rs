@@ -17,6 +17,7 @@ mod init;
 mod ledger;
 mod manifest_cache;
 mod output;
+mod run_liveness;
 mod service;
 mod state_dir;
 mod workspace;

@@ -1,5 +1,7 @@
 //! Logs of attempts: the text so far, and a live stream of its lines (server-sent events)
-//! that ends when the attempt has ended and every line was sent.
+//! that ends when the attempt has ended and every line was sent. Both carry the text with its
+//! control characters escaped (`lanes_engine::escape_controls`): whoever shows it, on a
+//! terminal or in a page, shows what the step printed, never what it would make a terminal do.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -8,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use lanes_engine::{LaneId, World};
+use lanes_engine::{LaneId, World, escape_controls};
 use lanes_store::Role;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
@@ -49,7 +51,7 @@ fn attempt_of(
     Ok((found.number, found.finished_at.is_some()))
 }
 
-/// The log text of an attempt so far.
+/// The log text of an attempt so far, its control characters escaped.
 pub(crate) async fn log_text(
     app: &App,
     lane: u64,
@@ -62,7 +64,7 @@ pub(crate) async fn log_text(
     };
     let path = app.backend().log_path(LaneId(lane), stage, number);
     let text = match tokio::fs::read(&path).await {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(bytes) => escape_controls(&String::from_utf8_lossy(&bytes)).into_owned(),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(error) => {
             return Err(ApiError::Internal(format!(
@@ -93,6 +95,14 @@ pub(crate) async fn log_stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     caller.require(Role::Viewer)?;
     stream_log(app, lane, stage, query.attempt).await
+}
+
+/// A `line` event of one line of the log. Escaped, a carriage return cannot split it either
+/// (server-sent events end a data line at one).
+fn line_event(line: &[u8]) -> Event {
+    Event::default()
+        .event("line")
+        .data(escape_controls(&String::from_utf8_lossy(line)))
 }
 
 /// A stream of the log's lines (`line` events), then an `end` event once the attempt ended.
@@ -129,9 +139,8 @@ pub(crate) async fn stream_log(
             partial.extend_from_slice(&fresh);
             while let Some(end) = partial.iter().position(|byte| *byte == b'\n') {
                 let bytes: Vec<u8> = partial.drain(..=end).collect();
-                let text = String::from_utf8_lossy(&bytes[..bytes.len() - 1]).into_owned();
                 if sender
-                    .send(Ok(Event::default().event("line").data(text)))
+                    .send(Ok(line_event(&bytes[..bytes.len() - 1])))
                     .await
                     .is_err()
                 {
@@ -140,10 +149,7 @@ pub(crate) async fn stream_log(
             }
             if ended {
                 if !partial.is_empty() {
-                    let text = String::from_utf8_lossy(&partial).into_owned();
-                    let _ = sender
-                        .send(Ok(Event::default().event("line").data(text)))
-                        .await;
+                    let _ = sender.send(Ok(line_event(&partial))).await;
                 }
                 let _ = sender
                     .send(Ok(Event::default().event("end").data("the attempt ended")))

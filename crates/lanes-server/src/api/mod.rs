@@ -16,8 +16,8 @@ pub(crate) use api_error::ApiError;
 pub use caller::token_digest;
 pub(crate) use caller::{COOKIE, Caller, caller_of};
 pub(crate) use logs::log_text;
-pub(crate) use views::find_commit;
 pub(crate) use views::{HistoryQuery, LaneSummary, history, queue};
+pub(crate) use views::{commit_view, find_commit};
 
 use axum::Router;
 use axum::routing::{delete, get, post};

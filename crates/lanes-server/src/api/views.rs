@@ -43,7 +43,29 @@ pub(crate) async fn commit(
     caller.require(Role::Viewer)?;
     let mut store = app.ledger().await?;
     let commit = find_commit(&mut store, &given).await?;
-    Ok(Json(store.world().commit_view(&commit, now())))
+    Ok(Json(commit_view(&app, &mut store, &commit, now()).await?))
+}
+
+/// The unified view of `commit` at `at`, the stages a dead run left running shown abandoned.
+/// The runs are read before the ledger is again: a run that ended meanwhile has the ends of
+/// its attempts in the world read after.
+pub(crate) async fn commit_view(
+    app: &App,
+    store: &mut Store,
+    commit: &str,
+    at: Millis,
+) -> Result<CommitView, ApiError> {
+    let runs = store.unfinished_runs().await?;
+    store.refresh().await?;
+    let driven = runs
+        .iter()
+        .any(|run| run.commit == commit && app.backend().run_is_alive(run));
+    let view = store.world().commit_view(commit, at);
+    Ok(if driven {
+        view
+    } else {
+        view.abandoned(store.world())
+    })
 }
 
 /// Filters of the history.

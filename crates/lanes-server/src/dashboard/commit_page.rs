@@ -14,7 +14,7 @@ use lanes_store::Store;
 use serde::Deserialize;
 
 use crate::api::ApiError;
-use crate::api::find_commit;
+use crate::api::{commit_view, find_commit};
 use crate::dashboard::page::{Chrome, SignedIn, render};
 use crate::host_status::{HostLink, host_links};
 use crate::{App, now};
@@ -147,11 +147,15 @@ async fn waiting_since(
 }
 
 /// The lanes of the commit as the page shows them; a waiting stage shows how long it waits.
-pub(crate) async fn lane_rows(store: &Store, commit: &str) -> Result<Vec<LaneRow>, ApiError> {
+pub(crate) async fn lane_rows(
+    app: &App,
+    store: &mut Store,
+    commit: &str,
+) -> Result<Vec<LaneRow>, ApiError> {
+    let at = now();
+    let view = commit_view(app, store, commit, at).await?;
     let since = waiting_since(store, commit).await?;
     let world = store.world();
-    let at = now();
-    let view = world.commit_view(commit, at);
     let short = |commit: &str| commit[..7.min(commit.len())].to_owned();
     let unchanged: Vec<LaneRow> = view
         .unchanged
@@ -300,7 +304,7 @@ pub(crate) async fn commit(
             })
             .unwrap_or_default(),
         path: git_path(store.world(), &commit),
-        lanes: lane_rows(&store, &commit).await?,
+        lanes: lane_rows(&app, &mut store, &commit).await?,
         decisions: decision_lines(store.world(), &commit),
         commit,
         can_approve: caller.0.role >= Role::Approver,
@@ -318,7 +322,7 @@ pub(crate) async fn lanes(
     let mut store = app.ledger().await?;
     let commit = find_commit(&mut store, &given).await?;
     Ok(render(&LanesFragment {
-        lanes: lane_rows(&store, &commit).await?,
+        lanes: lane_rows(&app, &mut store, &commit).await?,
         decisions: decision_lines(store.world(), &commit),
         commit,
         can_approve: caller.0.role >= Role::Approver,

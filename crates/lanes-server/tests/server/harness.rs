@@ -61,6 +61,11 @@ impl Backend for NoBackend {
     ) -> Result<serde_json::Value, String> {
         Err("no git in these tests".to_owned())
     }
+
+    /// The tests that record runs run them in this very process.
+    fn run_is_alive(&self, run: &lanes_store::RunRecord) -> bool {
+        run.pid == std::process::id()
+    }
 }
 
 /// A running server and what it told the dispatcher loop.

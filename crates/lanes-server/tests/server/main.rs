@@ -2,6 +2,7 @@
 //! payloads, the ledger they are recorded in, the API's tokens and roles.
 
 mod api;
+mod connections;
 mod desired_statuses;
 mod harness;
 mod observability;

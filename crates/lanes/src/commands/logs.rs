@@ -1,7 +1,10 @@
-//! `lanes logs`: the log of a stage of a lane, as its steps wrote it (secrets masked).
+//! `lanes logs`: the log of a stage of a lane, as its steps wrote it (secrets masked), its
+//! control characters escaped: a step's output never drives the reader's terminal.
 
 use std::io::Write as _;
 use std::path::Path;
+
+use lanes_engine::escape_controls;
 
 use crate::cli::LogsArgs;
 use crate::failure::Failure;
@@ -69,8 +72,24 @@ pub(crate) fn logs(directory: &Path, args: &LogsArgs, output: &Output) -> Result
         .map_err(|error| Failure::io(format!("read {}", path.display()), error))?;
     let _ = output;
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(&text);
+    let _ = stdout.write_all(shown(&text).as_bytes());
     Ok(())
+}
+
+/// How much of the log to print: whole lines only until the attempt ended, so that no
+/// character is cut in two.
+fn printable_end(text: &[u8], ended: bool) -> Option<usize> {
+    if ended {
+        return Some(text.len());
+    }
+    text.iter()
+        .rposition(|byte| *byte == b'\n')
+        .map(|at| at + 1)
+}
+
+/// Log bytes as the terminal gets them.
+fn shown(bytes: &[u8]) -> String {
+    escape_controls(&String::from_utf8_lossy(bytes)).into_owned()
 }
 
 /// Prints the log as the attempt writes it, until the attempt has ended and every line is out.
@@ -95,13 +114,17 @@ async fn follow(
             .and_then(|run| run.attempts.iter().find(|a| a.number == attempt))
             .is_none_or(|found| found.finished_at.is_some());
         if let Ok(text) = std::fs::read(path)
-            && text.len() > offset
+            && let Some(end) = printable_end(&text, ended)
+            && end > offset
         {
-            if stdout.write_all(&text[offset..]).is_err() {
+            if stdout
+                .write_all(shown(&text[offset..end]).as_bytes())
+                .is_err()
+            {
                 return Ok(());
             }
             let _ = stdout.flush();
-            offset = text.len();
+            offset = end;
         }
         if ended {
             return Ok(());

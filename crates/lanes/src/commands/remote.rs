@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use lanes_engine::escape_controls;
 use lanes_server::{ApiClient, ClientError};
 use serde_json::{Value, json};
 
@@ -171,9 +172,10 @@ fn logs(client: &Client, directory: &Path, args: &LogsArgs) -> Result<(), Failur
     if args.follow {
         client.follow(&path)?;
     } else {
+        // The server escapes them already; a server is not trusted with the terminal.
         let text = client.text(&path)?;
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.write_all(escape_controls(&text).as_bytes());
     }
     Ok(())
 }
@@ -266,7 +268,7 @@ impl Client {
         let mut stdout = std::io::stdout();
         self.api
             .follow(path, |line| {
-                let written = writeln!(stdout, "{line}").is_ok();
+                let written = writeln!(stdout, "{}", escape_controls(line)).is_ok();
                 let _ = stdout.flush();
                 written
             })

@@ -143,7 +143,7 @@ async fn claim(store: &mut lanes_store::Store, commit: &str) -> Result<(), Failu
         if run.commit != commit {
             continue;
         }
-        if run.pid != std::process::id() && Path::new(&format!("/proc/{}", run.pid)).exists() {
+        if run.pid != std::process::id() && crate::run_liveness::is_alive(&run) {
             return Err(Failure::Refused {
                 message: format!(
                     "another `lanes run` (pid {}) is running the lanes of {}",

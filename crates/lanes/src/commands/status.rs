@@ -14,6 +14,7 @@ use crate::dispatch::now;
 use crate::failure::Failure;
 use crate::ledger::{block_on, open};
 use crate::output::Output;
+use crate::run_liveness::is_alive;
 use crate::workspace::{manifest_at, repository};
 
 #[derive(Serialize)]
@@ -35,8 +36,18 @@ pub(crate) fn status(directory: &Path, args: &StatusArgs, output: &Output) -> Re
         let (_, mut store) = open(&repo, &args.state).await?;
         let commit = commit.to_string();
         store.focus(&commit).await.map_err(Failure::store)?;
+        // The runs first, then the ledger again: a run that ended meanwhile has its attempts'
+        // ends in the world read after it.
+        let runs = store.unfinished_runs().await.map_err(Failure::store)?;
+        store.refresh().await.map_err(Failure::store)?;
+        let driven = runs.iter().any(|run| run.commit == commit && is_alive(run));
+        let view = store.world().commit_view(&commit, now());
         Ok((
-            store.world().commit_view(&commit, now()),
+            if driven {
+                view
+            } else {
+                view.abandoned(store.world())
+            },
             store.world().path_view(&commit, split),
         ))
     })?;
@@ -219,7 +230,7 @@ fn print_unchanged(view: &CommitView, output: &Output) {
 fn state_style(state: StageState) -> Style {
     match state {
         StageState::Succeeded | StageState::Unchanged => Style::new().green(),
-        StageState::Failed | StageState::Interrupted => Style::new().red(),
+        StageState::Failed | StageState::Interrupted | StageState::Abandoned => Style::new().red(),
         StageState::Running | StageState::Waiting => Style::new().yellow(),
         StageState::Pending | StageState::Canceled | StageState::Skipped => Style::new().dim(),
     }
@@ -228,7 +239,7 @@ fn state_style(state: StageState) -> Style {
 fn summary_style(summary: &str) -> Style {
     match summary {
         "done" | "passed" => Style::new().green().bold(),
-        "failed" | "interrupted" | "rolled-back" => Style::new().red().bold(),
+        "failed" | "interrupted" | "abandoned" | "rolled-back" => Style::new().red().bold(),
         _ => Style::new().yellow(),
     }
 }

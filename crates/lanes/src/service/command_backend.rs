@@ -73,4 +73,8 @@ impl Backend for CommandBackend {
         let metrics = metrics_of(&repo, world, request).map_err(render)?;
         serde_json::to_value(metrics).map_err(|error| error.to_string())
     }
+
+    fn run_is_alive(&self, run: &lanes_store::RunRecord) -> bool {
+        crate::run_liveness::is_alive(run)
+    }
 }

@@ -8,6 +8,7 @@ mod approvals;
 mod browser;
 mod central;
 mod fake_host;
+mod faults;
 mod fingerprint;
 mod flow;
 mod host_statuses;

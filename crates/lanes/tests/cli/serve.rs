@@ -261,16 +261,17 @@ fn kill_9_while_lanes_run_then_a_restart_resumes_builds_and_deploys_wait_for_a_d
         &format!("the run of the killed server (pid {old}) ended"),
         || !run_alive(&commit),
     );
-    // Nothing handed the attempts back: the ledger says they run, and their steps run on.
+    // Nothing handed the attempts back: the ledger says they run, and their steps run on, but
+    // the run that ran them is gone, so they show abandoned.
     let status = repo.lanes(&["status", &commit, "--json"]).success().json();
     assert_eq!(
         stage_of(&status, "api", "pr")["state"],
-        "running",
+        "abandoned",
         "{status:#}"
     );
     assert_eq!(
         stage_of(&status, "web", "staging")["state"],
-        "running",
+        "abandoned",
         "{status:#}"
     );
     assert!(steps_alive(repo), "the killed run's steps were orphaned");
