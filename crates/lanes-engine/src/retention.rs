@@ -173,7 +173,7 @@ fn held(
                     component,
                     &deployed.fingerprint,
                     deployed.lane,
-                    KeepReason::Deployed {
+                    &KeepReason::Deployed {
                         environment: environment.clone(),
                         instance,
                     },
@@ -186,7 +186,7 @@ fn held(
                 component,
                 &good.fingerprint,
                 good.lane,
-                KeepReason::LastKnownGood {
+                &KeepReason::LastKnownGood {
                     environment: environment.clone(),
                 },
             );
@@ -197,7 +197,7 @@ fn held(
                 component,
                 &rollback.target.fingerprint,
                 rollback.target.lane,
-                KeepReason::RollbackTarget {
+                &KeepReason::RollbackTarget {
                     environment: environment.clone(),
                 },
             );
@@ -209,23 +209,7 @@ fn held(
         .chain(manifest.components().iter().map(|c| c.name.as_str()))
         .collect();
     for component in components {
-        let mut green: Vec<(Role, &Lane)> = Vec::new();
-        for lane in world.lanes_of_component(component).filter(|l| l.is_done()) {
-            match green.iter_mut().find(|(role, _)| *role == lane.role) {
-                Some((_, newest)) if lane.is_newer_than(newest) => *newest = lane,
-                Some(_) => {}
-                None => green.push((lane.role, lane)),
-            }
-        }
-        for (role, lane) in green {
-            hold_lane(
-                &mut held,
-                &lane.component,
-                &lane.fingerprint,
-                lane.id,
-                KeepReason::LastGreen { role },
-            );
-        }
+        hold_last_green(&mut held, world, component);
     }
     for lane in world.lanes().filter(|lane| !has_ended(lane)) {
         hold_lane(
@@ -233,7 +217,7 @@ fn held(
             &lane.component,
             &lane.fingerprint,
             lane.id,
-            KeepReason::Active { lane: lane.id },
+            &KeepReason::Active { lane: lane.id },
         );
         held.entry(StateItem::Worktree {
             commit: lane.commit.clone(),
@@ -251,13 +235,38 @@ fn held(
     held
 }
 
+/// Holds each role's newest lane of `component` that passed every stage.
+fn hold_last_green(
+    held: &mut BTreeMap<StateItem, Vec<KeepReason>>,
+    world: &World,
+    component: &str,
+) {
+    let mut green: Vec<(Role, &Lane)> = Vec::new();
+    for lane in world.lanes_of_component(component).filter(|l| l.is_done()) {
+        match green.iter_mut().find(|(role, _)| *role == lane.role) {
+            Some((_, newest)) if lane.is_newer_than(newest) => *newest = lane,
+            Some(_) => {}
+            None => green.push((lane.role, lane)),
+        }
+    }
+    for (role, lane) in green {
+        hold_lane(
+            held,
+            &lane.component,
+            &lane.fingerprint,
+            lane.id,
+            &KeepReason::LastGreen { role },
+        );
+    }
+}
+
 /// Holds a lane's version's artifacts, its logs and its vectors for `reason`.
 fn hold_lane(
     held: &mut BTreeMap<StateItem, Vec<KeepReason>>,
     component: &str,
     fingerprint: &str,
     lane: LaneId,
-    reason: KeepReason,
+    reason: &KeepReason,
 ) {
     for item in [
         StateItem::Artifacts {
@@ -268,7 +277,7 @@ fn hold_lane(
         StateItem::Vectors { lane },
     ] {
         let reasons = held.entry(item).or_default();
-        if !reasons.contains(&reason) {
+        if !reasons.contains(reason) {
             reasons.push(reason.clone());
         }
     }

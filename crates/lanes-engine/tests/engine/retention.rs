@@ -43,10 +43,10 @@ impl Ledger {
         lane
     }
 
-    fn finish(&mut self, lane: LaneId, stage: usize, state: StageState) {
+    fn finish(&mut self, lane: LaneId, index: usize, state: StageState) {
         self.world.apply(&Event::StageFinished {
             lane,
-            stage,
+            stage: index,
             state,
             reason: None,
             flaky: false,
