@@ -19,6 +19,7 @@ mod manifest_cache;
 mod output;
 mod service;
 mod state_dir;
+mod state_gc;
 mod workspace;
 
 use std::process::ExitCode;
@@ -72,5 +73,6 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Token(args) => commands::token(&directory, &args, output),
         Command::Audit(args) => commands::audit(&directory, &args, output),
         Command::Metrics(args) => commands::metrics(&directory, &args, output),
+        Command::Gc(args) => commands::gc(&directory, &args, output),
     }
 }

@@ -10,6 +10,7 @@ mod central;
 mod fake_host;
 mod fingerprint;
 mod flow;
+mod gc;
 mod host_statuses;
 mod init;
 mod manifest_commands;
