@@ -839,6 +839,9 @@ fn a_rollback_redeploys_the_previous_good_version_and_the_bad_one_never_comes_ba
 #[path = "engine/delivery_metrics.rs"]
 mod delivery_metrics;
 
+#[path = "engine/retention.rs"]
+mod retention;
+
 mod queue {
     use std::collections::BTreeMap;
 

@@ -16,6 +16,7 @@ mod tree_diff;
 mod tree_entry;
 mod tree_walk;
 mod worktree;
+mod worktree_removal;
 
 pub use change::{Change, ChangeKind};
 pub use commit_id::CommitId;

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CentralFile, Component, ComponentId, Environment, ManifestSource, Pattern, Queue, Stage,
+    CentralFile, Component, ComponentId, Environment, ManifestSource, Pattern, Queue, Retention,
+    Stage,
 };
 
 /// A `lanes.yml` that passed validation: names are unique, references resolve, globs parse and
@@ -35,6 +36,9 @@ pub struct Manifest {
     /// Names of the stages a proposed commit's lane walks, in lane order: none deploys, gates or
     /// merges. Not part of any definition: it changes nothing a component is built from.
     pub(crate) proposed_stages: Vec<String>,
+    /// What the state directory keeps. Not part of any definition either.
+    #[serde(default)]
+    pub(crate) retention: Retention,
     pub(crate) source: ManifestSource,
 }
 
@@ -162,6 +166,12 @@ impl Manifest {
     #[must_use]
     pub fn proposed_stages(&self) -> &[String] {
         &self.proposed_stages
+    }
+
+    /// How long `lanes gc` keeps what nothing else holds.
+    #[must_use]
+    pub fn retention(&self) -> Retention {
+        self.retention
     }
 
     /// Production: the environment of the last stage that deploys.

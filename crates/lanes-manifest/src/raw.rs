@@ -66,6 +66,21 @@ pub(crate) struct RawManifest {
     /// neither the default branch, the release branch, a queue branch nor a hotfix branch.
     #[serde(default)]
     pub(crate) proposed: Option<RawProposed>,
+    /// How long the state directory keeps worktrees, artifacts and logs nothing else holds
+    /// (`lanes gc`, and `lanes serve` every hour).
+    #[serde(default)]
+    pub(crate) retention: Option<RawRetention>,
+}
+
+/// What `lanes gc` keeps beyond what is deployed, last known good, last green or still in use.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Retention")]
+pub(crate) struct RawRetention {
+    /// How many days a worktree, an artifact or a log touched since is kept (default 14; at
+    /// least 1).
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    pub(crate) days: Option<Spanned<u32>>,
 }
 
 /// Proposed commits: never reviewed nor merged, so they walk only stages that touch nothing

@@ -8,13 +8,13 @@ use serde_saphyr::{Location, Spanned};
 use crate::raw::{
     RawApproval, RawCentral, RawCentralKind, RawComponent, RawDecisions, RawEnvironment, RawGate,
     RawHotfix, RawInstances, RawLock, RawManifest, RawMergeStyle, RawOnSuccess, RawProposed,
-    RawQueue, RawQueueSplit, RawStage,
+    RawQueue, RawQueueSplit, RawRetention, RawStage,
 };
 use crate::suggest::did_you_mean;
 use crate::{
     Approval, Branches, CentralFile, CentralKind, Component, ComponentId, Decisions, Diagnostic,
     Environment, Gate, Instances, LockPolicy, Manifest, ManifestError, ManifestSource, MergeStyle,
-    OnSuccess, Pattern, Queue, QueueSplit, SourceSpan, Stage, StageOverride,
+    OnSuccess, Pattern, Queue, QueueSplit, Retention, SourceSpan, Stage, StageOverride,
 };
 
 /// A manifest larger than this is refused before it is parsed.
@@ -201,6 +201,7 @@ impl Validator<'_> {
         let queue = Self::queue(raw.queue);
         let hotfix_stages = self.hotfix_stages(raw.hotfix, &stages);
         let proposed_stages = self.proposed_stages(raw.proposed, &stages);
+        let retention = self.retention(raw.retention);
         if self.diagnostics.is_empty() {
             self.check_cycles(&components);
         }
@@ -221,6 +222,7 @@ impl Validator<'_> {
             queue,
             hotfix_stages,
             proposed_stages,
+            retention,
             source: self.source.clone(),
         }
     }
@@ -241,6 +243,23 @@ impl Validator<'_> {
         Branches {
             default: default.map_or_else(|| "main".to_owned(), |branch| branch.value),
             release: release.map(|branch| branch.value),
+        }
+    }
+
+    fn retention(&mut self, raw: Option<RawRetention>) -> Retention {
+        let Some(days) = raw.and_then(|raw| raw.days) else {
+            return Retention::default();
+        };
+        if days.value == 0 {
+            self.error(
+                &days,
+                "`retention.days` must be at least 1",
+                "zero days",
+                Some("what runs now is always kept; give the days to keep the rest".to_owned()),
+            );
+        }
+        Retention {
+            days: days.value.max(1),
         }
     }
 

@@ -439,3 +439,33 @@ fn an_identity_that_is_no_address_or_is_claimed_twice_is_an_error() {
         assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
     }
 }
+
+#[test]
+fn retention_days_are_read_and_default_to_fourteen() {
+    let parse = |text: &str| Manifest::parse("lanes.yml", text).unwrap();
+    let base = "version: 1\ncomponents:\n  a: { path: a }\n";
+    assert_eq!(parse(base).retention().days, 14);
+    let kept = parse(&format!("{base}retention: {{ days: 3 }}\n"));
+    assert_eq!(kept.retention().days, 3);
+    assert_eq!(kept.retention().millis(), 3 * 86_400_000);
+    // Retention changes what the state directory keeps, never what a component is built from.
+    assert_eq!(parse(base).global_definition(), kept.global_definition());
+    let id = kept.find_component("a").unwrap();
+    assert_eq!(
+        parse(base).component_definition(id),
+        kept.component_definition(id)
+    );
+}
+
+#[test]
+fn retention_days_must_be_a_positive_number_and_keys_known() {
+    insta::assert_snapshot!(errors(
+        "version: 1\ncomponents:\n  a: { path: a }\nretention: { days: 0 }\n"
+    ));
+    insta::assert_snapshot!(errors(
+        "version: 1\ncomponents:\n  a: { path: a }\nretention: { day: 3 }\n"
+    ));
+    insta::assert_snapshot!(errors(
+        "version: 1\ncomponents:\n  a: { path: a }\nretention: { days: -2 }\n"
+    ));
+}

@@ -185,6 +185,33 @@ pub(crate) enum Command {
     /// Report (DORA).
     #[command(after_help = EXIT_STATUS_HELP)]
     Metrics(MetricsArgs),
+    /// Remove the worktrees, artifacts, logs and vectors of the state directory that nothing
+    /// holds any more.
+    ///
+    /// Kept: the artifacts, logs and vectors of every version deployed in an environment
+    /// instance, of each environment's last known good version and of what a rollback there
+    /// would deploy, and of each component's last green lane; everything a lane that has not
+    /// ended uses (its worktree too), the worktree of a commit a `lanes run` is running; and
+    /// whatever was touched within `retention.days` of lanes.yml at HEAD (default 14). Prints
+    /// what it removed, and with --verbose what it kept and why. `lanes serve` does the same
+    /// every hour.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Gc(GcArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GcArgs {
+    /// Print what would be removed, and remove nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Print JSON on stdout: what was removed and what was kept, with why.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Also print each item kept, with why.
+    #[arg(long, short = 'v')]
+    pub(crate) verbose: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArg,
 }
 
 #[derive(Debug, Args)]

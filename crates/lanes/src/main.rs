@@ -20,6 +20,7 @@ mod output;
 mod run_liveness;
 mod service;
 mod state_dir;
+mod state_gc;
 mod workspace;
 
 use std::process::ExitCode;
@@ -73,5 +74,6 @@ fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Token(args) => commands::token(&directory, &args, output),
         Command::Audit(args) => commands::audit(&directory, &args, output),
         Command::Metrics(args) => commands::metrics(&directory, &args, output),
+        Command::Gc(args) => commands::gc(&directory, &args, output),
     }
 }

@@ -68,8 +68,16 @@ pub(crate) fn logs(directory: &Path, args: &LogsArgs, output: &Output) -> Result
     if args.follow {
         return block_on(follow(&repo, args, &path, lane_id, stage_index, attempt));
     }
-    let text = std::fs::read(&path)
-        .map_err(|error| Failure::io(format!("read {}", path.display()), error))?;
+    let text = std::fs::read(&path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => Failure::Refused {
+            message: format!(
+                "the log of attempt {attempt} of `{}` is gone: `lanes gc` removes the logs of lanes nothing keeps",
+                args.component
+            ),
+            hint: Some("`retention.days` in lanes.yml sets how long they are kept".to_owned()),
+        },
+        _ => Failure::io(format!("read {}", path.display()), error),
+    })?;
     let _ = output;
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(shown(&text).as_bytes());

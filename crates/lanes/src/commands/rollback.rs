@@ -50,6 +50,7 @@ pub(crate) fn rollback(
 
         let worktree = dir.worktree(&plan.target.commit);
         repo.ensure_worktree(&worktree, target_commit)?;
+        crate::state_gc::touch(&worktree)?;
         let stage = manifest
             .stages()
             .iter()

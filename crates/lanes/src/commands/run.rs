@@ -106,6 +106,7 @@ pub(crate) async fn drive(
         .map_err(Failure::store)?;
     let worktree = state.worktree(&commit_id);
     repo.ensure_worktree(&worktree, commit)?;
+    crate::state_gc::touch(&worktree)?;
     let mut dispatcher = Dispatcher {
         repo: repo.clone(),
         store,

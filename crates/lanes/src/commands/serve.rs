@@ -13,7 +13,9 @@ use crate::cli::ServeArgs;
 use crate::failure::Failure;
 use crate::ledger::block_on;
 use crate::output::Output;
-use crate::service::{CommandBackend, Driver, Stops, commits_to_resume};
+use crate::service::{
+    COLLECT_EVERY, CommandBackend, Driver, Stops, collect_every, commits_to_resume,
+};
 use crate::state_dir::StateDir;
 use crate::workspace::{manifest_at, repository};
 
@@ -82,6 +84,12 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
             .unwrap_or_else(|| format!("http://{address}"));
         let reporter = StatusReporter::new(reporter_store, apis, &public_url);
         let sender = tokio::spawn(reporter.clone().send(stop.clone().cancelled_owned()));
+        let collector = tokio::spawn(collect_every(
+            repo.clone(),
+            state.clone(),
+            COLLECT_EVERY,
+            stop.clone(),
+        ));
         let stops = Stops::listen()?;
         output.data(&format!("http://{address}/"));
         output.say(&format!(
@@ -103,6 +111,7 @@ pub(crate) fn serve(directory: &Path, args: &ServeArgs, output: &Output) -> Resu
         let outcome = driver.run(notices, resume, stops).await;
         stop.cancel();
         let _ = tokio::time::timeout(CLOSE_GRACE, sender).await;
+        let _ = tokio::time::timeout(CLOSE_GRACE, collector).await;
         if let Ok(Ok(Err(error))) = tokio::time::timeout(CLOSE_GRACE, server).await {
             return Err(Failure::Refused {
                 message: crate::failure::chain(&error),

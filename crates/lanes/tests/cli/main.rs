@@ -11,6 +11,7 @@ mod fake_host;
 mod faults;
 mod fingerprint;
 mod flow;
+mod gc;
 mod host_statuses;
 mod init;
 mod manifest_commands;
