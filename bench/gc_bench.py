@@ -9,19 +9,20 @@ Options (all optional):
 
     --work DIR          scratch directory, deleted and created afresh (default /tmp/lanes-gc-bench)
     --lanes PATH        the binary (default target/release/lanes)
-    --components N      components c00.. (default 25)
+    --components N      components c000.. (default 100)
     --commits N         commits, each changing a shared file so that every component gets a
-                        lane (default 400: 25 x 400 = 10,000 lane runs)
+                        lane (default 100: 100 x 100 = 10,000 lane runs)
     --hours-per-commit H  the time warp: after each commit every file lanes wrote is made H
-                        hours older (mtimes set back), instead of waiting (default 1, so that
-                        the 400 commits span 400 hours and `retention.days: 1` keeps the last 24)
+                        hours older (mtimes set back), instead of waiting (default 4, so that
+                        the 100 commits span 400 hours and `retention.days: 1`, the shortest
+                        window there is, holds the last 6 commits)
     --samples N         disk-use samples over the run (default 20)
     --state-root DIR    where the state directories go (default WORK; a tmpfs such as /dev/shm
                         makes the ledger's fsyncs free and the run faster, not the disk use
                         different)
     --json              machine-readable results instead of the markdown table
 
-What it builds, in WORK/repo: a repository with `cNN/` for every component (a source file and a
+What it builds, in WORK/repo: a repository with `cNNN/` for every component (a source file and a
 64 KiB file, so that a worktree weighs what a small checkout does) and this lanes.yml:
 
     shared: [shared.txt]
@@ -82,7 +83,7 @@ def manifest(names):
 def build_repo(repo, n_components):
     os.makedirs(repo)
     git(repo, "init", "-q", "-b", "main")
-    names = [f"c{i:02d}" for i in range(n_components)]
+    names = [f"c{i:03d}" for i in range(n_components)]
     for name in names:
         os.makedirs(os.path.join(repo, name))
         with open(os.path.join(repo, name, "main.c"), "w") as f:
@@ -170,9 +171,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default="/tmp/lanes-gc-bench")
     parser.add_argument("--lanes", default=os.path.join(ROOT, "target/release/lanes"))
-    parser.add_argument("--components", type=int, default=25)
-    parser.add_argument("--commits", type=int, default=400)
-    parser.add_argument("--hours-per-commit", type=float, default=1.0)
+    parser.add_argument("--components", type=int, default=100)
+    parser.add_argument("--commits", type=int, default=100)
+    parser.add_argument("--hours-per-commit", type=float, default=4.0)
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--state-root")
     parser.add_argument("--json", action="store_true")
