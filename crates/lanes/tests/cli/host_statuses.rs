@@ -450,8 +450,12 @@ fn a_merge_group_commit_gets_its_acceptance_run_and_a_status() {
         &server,
         &viewer,
         &group,
-        "api's acceptance passed",
-        |view| crate::serving::state_of(view, "api", "acceptance") == "succeeded",
+        "api's acceptance passed and its production waits",
+        // The wait is recorded by the dispatcher's next turn, after acceptance's end.
+        |view| {
+            crate::serving::state_of(view, "api", "acceptance") == "succeeded"
+                && crate::serving::state_of(view, "api", "production") != "pending"
+        },
     );
     let api = view["lanes"]
         .as_array()
