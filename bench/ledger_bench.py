@@ -90,7 +90,7 @@ def make_repo(repo):
 
 
 def new_commit(repo, n):
-    (repo / "c00" / "file.txt").write_text(f"{n}\n")
+    (repo / "c00" / "file.txt").write_text(f"change {n}\n")
     git(repo, "commit", "-q", "-am", f"change {n}")
     out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
                          capture_output=True, text=True)
